@@ -7,8 +7,8 @@ import { attendance } from '../datasets/index.js';
  * does not understand before touching it (and the DLQ shows what a message was meant to be).
  */
 const envelope = <T extends string>(type: T) => ({
-  type: Type.Literal(type),
-  version: Type.Literal(1),
+  type: Type.Literal(type, { description: 'Message type; a consumer refuses any other' }),
+  version: Type.Literal(1, { description: 'Contract version of the body' }),
 });
 
 const datasetName = Type.Union(DATASET_NAMES.map((d) => Type.Literal(d)), { description: 'Source dataset' });
@@ -22,8 +22,8 @@ export const rawLanded = Type.Object(
     batchId,
     dataset: datasetName,
     objectKey: Type.String({ minLength: 1, description: 'Key in the lake: raw/<dataset>/dt=<ingest date>/<batch id>.<ext>' }),
-    format: Type.Union([Type.Literal('csv'), Type.Literal('json'), Type.Literal('ndjson')]),
-    compression: Type.Union([Type.Literal('none'), Type.Literal('gzip')]),
+    format: Type.Union([Type.Literal('csv'), Type.Literal('json'), Type.Literal('ndjson')], { description: 'File format of the raw object' }),
+    compression: Type.Union([Type.Literal('none'), Type.Literal('gzip')], { description: 'Compression of the raw object' }),
     contentSha256: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the bytes as uploaded' }),
     bytes: count('Size of the raw object'),
     source: Type.String({ minLength: 1, description: 'Source system that uploaded it (from its API key)' }),
@@ -37,7 +37,7 @@ export const batchProcessed = Type.Object(
     ...envelope('batch-processed'),
     batchId,
     dataset: datasetName,
-    status: Type.Union([Type.Literal('processed'), Type.Literal('failed')]),
+    status: Type.Union([Type.Literal('processed'), Type.Literal('failed')], { description: 'Whether the batch completed (rows may still be quarantined)' }),
     rowsIn: count('Rows read from the raw object'),
     rowsProcessed: count('Rows written to the processed zone'),
     rowsQuarantined: count('Rows written to the quarantine zone (rowsIn = rowsProcessed + rowsQuarantined)'),
@@ -63,14 +63,14 @@ export const EMAIL_TEMPLATES = ['welcome', 'first_visit_nudge', 'at_risk_nudge',
 export const emailRequest = Type.Object(
   {
     ...envelope('email-request'),
-    requestId: Type.String({ minLength: 1, maxLength: 128 }),
+    requestId: Type.String({ minLength: 1, maxLength: 128, description: 'Identifier of this request (for tracing)' }),
     dedupeKey: Type.String({ minLength: 1, maxLength: 256, description: 'Same key = same email; it is sent at most once' }),
-    template: Type.Union(EMAIL_TEMPLATES.map((t) => Type.Literal(t))),
-    memberId: Type.String({ minLength: 1, maxLength: 64 }),
-    to: Type.String({ format: 'email', maxLength: 254 }),
-    locationId: Type.String({ minLength: 1, maxLength: 64 }),
-    variables: Type.Record(Type.String(), Type.Union([Type.String({ maxLength: 1000 }), Type.Number()])),
-    campaignId: Type.Optional(Type.String({ maxLength: 128 })),
+    template: Type.Union(EMAIL_TEMPLATES.map((t) => Type.Literal(t)), { description: 'SES template to render' }),
+    memberId: Type.String({ minLength: 1, maxLength: 64, description: 'Member the email is for' }),
+    to: Type.String({ format: 'email', maxLength: 254, description: 'Recipient address' }),
+    locationId: Type.String({ minLength: 1, maxLength: 64, description: 'Home location of the member (campaigns are per location)' }),
+    variables: Type.Record(Type.String(), Type.Union([Type.String({ maxLength: 1000 }), Type.Number()]), { description: 'Template variables by name' }),
+    campaignId: Type.Optional(Type.String({ maxLength: 128, description: 'Campaign that planned the email, if any' })),
     requestedAt: isoTime('When the campaign planner asked for it'),
   },
   { additionalProperties: false, title: 'email-request', description: 'Send one templated email to one member' },
@@ -79,20 +79,40 @@ export const emailRequest = Type.Object(
 /** The subset of an SES event notification (via SNS → SQS) the notifier reads; SES adds more fields. */
 export const sesEvent = Type.Object(
   {
-    eventType: Type.Union(['Send', 'Delivery', 'Bounce', 'Complaint', 'Reject', 'Open', 'Click', 'DeliveryDelay', 'Subscription', 'RenderingFailure'].map((t) => Type.Literal(t))),
-    mail: Type.Object({
-      messageId: Type.String(),
-      timestamp: isoTime('When SES accepted the message'),
-      destination: Type.Array(Type.String()),
-    }),
+    eventType: Type.Union(
+      ['Send', 'Delivery', 'Bounce', 'Complaint', 'Reject', 'Open', 'Click', 'DeliveryDelay', 'Subscription', 'RenderingFailure'].map((t) => Type.Literal(t)),
+      { description: 'What happened to the message' },
+    ),
+    mail: Type.Object(
+      {
+        messageId: Type.String({ description: 'SES message id (returned by SendEmail)' }),
+        timestamp: isoTime('When SES accepted the message'),
+        destination: Type.Array(Type.String(), { description: 'Recipient addresses' }),
+      },
+      { description: 'The message the event is about' },
+    ),
     bounce: Type.Optional(
-      Type.Object({
-        bounceType: Type.Union([Type.Literal('Permanent'), Type.Literal('Transient'), Type.Literal('Undetermined')]),
-        bouncedRecipients: Type.Array(Type.Object({ emailAddress: Type.String() })),
-      }),
+      Type.Object(
+        {
+          bounceType: Type.Union([Type.Literal('Permanent'), Type.Literal('Transient'), Type.Literal('Undetermined')], {
+            description: 'Permanent bounces suppress the address',
+          }),
+          bouncedRecipients: Type.Array(Type.Object({ emailAddress: Type.String({ description: 'Address that bounced' }) }), {
+            description: 'Recipients that bounced',
+          }),
+        },
+        { description: 'Present when eventType = Bounce' },
+      ),
     ),
     complaint: Type.Optional(
-      Type.Object({ complainedRecipients: Type.Array(Type.Object({ emailAddress: Type.String() })) }),
+      Type.Object(
+        {
+          complainedRecipients: Type.Array(Type.Object({ emailAddress: Type.String({ description: 'Address that complained' }) }), {
+            description: 'Recipients that marked the email as spam',
+          }),
+        },
+        { description: 'Present when eventType = Complaint' },
+      ),
     ),
   },
   { title: 'ses-event', description: 'SES delivery/bounce/complaint notification; bounces and complaints feed the suppression list' },

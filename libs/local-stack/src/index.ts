@@ -1,0 +1,5 @@
+export * from './aws-local.js';
+export * from './ports.js';
+export * from './sqs-emulator.js';
+export * from './ses-emulator.js';
+export * from './redis-server.js';

@@ -1,0 +1,63 @@
+import Fastify, { type FastifyError, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { PeakError } from '@peak/contracts';
+import { healthRoutes } from './readiness.js';
+
+export type ServiceInfo = {
+  /** Service name: used in logs, OpenAPI title and the launcher's URL table. */
+  name: string;
+  description: string;
+  version?: string;
+};
+
+export type ServiceAppOptions = ServiceInfo & {
+  logger?: FastifyServerOptions['logger'];
+  /** Largest request body accepted (bytes); streaming routes set their own. */
+  bodyLimit?: number;
+};
+
+function baseFastify(options: ServiceAppOptions) {
+  return Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // Request ids in every log line make a request traceable across one service's logs.
+    requestIdHeader: 'x-request-id',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+}
+
+export type ServiceApp = ReturnType<typeof baseFastify>;
+
+/**
+ * The common shell of every service: TypeBox type provider, OpenAPI at /docs, /health and /ready,
+ * JSON errors `{ code, message }` (5xx details stay in the log, not the response).
+ */
+export async function createServiceApp(options: ServiceAppOptions): Promise<ServiceApp> {
+  const app = baseFastify(options);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: `Peak Fitness ${options.name}`, description: options.description, version: options.version ?? '0.1.0' },
+      tags: [{ name: 'health', description: 'Liveness and readiness' }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.setErrorHandler((err: FastifyError | PeakError, request, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err }, 'request failed');
+      return reply.code(status).send({ code: 'INTERNAL', message: 'Something went wrong on our side; the error is logged with request id ' + request.id });
+    }
+    const code = err instanceof PeakError ? err.code : 'validation' in err && err.validation ? 'BAD_REQUEST' : (err.code ?? 'BAD_REQUEST');
+    return reply.code(status).send({ code, message: err.message });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ code: 'NOT_FOUND', message: `No route ${request.method} ${request.url}; the API is documented at /docs` }),
+  );
+
+  await app.register(healthRoutes);
+  return app;
+}

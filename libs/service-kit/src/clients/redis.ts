@@ -1,0 +1,28 @@
+import { Redis } from 'ioredis';
+import fp from 'fastify-plugin';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    redis: Redis;
+  }
+}
+
+export type RedisPluginOptions = { url: string; keyPrefix?: string; client?: Redis };
+
+export const redisPlugin = fp<RedisPluginOptions>(
+  async (app, opts) => {
+    const owned = !opts.client;
+    // Fail commands fast while disconnected instead of queueing them forever: /ready reports it.
+    const redis = opts.client ?? new Redis(opts.url, { keyPrefix: opts.keyPrefix, lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    if (owned) {
+      redis.on('error', (err) => app.log.warn({ err: err.message }, 'redis connection error'));
+      await redis.connect().catch((err: Error) => app.log.warn({ err: err.message }, 'redis not reachable at boot; /ready will say so'));
+    }
+    app.decorate('redis', redis);
+    app.readiness.set('redis', () => redis.ping());
+    app.addHook('onClose', async () => {
+      if (owned) redis.disconnect();
+    });
+  },
+  { name: 'peak-redis', dependencies: ['peak-health'] },
+);
