@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs what the platform needs on this machine, and nothing twice:
+#   - system packages (redis-server; chromium for the dashboard's browser tests),
+#   - npm dependencies from the committed lockfile.
+# Safe to run again: each step checks first. Called by scripts/start.sh and scripts/test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m▸ %s\033[0m\n' "$*" >&2; }
+
+need_node() {
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$major" -lt 20 ]; then
+    echo "Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none)). Install it from https://nodejs.org and run this again." >&2
+    exit 1
+  fi
+}
+
+# Debian/Ubuntu packages, installed only when their command is missing.
+SYSTEM_PACKAGES=(
+  "redis-server:redis-server"
+  "chromium:chromium"
+)
+
+install_system_packages() {
+  local missing=()
+  for entry in "${SYSTEM_PACKAGES[@]}"; do
+    local cmd=${entry%%:*} pkg=${entry##*:}
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo=(sudo -n); else
+      echo "Missing system packages: ${missing[*]}. Install them as root and run this again:" >&2
+      echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "Missing system packages: ${missing[*]}, and this machine has no apt-get. Install them with your package manager." >&2
+    exit 1
+  fi
+  say "installing system packages: ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_npm_dependencies() {
+  # npm ci is exact but slow: skip it when node_modules already matches the lockfile.
+  if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
+    return 0
+  fi
+  say "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+}
+
+need_node
+install_system_packages
+install_npm_dependencies
