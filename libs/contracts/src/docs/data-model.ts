@@ -66,7 +66,7 @@ export const starSchema = [
     columns: [
       { name: 'class_id', from: 'classes.class_id' },
       { name: 'class_type', from: 'classes.class_type' },
-      { name: 'instructor', from: 'classes.instructor_id, classes.instructor_name' },
+      { name: 'instructor', from: 'classes.instructor_name (classes.instructor_id is the instructor key)' },
       { name: 'location_id', from: 'classes.location_id' },
       { name: 'starts_at', from: 'classes.starts_at' },
       { name: 'capacity', from: 'classes.capacity' },
@@ -79,6 +79,7 @@ export const starSchema = [
 /** Table cells must not break the row: pipes escaped, newlines flattened. */
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 const code = (s: string): string => `\`${s}\``;
+const sentence = (s: string): string => (s === '' || /[.!?]$/.test(s) ? s : `${s}.`);
 
 function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;
@@ -117,6 +118,10 @@ export function describeConstraints(schema: Json): string {
   const parts: string[] = [];
   const values = schema.anyOf && schema.anyOf.every((s) => s.const !== undefined) ? schema.anyOf.map((s) => s.const) : undefined;
   if (values) parts.push(`one of ${values.map(literal).join(', ')}`);
+  else if (schema.anyOf) {
+    const alternatives = schema.anyOf.map((alt) => [typeName(alt), describeConstraints(alt)]).filter(([, d]) => d);
+    if (alternatives.length) parts.push(alternatives.map(([t, d]) => `${t}: ${d}`).join('; '));
+  }
   if (schema.const !== undefined) parts.push(`always ${literal(schema.const)}`);
   if (schema.format) parts.push(FORMATS[schema.format] ?? `format ${schema.format}`);
   if (schema.minimum !== undefined && schema.maximum !== undefined) parts.push(`${schema.minimum} to ${schema.maximum}`);
@@ -124,9 +129,16 @@ export function describeConstraints(schema: Json): string {
   else if (schema.maximum !== undefined) parts.push(`≤ ${schema.maximum}`);
   if (schema.multipleOf !== undefined) parts.push(`multiple of ${schema.multipleOf}`);
   if (schema.minLength !== undefined && schema.maxLength !== undefined) parts.push(`${schema.minLength}–${schema.maxLength} chars`);
+  else if (schema.minLength === 1) parts.push('non-empty');
   else if (schema.minLength !== undefined) parts.push(`≥ ${schema.minLength} chars`);
   else if (schema.maxLength !== undefined) parts.push(`≤ ${schema.maxLength} chars`);
   if (schema.pattern) parts.push(`matches ${code(schema.pattern)}`);
+  if (schema.type === 'boolean') parts.push('`true` or `false`');
+  const items = schema.items && !schema.items.properties ? describeConstraints(schema.items) : '';
+  if (items) parts.push(`each: ${items}`);
+  const value = schema.patternProperties ? Object.values(schema.patternProperties)[0] : undefined;
+  const values2 = value ? describeConstraints(value) : '';
+  if (values2) parts.push(`each value: ${values2}`);
   return parts.join('; ');
 }
 
@@ -150,31 +162,35 @@ function embeddedDataset(schema: Json): DatasetContract | undefined {
   return Object.values(datasets).find((d) => (d.row as unknown) === schema);
 }
 
-type FieldRow = { path: string; type: string; required: boolean; constraints: string; description: string };
+type FieldRow = { path: string; type: string; required: string; constraints: string; description: string };
 
 /** Flattens a message schema: nested objects (and objects in arrays) become dotted paths. */
 export function messageFields(schema: TSchema): FieldRow[] {
   const rows: FieldRow[] = [];
-  const walk = (obj: Json, prefix: string, parentRequired: boolean) => {
+  // `parent` is the nearest optional ancestor: a field required inside it is required only when it is present.
+  const walk = (obj: Json, prefix: string, parent: string | undefined) => {
     const required = new Set(obj.required ?? []);
     for (const [name, prop] of Object.entries(obj.properties ?? {})) {
       const path = `${prefix}${name}`;
-      const isRequired = parentRequired && required.has(name);
+      const own = required.has(name);
       const dataset = embeddedDataset(prop);
       const element = prop.type === 'array' && prop.items?.properties ? prop.items : undefined;
       rows.push({
         path,
-        type: dataset ? `object: one ${datasetLink(dataset.name)} row` : typeName(prop),
-        required: isRequired,
-        constraints: dataset ? `validated as a row of the ${dataset.name} dataset` : describeConstraints(prop),
-        description: prop.description ?? '',
+        type: dataset ? `object (${dataset.name} row)` : typeName(prop),
+        required: !own ? 'optional' : parent ? `required in ${code(parent)}` : 'required',
+        constraints: dataset
+          ? `one row of the ${datasetLink(dataset.name)} dataset: same columns and rules`
+          : describeConstraints(prop),
+        description: dataset ? `One row of the ${dataset.name} dataset (${dataset.title.toLowerCase()})` : (prop.description ?? ''),
       });
       if (dataset) continue;
-      if (prop.properties) walk(prop, `${path}.`, isRequired);
-      if (element) walk(element, `${path}[].`, isRequired);
+      const nextParent = own ? parent : path;
+      if (prop.properties) walk(prop, `${path}.`, nextParent);
+      if (element) walk(element, `${path}[].`, nextParent);
     }
   };
-  walk(json(schema), '', true);
+  walk(json(schema), '', undefined);
   return rows;
 }
 
@@ -216,7 +232,7 @@ function datasetSection(d: DatasetContract): string {
     `- **Version column:** ${
       d.versionColumn
         ? `${code(d.versionColumn)}: when a primary key arrives again, the row with the newest ${code(d.versionColumn)} wins`
-        : 'none: rows are immutable; a repeated primary key is a duplicate and the first one is kept'
+        : 'none: rows are immutable, so a repeated primary key is a duplicate'
     }`,
     `- **Canonical CSV column order:** ${d.columns.map(code).join(', ')}`,
   ];
@@ -230,12 +246,19 @@ function messageSection(key: string, schema: TSchema): string {
   const s = json(schema);
   const title = s.title ?? key;
   const carriedBy = queueList.filter((q) => q.message === schema).map((q) => code(q.name));
-  const rows = messageFields(schema).map((f) => [code(f.path), f.type, f.required ? 'required' : 'optional', f.constraints, f.description]);
+  const rows = messageFields(schema).map((f) => [code(f.path), f.type, f.required, f.constraints, f.description]);
+  const sentences = [
+    sentence(s.description ?? ''),
+    carriedBy.length ? `Carried by the ${carriedBy.join(', ')} queue.` : '',
+    (schema as { additionalProperties?: unknown }).additionalProperties === false
+      ? 'No other fields are allowed.'
+      : 'Other fields may be present and are ignored.',
+  ];
   return [
     `<a id="${anchor('message', title)}"></a>`,
     `### ${title}`,
     '',
-    `${s.description ?? ''}${carriedBy.length ? ` Carried by the ${carriedBy.join(', ')} queue.` : ''}`,
+    sentences.filter(Boolean).join(' '),
     '',
     table(['Field', 'Type', 'Required', 'Allowed values / constraints', 'Description'], rows),
   ].join('\n');
@@ -312,7 +335,7 @@ function groundTruthSection(): string {
   return [
     '## Ground truth: churn labels (not ingested)',
     '',
-    `${s.description ?? ''}. It records whether each member really churned, and when; churn models are scored against it.`,
+    `${sentence(s.description ?? '')} It records whether each member really churned, and when; churn models are scored against it.`,
     'It is written beside the exports, never inside them, and the platform never ingests it.',
     '',
     columnTable(churnLabel),
