@@ -25,7 +25,7 @@ const meta = (sql: SqlType, doc: Doc): ColumnMeta => ({
 /** Identifier: non-empty, no whitespace or control characters, bounded length. */
 export const id = (doc: Doc) => Type.String({ ...meta('VARCHAR', doc), minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' });
 export const text = (doc: Doc & { maxLength?: number }) =>
-  Type.String({ ...meta('VARCHAR', doc), minLength: 1, maxLength: doc.maxLength ?? 200 });
+  Type.String({ ...meta('VARCHAR', doc), minLength: 1, maxLength: doc.maxLength ?? 200, pattern: '\\S' }); // at least one visible character
 export const email = (doc: Doc) => Type.String({ ...meta('VARCHAR', doc), format: 'email', maxLength: 254 });
 /** Calendar date, ISO 8601 `YYYY-MM-DD`. */
 export const date = (doc: Doc) => Type.String({ ...meta('DATE', doc), format: 'date' });
