@@ -7,6 +7,8 @@ export default tseslint.config(
   { ignores: ['**/node_modules/**', '.data/**', '.tap/**', 'coverage/**', '**/dist/**', 'services/leaderboard/public/vendor/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // Files served to the browser as they are (the dashboard): browser globals, not Node's.
+  { files: ['services/*/public/**/*.js'], languageOptions: { globals: { ...globals.browser } } },
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {

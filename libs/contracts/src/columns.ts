@@ -1,4 +1,4 @@
-import Type, { type TSchema } from 'typebox';
+import Type, { type TLiteral, type TSchema, type TSchemaOptions, type TUnion } from 'typebox';
 
 /**
  * Column builders for dataset contracts. Each column is a plain TypeBox schema annotated with the
@@ -37,11 +37,13 @@ export const integer = (doc: Doc & { minimum: number; maximum: number }) =>
 export const money = (doc: Doc & { maximum?: number }) =>
   Type.Number({ ...meta('DECIMAL(12,2)', doc), minimum: 0, maximum: doc.maximum ?? 100_000, multipleOf: 0.01 });
 export const boolean = (doc: Doc) => Type.Boolean(meta('BOOLEAN', doc));
-export const oneOf = <const V extends readonly string[]>(values: V, doc: Doc) =>
-  Type.Union(
-    values.map((v) => Type.Literal(v as V[number])),
-    meta('VARCHAR', doc),
-  );
+type LiteralTuple<V extends readonly string[]> = { -readonly [K in keyof V]: TLiteral<V[K]> };
+
+/** A union of string literals whose static type is the union of the values (`.map` alone infers `never`). */
+export const literalUnion = <const V extends readonly string[]>(values: V, options?: TSchemaOptions): TUnion<LiteralTuple<V>> =>
+  Type.Union(values.map((v) => Type.Literal(v)) as LiteralTuple<V>, options) as TUnion<LiteralTuple<V>>;
+
+export const oneOf = <const V extends readonly string[]>(values: V, doc: Doc) => literalUnion(values, meta('VARCHAR', doc));
 
 /** Optional column: may be absent or empty in the export; lands as SQL NULL. */
 export const optional = <T extends TSchema>(schema: T) => Type.Optional(schema);

@@ -16,7 +16,12 @@ export type ServiceAppOptions = ServiceInfo & {
   logger?: FastifyServerOptions['logger'];
   /** Largest request body accepted (bytes); streaming routes set their own. */
   bodyLimit?: number;
+  /** How long each /ready dependency check may take (tests shorten it). */
+  readinessTimeoutMs?: number;
 };
+
+/** What a test or the launcher may set on the shell of any service (each service adds its clients). */
+export type ShellOverrides = Pick<ServiceAppOptions, 'logger' | 'readinessTimeoutMs'>;
 
 function baseFastify(options: ServiceAppOptions) {
   return Fastify({
@@ -58,6 +63,6 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     reply.code(404).send({ code: 'NOT_FOUND', message: `No route ${request.method} ${request.url}; the API is documented at /docs` }),
   );
 
-  await app.register(healthRoutes);
+  await app.register(healthRoutes, { checkTimeoutMs: options.readinessTimeoutMs });
   return app;
 }

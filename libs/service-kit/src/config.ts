@@ -1,4 +1,4 @@
-import Type, { type Static, type TObject, type TProperties } from 'typebox';
+import Type, { type Static, type TObject, type TProperties, type TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { PeakError } from '@peak/contracts';
 
@@ -18,6 +18,13 @@ export const baseConfig = {
   }),
 } satisfies TProperties;
 
+/** PORT with the service's own default, so each service runs alone without setting it. */
+export const servicePort = (defaultPort: number) =>
+  Type.Integer({ minimum: 0, maximum: 65535, default: defaultPort, description: `Port to listen on (0 = any free port; default ${defaultPort})` });
+
+/** The variables a service's process needs to listen and log; every service config has them. */
+export type ListenConfig = { HOST: string; PORT: number; LOG_LEVEL: string };
+
 /** AWS SDK settings. Endpoints are overridden with the SDK's own AWS_ENDPOINT_URL_<SERVICE> variables. */
 export const awsConfig = {
   AWS_REGION: Type.String({ default: 'us-east-1', description: 'AWS region (any value works against the local emulators)' }),
@@ -26,7 +33,8 @@ export const awsConfig = {
 
 /**
  * Validates the environment against a schema at boot: converts strings to numbers/booleans, applies
- * defaults, and fails with every problem at once (a service never starts half-configured).
+ * defaults, and fails with every problem at once, one line per variable with its description
+ * (a service never starts half-configured).
  */
 export function loadConfig<P extends TProperties>(properties: P, env: NodeJS.ProcessEnv = process.env): Static<TObject<P>> {
   const schema = Type.Object(properties);
@@ -35,17 +43,25 @@ export function loadConfig<P extends TProperties>(properties: P, env: NodeJS.Pro
     const raw = env[key];
     if (raw !== undefined && raw !== '') present[key] = raw;
   }
-  const value = Value.Default(schema, Value.Convert(schema, present));
-  if (Value.Check(schema, value)) return value as Static<TObject<P>>;
-  const problems = Value.Errors(schema, value).map((e) => {
-    const key = e.instancePath.replace(/^\//, '') || requiredKey(e.params) || '(root)';
-    const description = (properties[key] as { description?: string } | undefined)?.description;
-    return `${key}: ${e.message}${description ? ` (${description})` : ''}; got ${JSON.stringify(present[key] ?? null)}`;
-  });
-  throw new ConfigError(problems);
+  const value = Value.Default(schema, Value.Convert(schema, present)) as Record<string, unknown>;
+  const required = new Set<string>((schema as { required?: string[] }).required ?? []);
+  const problems: string[] = [];
+  for (const [key, property] of Object.entries(properties)) {
+    const description = (property as { description?: string }).description;
+    const about = description ? ` (${description})` : '';
+    if (value[key] === undefined) {
+      if (required.has(key)) problems.push(`${key}: required but not set${about}`);
+    } else if (!Value.Check(property, value[key])) {
+      problems.push(`${key}: ${explain(property, value[key])}${about}; got ${JSON.stringify(present[key])}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return value as Static<TObject<P>>;
 }
 
-function requiredKey(params: unknown): string | undefined {
-  const p = params as { requiredProperties?: string[] } | undefined;
-  return p?.requiredProperties?.join(', ');
+/** What is wrong with one value, said once (a union of literals reads as its list of choices). */
+function explain(property: TSchema, value: unknown): string {
+  const choices = (property as { anyOf?: { const?: unknown }[] }).anyOf?.map((s) => s.const);
+  if (choices && choices.every((c) => c !== undefined)) return `must be one of ${choices.join(', ')}`;
+  return [...new Set(Value.Errors(property, value).map((e) => e.message))].join(', ');
 }

@@ -1,5 +1,6 @@
 import closeWithGrace from 'close-with-grace';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { ConfigError, type ListenConfig } from './config.js';
 
 /**
  * Process side of a service: listen, then close gracefully (in-flight requests, consumers, clients)
@@ -19,4 +20,37 @@ export async function runServer(app: FastifyInstance, listen: { host: string; po
     app.log.fatal({ err }, `cannot listen on ${listen.host}:${listen.port}${hint}`);
     process.exit(1);
   }
+}
+
+/** pino settings of a service process: JSON lines at LOG_LEVEL, each carrying the service name. */
+export function serviceLogger(name: string, level: string): FastifyServerOptions['logger'] {
+  return { level, name };
+}
+
+/**
+ * The whole boot sequence of a service's `server.ts`: validate the environment (a clear message and
+ * exit 1 when it is wrong, before anything connects), build the app with a pino logger, listen, and
+ * close gracefully on SIGINT/SIGTERM.
+ */
+export async function runService<C extends ListenConfig>(
+  name: string,
+  readConfig: () => C,
+  build: (config: C, logger: FastifyServerOptions['logger']) => Promise<FastifyInstance>,
+): Promise<void> {
+  let config: C;
+  try {
+    config = readConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`${name}: ${err.message}`);
+    process.exit(1);
+  }
+  let app: FastifyInstance;
+  try {
+    app = await build(config, serviceLogger(name, config.LOG_LEVEL));
+  } catch (err) {
+    console.error(`${name}: could not start: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  }
+  await runServer(app, { host: config.HOST, port: config.PORT });
 }

@@ -1,4 +1,5 @@
 import Type, { type Static, type TSchema } from 'typebox';
+import { literalUnion } from '../columns.js';
 import { DATASET_NAMES } from '../dataset.js';
 import { attendance } from '../datasets/index.js';
 
@@ -11,7 +12,7 @@ const envelope = <T extends string>(type: T) => ({
   version: Type.Literal(1, { description: 'Contract version of the body' }),
 });
 
-const datasetName = Type.Union(DATASET_NAMES.map((d) => Type.Literal(d)), { description: 'Source dataset' });
+const datasetName = literalUnion(DATASET_NAMES, { description: 'Source dataset' });
 const batchId = Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$', description: 'Ingest batch identifier' });
 const isoTime = (description: string) => Type.String({ format: 'date-time', description });
 const count = (description: string) => Type.Integer({ minimum: 0, description });
@@ -65,7 +66,7 @@ export const emailRequest = Type.Object(
     ...envelope('email-request'),
     requestId: Type.String({ minLength: 1, maxLength: 128, description: 'Identifier of this request (for tracing)' }),
     dedupeKey: Type.String({ minLength: 1, maxLength: 256, description: 'Same key = same email; it is sent at most once' }),
-    template: Type.Union(EMAIL_TEMPLATES.map((t) => Type.Literal(t)), { description: 'SES template to render' }),
+    template: literalUnion(EMAIL_TEMPLATES, { description: 'SES template to render' }),
     memberId: Type.String({ minLength: 1, maxLength: 64, description: 'Member the email is for' }),
     to: Type.String({ format: 'email', maxLength: 254, description: 'Recipient address' }),
     locationId: Type.String({ minLength: 1, maxLength: 64, description: 'Home location of the member (campaigns are per location)' }),
@@ -79,8 +80,8 @@ export const emailRequest = Type.Object(
 /** The subset of an SES event notification (via SNS → SQS) the notifier reads; SES adds more fields. */
 export const sesEvent = Type.Object(
   {
-    eventType: Type.Union(
-      ['Send', 'Delivery', 'Bounce', 'Complaint', 'Reject', 'Open', 'Click', 'DeliveryDelay', 'Subscription', 'RenderingFailure'].map((t) => Type.Literal(t)),
+    eventType: literalUnion(
+      ['Send', 'Delivery', 'Bounce', 'Complaint', 'Reject', 'Open', 'Click', 'DeliveryDelay', 'Subscription', 'RenderingFailure'],
       { description: 'What happened to the message' },
     ),
     mail: Type.Object(

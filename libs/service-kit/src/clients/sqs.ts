@@ -1,7 +1,8 @@
-import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import fp from 'fastify-plugin';
 import type { Static } from 'typebox';
 import { assertValid, physicalQueueName, type QueueDefinition } from '@peak/contracts';
+import { failureReason } from '../readiness.js';
 
 /**
  * Queues by their contract definition: resolves physical URLs once (the emulator and AWS return
@@ -30,6 +31,20 @@ export class Queues {
     return url;
   }
 
+  /**
+   * Asks SQS about the queue now (a cached URL alone proves nothing once SQS is gone); a queue that
+   * has disappeared is forgotten so the next lookup resolves it afresh.
+   */
+  async check(queue: Pick<QueueDefinition, 'name'>): Promise<void> {
+    const name = physicalQueueName(queue.name, this.prefix);
+    try {
+      await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: await this.url(queue), AttributeNames: ['QueueArn'] }));
+    } catch (err) {
+      if ((err as Error).name === 'QueueDoesNotExist') this.urls.delete(name);
+      throw new Error(`queue ${name}: ${failureReason(err)}`, { cause: err });
+    }
+  }
+
   async send<Q extends QueueDefinition>(queue: Q, body: Static<Q['message']>): Promise<string> {
     assertValid(queue.message, body, `message for ${queue.name}`);
     const out = await this.sqs.send(new SendMessageCommand({ QueueUrl: await this.url(queue), MessageBody: JSON.stringify(body) }));
@@ -51,13 +66,26 @@ export type SqsPluginOptions = {
   client?: SQSClient;
 };
 
+/** sqsPlugin options from a service config that spreads `awsConfig`. */
+export const sqsOptions = (
+  config: { AWS_REGION: string; QUEUE_PREFIX: string },
+  uses: readonly QueueDefinition[],
+  client?: SQSClient,
+): SqsPluginOptions => ({ region: config.AWS_REGION, queuePrefix: config.QUEUE_PREFIX, uses, client });
+
 export const sqsPlugin = fp<SqsPluginOptions>(
   async (app, opts) => {
     const owned = !opts.client;
-    const sqs = opts.client ?? new SQSClient({ region: opts.region });
+    // Address every call to the configured endpoint: the emulator's queue URLs have an unresolvable
+    // `sqs.<region>.localhost` host, and in AWS the queue URL's host is that endpoint anyway.
+    const sqs = opts.client ?? new SQSClient({ region: opts.region, useQueueUrlAsEndpoint: false });
     const queues = new Queues(sqs, opts.queuePrefix);
     app.decorate('queues', queues);
-    app.readiness.set('sqs', () => Promise.all(opts.uses.map((q) => queues.url(q))));
+    app.readiness.set('sqs', async () => {
+      // Every queue is asked at once; the first failure in `uses` order is reported, so the reason is stable.
+      const failed = (await Promise.allSettled(opts.uses.map((q) => queues.check(q)))).find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    });
     app.addHook('onClose', async () => {
       if (owned) sqs.destroy();
     });

@@ -1,0 +1,69 @@
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { localAwsEnv, waitFor } from '@peak/local-stack';
+import {
+  buildForTest,
+  checkGracefulShutdown,
+  checkServiceShell,
+  closedEndpoint,
+  localClients,
+  readiness,
+  useRedis,
+  useSqsEmulator,
+} from '@peak/service-kit/testing';
+import { buildApp, readConfig } from '@peak/leaderboard';
+
+const server = fileURLToPath(new URL('../src/server.ts', import.meta.url));
+
+t.test('leaderboard', async (t) => {
+  const emu = await useSqsEmulator(t);
+  const sqs = localClients.sqs(t, emu.endpoint);
+
+  t.test('shell: /health, OpenAPI at /docs/json without the dashboard files, JSON 404', async (t) => {
+    const redis = await useRedis(t);
+    const app = await buildForTest(t, () => buildApp(readConfig({ REDIS_URL: redis.url }), { sqs }));
+    await checkServiceShell(t, app);
+    const paths = Object.keys((await app.inject({ method: 'GET', url: '/docs/json' })).json<{ paths: object }>().paths);
+    t.same(paths.sort(), ['/health', '/ready'], 'static files are not API');
+  });
+
+  t.test('the dashboard page and its assets are served at /', async (t) => {
+    const redis = await useRedis(t);
+    const app = await buildForTest(t, () => buildApp(readConfig({ REDIS_URL: redis.url }), { sqs }));
+    const page = await app.inject({ method: 'GET', url: '/' });
+    t.equal(page.statusCode, 200);
+    t.match(page.headers['content-type'], /text\/html/);
+    t.match(page.body, /<title>Peak Fitness · Engagement dashboard<\/title>/);
+    t.match(page.body, /ingest → ETL/);
+    for (const asset of ['/dashboard.js', '/dashboard.css']) {
+      t.equal((await app.inject({ method: 'GET', url: asset })).statusCode, 200, `${asset} served`);
+    }
+  });
+
+  t.test('/ready: 200 with Redis and SQS up; 503 naming redis once Redis stops', async (t) => {
+    const redis = await useRedis(t);
+    const app = await buildForTest(t, () => buildApp(readConfig({ REDIS_URL: redis.url }), { sqs }));
+    t.same(await readiness(app), { statusCode: 200, status: 'ready', checks: { redis: 'ok', sqs: 'ok' } });
+    await redis.stop();
+    await waitFor('/ready to report redis down', async () => (await readiness(app)).statusCode === 503, 5_000);
+    t.match(await readiness(app), { checks: { redis: /^failing: /, sqs: 'ok' } });
+  });
+
+  t.test('/ready: 503 naming sqs when SQS is down', async (t) => {
+    const redis = await useRedis(t);
+    const down = localClients.sqs(t, await closedEndpoint());
+    const app = await buildForTest(t, () => buildApp(readConfig({ REDIS_URL: redis.url }), { sqs: down }));
+    t.match(await readiness(app), { statusCode: 503, checks: { redis: 'ok', sqs: /^failing: queue attendance-events: connect ECONNREFUSED/ } });
+  });
+
+  t.test('config: defaults, and a ConfigError naming a bad REDIS_URL', async (t) => {
+    t.match(readConfig({}), { PORT: 4000, REDIS_URL: 'redis://127.0.0.1:6379' });
+    t.throws(() => readConfig({ REDIS_URL: 'localhost:6379' }), { name: 'ConfigError', message: /REDIS_URL: must match pattern/ });
+  });
+
+  t.test('server.ts: boots from env, logs JSON, exits 0 on SIGTERM', async (t) => {
+    const redis = await useRedis(t);
+    const env = { ...localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: await closedEndpoint() }), REDIS_URL: redis.url };
+    await checkGracefulShutdown(t, server, env);
+  });
+});

@@ -1,0 +1,2 @@
+export { buildApp, type AppOverrides } from './app.js';
+export { configSchema, readConfig, type Config } from './config.js';

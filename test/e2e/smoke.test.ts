@@ -1,0 +1,57 @@
+/**
+ * End-to-end smoke test: the whole local platform as `npm start` runs it (random ports, small sample
+ * data), looked at through a real browser. Later issues extend it: file in → dashboard / CRM / email out.
+ */
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { chromium } from 'playwright-core';
+import { startPlatform } from '@peak/local-platform';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+t.test('the platform comes up with sample data and the dashboard shows every dependency ready', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'peak-smoke-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const platform = await startPlatform({
+    dataDir,
+    ports: 'random',
+    sampleData: { members: 150, days: 30, seed: 7, end: '2026-11-01' },
+    logLevel: 'warn',
+  });
+  t.teardown(() => platform.stop());
+
+  // Sample data: every dataset exported, with rows, and the ground truth kept apart.
+  const manifest = JSON.parse(await readFile(join(platform.samples!.dir, 'manifest.json'), 'utf8')) as {
+    files: { dataset: string; rows: number }[];
+  };
+  const datasets = manifest.files.map((f) => f.dataset).sort();
+  t.same(datasets, ['attendance', 'classes', 'engagement', 'members', 'signups', 'transactions']);
+  for (const f of manifest.files) t.ok(f.rows > 0, `${f.dataset} has rows`);
+
+  // Every service documents its API.
+  for (const key of ['ingest', 'leaderboard', 'crmSync', 'notifier']) {
+    const base = platform.urls[key];
+    t.ok(base, `${key} has a URL`);
+    const res = await fetch(new URL('/docs/json', base));
+    t.equal(res.status, 200, `${key} serves its OpenAPI document`);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
+    t.match(doc.openapi, /^3\./);
+    t.ok(doc.paths['/ready'], `${key} documents /ready`);
+  }
+
+  // The dashboard, in a real browser: every dependency of the leaderboard reported ready.
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  t.teardown(() => browser.close());
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(platform.urls.dashboard!);
+  t.match(await page.title(), /Peak Fitness/);
+  await page.getByText(/ready/i).first().waitFor({ timeout: 10_000 });
+  t.same(errors, [], 'no script errors on the dashboard');
+});
