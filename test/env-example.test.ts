@@ -13,7 +13,7 @@ const SDK_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOI
 t.test('.env.example documents every configuration variable', async (t) => {
   const text = await readFile(new URL('../.env.example', import.meta.url), 'utf8');
   // Commented-out assignments (`# PORT=`) document optional variables.
-  const listed = new Set([...text.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
+  const listed = new Set([...text.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1] ?? ''));
   const schemas = { ingest, leaderboard, crmSync, notifier, hubspotSandbox };
   const read = new Set<string>(SDK_VARIABLES);
   for (const [service, schema] of Object.entries(schemas)) {
