@@ -27,11 +27,11 @@ t.test('the platform comes up with sample data and the dashboard shows every dep
     files: { dataset: string; rows: number }[];
   };
   const datasets = manifest.files.map((f) => f.dataset).sort();
-  t.same(datasets, ['attendance', 'classes', 'engagement', 'members', 'signups', 'transactions']);
+  t.same(datasets, ['attendance', 'churn_labels', 'classes', 'engagement', 'members', 'signups', 'transactions']);
   for (const f of manifest.files) t.ok(f.rows > 0, `${f.dataset} has rows`);
 
   // Every service documents its API.
-  for (const key of ['ingest', 'leaderboard', 'crmSync', 'notifier']) {
+  for (const key of ['ingestDocs', 'leaderboardDocs', 'crmSyncDocs', 'notifierDocs', 'hubspotSandbox']) {
     const base = platform.urls[key];
     t.ok(base, `${key} has a URL`);
     const res = await fetch(new URL('/docs/json', base));
@@ -52,6 +52,10 @@ t.test('the platform comes up with sample data and the dashboard shows every dep
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(platform.urls.dashboard!);
   t.match(await page.title(), /Peak Fitness/);
-  await page.getByText(/ready/i).first().waitFor({ timeout: 10_000 });
+  await page.getByText('Every dependency answers.').waitFor({ timeout: 10_000 });
+  const up = await page.locator('#checks li.ok .name').allTextContents();
+  t.same(up.sort(), ['redis', 'sqs'], 'redis and sqs shown as up');
+  t.equal(await page.locator('#checks li.failing').count(), 0, 'nothing shown as down');
+  if (process.env.SMOKE_SCREENSHOT) await page.screenshot({ path: process.env.SMOKE_SCREENSHOT, fullPage: true });
   t.same(errors, [], 'no script errors on the dashboard');
 });

@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './parts.js';
+export * from './platform.js';
+export * from './ports.js';
+export { readLock, lockPath, type LockInfo } from './lock.js';
+export type { SampleDataOptions, SampleProgress, SamplesInfo } from './samples.js';
