@@ -1,0 +1,6 @@
+export * from './plan/reason-codes.js';
+export * from './plan/build-plan.js';
+export { renderWith, type Dialect, type RenderOptions, type RenderedPlan } from './plan/render-sql.js';
+export * from './plan/render-duckdb.js';
+export * from './plan/render-spark.js';
+export * from './executors/duckdb.js';

@@ -1,0 +1,105 @@
+-- Validation of engagement (plan v1, spark): one row per input record.
+WITH src AS (
+  SELECT
+    CAST(`__rec` AS BIGINT) AS `record_number`,
+    `__malformed` AS `malformed_detail`,
+    `__raw` AS `raw_record`,
+    `event_id` AS `raw_event_id`,
+    `member_id` AS `raw_member_id`,
+    `occurred_at` AS `raw_occurred_at`,
+    `event_type` AS `raw_event_type`,
+    `platform` AS `raw_platform`,
+    `session_id` AS `raw_session_id`,
+    `duration_seconds` AS `raw_duration_seconds`
+  FROM `raw_input`
+),
+typed AS (
+  SELECT
+    src.*,
+    `raw_event_id` AS `event_id`,
+    `raw_member_id` AS `member_id`,
+    CASE WHEN (`raw_occurred_at` RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN try_cast(`raw_occurred_at` AS TIMESTAMP) END AS `occurred_at`,
+    `raw_event_type` AS `event_type`,
+    `raw_platform` AS `platform`,
+    `raw_session_id` AS `session_id`,
+    CASE WHEN (`raw_duration_seconds` RLIKE '^[+-]?[0-9]+$') THEN try_cast(`raw_duration_seconds` AS INT) END AS `duration_seconds`,
+    ref_0.`__key` AS `__known_member_id`
+  FROM src
+  LEFT JOIN (SELECT DISTINCT `member_id` AS `__key` FROM `known_members`) ref_0 ON ref_0.`__key` = src.`raw_member_id`
+),
+checked AS (
+  SELECT
+    typed.*,
+    CASE WHEN `malformed_detail` IS NOT NULL THEN NULL ELSE
+      CASE WHEN `raw_event_id` IS NOT NULL AND `raw_event_id` <> '' THEN row_number() OVER (PARTITION BY `raw_event_id`, `malformed_detail` IS NULL ORDER BY `record_number`) END
+    END AS `__occurrence`
+  FROM typed
+)
+SELECT
+  `record_number`,
+  `malformed_detail`,
+  `raw_record`,
+  `raw_event_id`,
+  `raw_member_id`,
+  `raw_occurred_at`,
+  `raw_event_type`,
+  `raw_platform`,
+  `raw_session_id`,
+  `raw_duration_seconds`,
+  `event_id`,
+  `member_id`,
+  `occurred_at`,
+  `event_type`,
+  `platform`,
+  `session_id`,
+  `duration_seconds`,
+  to_date(`occurred_at`) AS `dt`,
+  CASE WHEN `malformed_detail` IS NOT NULL THEN array_sort(array_distinct(filter(array(
+      'MALFORMED_RECORD'), x -> x IS NOT NULL))) ELSE array_sort(array_distinct(filter(array(
+      CASE WHEN COALESCE((`raw_event_id` IS NULL OR `raw_event_id` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
+      CASE WHEN COALESCE(((NOT (`raw_event_id` IS NULL OR `raw_event_id` = '')) AND (char_length(`raw_event_id`) < 1)), FALSE) THEN 'BAD_FORMAT' END,
+      CASE WHEN COALESCE((char_length(`raw_event_id`) > 64), FALSE) THEN 'BAD_FORMAT' END,
+      CASE WHEN COALESCE(((NOT (`raw_event_id` IS NULL OR `raw_event_id` = '')) AND (NOT (`raw_event_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
+      CASE WHEN COALESCE((`raw_member_id` IS NULL OR `raw_member_id` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
+      CASE WHEN COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (char_length(`raw_member_id`) < 1)), FALSE) THEN 'BAD_FORMAT' END,
+      CASE WHEN COALESCE((char_length(`raw_member_id`) > 64), FALSE) THEN 'BAD_FORMAT' END,
+      CASE WHEN COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (NOT (`raw_member_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
+      CASE WHEN COALESCE((`raw_occurred_at` IS NULL OR `raw_occurred_at` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
+      CASE WHEN COALESCE(((NOT (`raw_occurred_at` IS NULL OR `raw_occurred_at` = '')) AND (`occurred_at` IS NULL)), FALSE) THEN 'BAD_TYPE' END,
+      CASE WHEN COALESCE((`raw_event_type` IS NULL OR `raw_event_type` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
+      CASE WHEN COALESCE(((NOT (`raw_event_type` IS NULL OR `raw_event_type` = '')) AND (NOT (`raw_event_type` IN ('app_open', 'schedule_view', 'class_view', 'booking_started', 'workout_logged', 'push_opened', 'email_opened', 'email_clicked', 'referral_sent')))), FALSE) THEN 'NOT_ALLOWED_VALUE' END,
+      CASE WHEN COALESCE((`raw_platform` IS NULL OR `raw_platform` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
+      CASE WHEN COALESCE(((NOT (`raw_platform` IS NULL OR `raw_platform` = '')) AND (NOT (`raw_platform` IN ('ios', 'android', 'web')))), FALSE) THEN 'NOT_ALLOWED_VALUE' END,
+      CASE WHEN COALESCE(((NOT (`raw_session_id` IS NULL OR `raw_session_id` = '')) AND (char_length(`raw_session_id`) < 1)), FALSE) THEN 'BAD_FORMAT' END,
+      CASE WHEN COALESCE((char_length(`raw_session_id`) > 64), FALSE) THEN 'BAD_FORMAT' END,
+      CASE WHEN COALESCE(((NOT (`raw_session_id` IS NULL OR `raw_session_id` = '')) AND (NOT (`raw_session_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
+      CASE WHEN COALESCE(((NOT (`raw_duration_seconds` IS NULL OR `raw_duration_seconds` = '')) AND (`duration_seconds` IS NULL)), FALSE) THEN 'BAD_TYPE' END,
+      CASE WHEN COALESCE((`duration_seconds` < 0), FALSE) THEN 'OUT_OF_RANGE' END,
+      CASE WHEN COALESCE((`duration_seconds` > 86400), FALSE) THEN 'OUT_OF_RANGE' END,
+      CASE WHEN COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (NOT (`__known_member_id` IS NOT NULL))), FALSE) THEN 'UNKNOWN_REFERENCE' END,
+      CASE WHEN `__occurrence` > 1 THEN 'DUPLICATE_IN_BATCH' END), x -> x IS NOT NULL))) END AS `reasons`,
+  CASE WHEN `malformed_detail` IS NOT NULL THEN array_sort(array_distinct(filter(array(
+      'MALFORMED_RECORD:*'), x -> x IS NOT NULL))) ELSE array_sort(array_distinct(filter(array(
+      CASE WHEN COALESCE((`raw_event_id` IS NULL OR `raw_event_id` = ''), FALSE) THEN 'MISSING_REQUIRED:event_id:required' END,
+      CASE WHEN COALESCE(((NOT (`raw_event_id` IS NULL OR `raw_event_id` = '')) AND (char_length(`raw_event_id`) < 1)), FALSE) THEN 'BAD_FORMAT:event_id:minLength:1' END,
+      CASE WHEN COALESCE((char_length(`raw_event_id`) > 64), FALSE) THEN 'BAD_FORMAT:event_id:maxLength:64' END,
+      CASE WHEN COALESCE(((NOT (`raw_event_id` IS NULL OR `raw_event_id` = '')) AND (NOT (`raw_event_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:event_id:pattern:^[A-Za-z0-9_.:-]+$' END,
+      CASE WHEN COALESCE((`raw_member_id` IS NULL OR `raw_member_id` = ''), FALSE) THEN 'MISSING_REQUIRED:member_id:required' END,
+      CASE WHEN COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (char_length(`raw_member_id`) < 1)), FALSE) THEN 'BAD_FORMAT:member_id:minLength:1' END,
+      CASE WHEN COALESCE((char_length(`raw_member_id`) > 64), FALSE) THEN 'BAD_FORMAT:member_id:maxLength:64' END,
+      CASE WHEN COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (NOT (`raw_member_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:member_id:pattern:^[A-Za-z0-9_.:-]+$' END,
+      CASE WHEN COALESCE((`raw_occurred_at` IS NULL OR `raw_occurred_at` = ''), FALSE) THEN 'MISSING_REQUIRED:occurred_at:required' END,
+      CASE WHEN COALESCE(((NOT (`raw_occurred_at` IS NULL OR `raw_occurred_at` = '')) AND (`occurred_at` IS NULL)), FALSE) THEN 'BAD_TYPE:occurred_at:cast:TIMESTAMP' END,
+      CASE WHEN COALESCE((`raw_event_type` IS NULL OR `raw_event_type` = ''), FALSE) THEN 'MISSING_REQUIRED:event_type:required' END,
+      CASE WHEN COALESCE(((NOT (`raw_event_type` IS NULL OR `raw_event_type` = '')) AND (NOT (`raw_event_type` IN ('app_open', 'schedule_view', 'class_view', 'booking_started', 'workout_logged', 'push_opened', 'email_opened', 'email_clicked', 'referral_sent')))), FALSE) THEN 'NOT_ALLOWED_VALUE:event_type:enum' END,
+      CASE WHEN COALESCE((`raw_platform` IS NULL OR `raw_platform` = ''), FALSE) THEN 'MISSING_REQUIRED:platform:required' END,
+      CASE WHEN COALESCE(((NOT (`raw_platform` IS NULL OR `raw_platform` = '')) AND (NOT (`raw_platform` IN ('ios', 'android', 'web')))), FALSE) THEN 'NOT_ALLOWED_VALUE:platform:enum' END,
+      CASE WHEN COALESCE(((NOT (`raw_session_id` IS NULL OR `raw_session_id` = '')) AND (char_length(`raw_session_id`) < 1)), FALSE) THEN 'BAD_FORMAT:session_id:minLength:1' END,
+      CASE WHEN COALESCE((char_length(`raw_session_id`) > 64), FALSE) THEN 'BAD_FORMAT:session_id:maxLength:64' END,
+      CASE WHEN COALESCE(((NOT (`raw_session_id` IS NULL OR `raw_session_id` = '')) AND (NOT (`raw_session_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:session_id:pattern:^[A-Za-z0-9_.:-]+$' END,
+      CASE WHEN COALESCE(((NOT (`raw_duration_seconds` IS NULL OR `raw_duration_seconds` = '')) AND (`duration_seconds` IS NULL)), FALSE) THEN 'BAD_TYPE:duration_seconds:cast:INTEGER' END,
+      CASE WHEN COALESCE((`duration_seconds` < 0), FALSE) THEN 'OUT_OF_RANGE:duration_seconds:minimum:0' END,
+      CASE WHEN COALESCE((`duration_seconds` > 86400), FALSE) THEN 'OUT_OF_RANGE:duration_seconds:maximum:86400' END,
+      CASE WHEN COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (NOT (`__known_member_id` IS NOT NULL))), FALSE) THEN 'UNKNOWN_REFERENCE:member_id:references:members.member_id' END,
+      CASE WHEN `__occurrence` > 1 THEN 'DUPLICATE_IN_BATCH:event_id' END), x -> x IS NOT NULL))) END AS `reason_details`
+FROM checked

@@ -1,0 +1,115 @@
+-- Validation of signups (plan v1, duckdb): one row per input record.
+WITH src AS (
+  SELECT
+    CAST("__rec" AS BIGINT) AS "record_number",
+    "__malformed" AS "malformed_detail",
+    "__raw" AS "raw_record",
+    "signup_id" AS "raw_signup_id",
+    "member_id" AS "raw_member_id",
+    "class_id" AS "raw_class_id",
+    "booked_at" AS "raw_booked_at",
+    "status" AS "raw_status",
+    "cancelled_at" AS "raw_cancelled_at",
+    "channel" AS "raw_channel",
+    "updated_at" AS "raw_updated_at"
+  FROM "raw_input"
+),
+typed AS (
+  SELECT
+    src.*,
+    "raw_signup_id" AS "signup_id",
+    "raw_member_id" AS "member_id",
+    "raw_class_id" AS "class_id",
+    CASE WHEN regexp_matches("raw_booked_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_booked_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "booked_at",
+    "raw_status" AS "status",
+    CASE WHEN regexp_matches("raw_cancelled_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_cancelled_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "cancelled_at",
+    "raw_channel" AS "channel",
+    CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_updated_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "updated_at",
+    ref_0."__key" AS "__known_member_id",
+    ref_1."__key" AS "__known_class_id"
+  FROM src
+  LEFT JOIN (SELECT DISTINCT "member_id" AS "__key" FROM "known_members") ref_0 ON ref_0."__key" = src."raw_member_id"
+  LEFT JOIN (SELECT DISTINCT "class_id" AS "__key" FROM "known_classes") ref_1 ON ref_1."__key" = src."raw_class_id"
+),
+checked AS (
+  SELECT
+    typed.*,
+    CASE WHEN "malformed_detail" IS NOT NULL THEN NULL ELSE
+      CASE WHEN "raw_signup_id" IS NOT NULL AND "raw_signup_id" <> '' THEN row_number() OVER (PARTITION BY "raw_signup_id", "malformed_detail" IS NULL ORDER BY "record_number") END
+    END AS "__occurrence"
+  FROM typed
+)
+SELECT
+  "record_number",
+  "malformed_detail",
+  "raw_record",
+  "raw_signup_id",
+  "raw_member_id",
+  "raw_class_id",
+  "raw_booked_at",
+  "raw_status",
+  "raw_cancelled_at",
+  "raw_channel",
+  "raw_updated_at",
+  "signup_id",
+  "member_id",
+  "class_id",
+  "booked_at",
+  "status",
+  "cancelled_at",
+  "channel",
+  "updated_at",
+  CAST("booked_at" AS DATE) AS "dt",
+  CASE WHEN "malformed_detail" IS NOT NULL THEN list_sort(list_distinct([
+      'MALFORMED_RECORD'])) ELSE list_sort(list_distinct([
+      CASE WHEN COALESCE(("raw_signup_id" IS NULL OR "raw_signup_id" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
+      CASE WHEN COALESCE(((NOT ("raw_signup_id" IS NULL OR "raw_signup_id" = '')) AND (length("raw_signup_id") < 1)), FALSE) THEN 'BAD_FORMAT' END,
+      CASE WHEN COALESCE((length("raw_signup_id") > 64), FALSE) THEN 'BAD_FORMAT' END,
+      CASE WHEN COALESCE(((NOT ("raw_signup_id" IS NULL OR "raw_signup_id" = '')) AND (NOT regexp_matches("raw_signup_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
+      CASE WHEN COALESCE(("raw_member_id" IS NULL OR "raw_member_id" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
+      CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (length("raw_member_id") < 1)), FALSE) THEN 'BAD_FORMAT' END,
+      CASE WHEN COALESCE((length("raw_member_id") > 64), FALSE) THEN 'BAD_FORMAT' END,
+      CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT regexp_matches("raw_member_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
+      CASE WHEN COALESCE(("raw_class_id" IS NULL OR "raw_class_id" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
+      CASE WHEN COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (length("raw_class_id") < 1)), FALSE) THEN 'BAD_FORMAT' END,
+      CASE WHEN COALESCE((length("raw_class_id") > 64), FALSE) THEN 'BAD_FORMAT' END,
+      CASE WHEN COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (NOT regexp_matches("raw_class_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
+      CASE WHEN COALESCE(("raw_booked_at" IS NULL OR "raw_booked_at" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
+      CASE WHEN COALESCE(((NOT ("raw_booked_at" IS NULL OR "raw_booked_at" = '')) AND ("booked_at" IS NULL)), FALSE) THEN 'BAD_TYPE' END,
+      CASE WHEN COALESCE(("raw_status" IS NULL OR "raw_status" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
+      CASE WHEN COALESCE(((NOT ("raw_status" IS NULL OR "raw_status" = '')) AND (NOT ("raw_status" IN ('booked', 'cancelled', 'late_cancelled', 'attended', 'no_show')))), FALSE) THEN 'NOT_ALLOWED_VALUE' END,
+      CASE WHEN COALESCE(((NOT ("raw_cancelled_at" IS NULL OR "raw_cancelled_at" = '')) AND ("cancelled_at" IS NULL)), FALSE) THEN 'BAD_TYPE' END,
+      CASE WHEN COALESCE(("raw_channel" IS NULL OR "raw_channel" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
+      CASE WHEN COALESCE(((NOT ("raw_channel" IS NULL OR "raw_channel" = '')) AND (NOT ("raw_channel" IN ('app', 'web', 'front_desk', 'kiosk')))), FALSE) THEN 'NOT_ALLOWED_VALUE' END,
+      CASE WHEN COALESCE(("raw_updated_at" IS NULL OR "raw_updated_at" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
+      CASE WHEN COALESCE(((NOT ("raw_updated_at" IS NULL OR "raw_updated_at" = '')) AND ("updated_at" IS NULL)), FALSE) THEN 'BAD_TYPE' END,
+      CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT ("__known_member_id" IS NOT NULL))), FALSE) THEN 'UNKNOWN_REFERENCE' END,
+      CASE WHEN COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (NOT ("__known_class_id" IS NOT NULL))), FALSE) THEN 'UNKNOWN_REFERENCE' END,
+      CASE WHEN "__occurrence" > 1 THEN 'DUPLICATE_IN_BATCH' END])) END AS "reasons",
+  CASE WHEN "malformed_detail" IS NOT NULL THEN list_sort(list_distinct([
+      'MALFORMED_RECORD:*'])) ELSE list_sort(list_distinct([
+      CASE WHEN COALESCE(("raw_signup_id" IS NULL OR "raw_signup_id" = ''), FALSE) THEN 'MISSING_REQUIRED:signup_id:required' END,
+      CASE WHEN COALESCE(((NOT ("raw_signup_id" IS NULL OR "raw_signup_id" = '')) AND (length("raw_signup_id") < 1)), FALSE) THEN 'BAD_FORMAT:signup_id:minLength:1' END,
+      CASE WHEN COALESCE((length("raw_signup_id") > 64), FALSE) THEN 'BAD_FORMAT:signup_id:maxLength:64' END,
+      CASE WHEN COALESCE(((NOT ("raw_signup_id" IS NULL OR "raw_signup_id" = '')) AND (NOT regexp_matches("raw_signup_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:signup_id:pattern:^[A-Za-z0-9_.:-]+$' END,
+      CASE WHEN COALESCE(("raw_member_id" IS NULL OR "raw_member_id" = ''), FALSE) THEN 'MISSING_REQUIRED:member_id:required' END,
+      CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (length("raw_member_id") < 1)), FALSE) THEN 'BAD_FORMAT:member_id:minLength:1' END,
+      CASE WHEN COALESCE((length("raw_member_id") > 64), FALSE) THEN 'BAD_FORMAT:member_id:maxLength:64' END,
+      CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT regexp_matches("raw_member_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:member_id:pattern:^[A-Za-z0-9_.:-]+$' END,
+      CASE WHEN COALESCE(("raw_class_id" IS NULL OR "raw_class_id" = ''), FALSE) THEN 'MISSING_REQUIRED:class_id:required' END,
+      CASE WHEN COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (length("raw_class_id") < 1)), FALSE) THEN 'BAD_FORMAT:class_id:minLength:1' END,
+      CASE WHEN COALESCE((length("raw_class_id") > 64), FALSE) THEN 'BAD_FORMAT:class_id:maxLength:64' END,
+      CASE WHEN COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (NOT regexp_matches("raw_class_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:class_id:pattern:^[A-Za-z0-9_.:-]+$' END,
+      CASE WHEN COALESCE(("raw_booked_at" IS NULL OR "raw_booked_at" = ''), FALSE) THEN 'MISSING_REQUIRED:booked_at:required' END,
+      CASE WHEN COALESCE(((NOT ("raw_booked_at" IS NULL OR "raw_booked_at" = '')) AND ("booked_at" IS NULL)), FALSE) THEN 'BAD_TYPE:booked_at:cast:TIMESTAMP' END,
+      CASE WHEN COALESCE(("raw_status" IS NULL OR "raw_status" = ''), FALSE) THEN 'MISSING_REQUIRED:status:required' END,
+      CASE WHEN COALESCE(((NOT ("raw_status" IS NULL OR "raw_status" = '')) AND (NOT ("raw_status" IN ('booked', 'cancelled', 'late_cancelled', 'attended', 'no_show')))), FALSE) THEN 'NOT_ALLOWED_VALUE:status:enum' END,
+      CASE WHEN COALESCE(((NOT ("raw_cancelled_at" IS NULL OR "raw_cancelled_at" = '')) AND ("cancelled_at" IS NULL)), FALSE) THEN 'BAD_TYPE:cancelled_at:cast:TIMESTAMP' END,
+      CASE WHEN COALESCE(("raw_channel" IS NULL OR "raw_channel" = ''), FALSE) THEN 'MISSING_REQUIRED:channel:required' END,
+      CASE WHEN COALESCE(((NOT ("raw_channel" IS NULL OR "raw_channel" = '')) AND (NOT ("raw_channel" IN ('app', 'web', 'front_desk', 'kiosk')))), FALSE) THEN 'NOT_ALLOWED_VALUE:channel:enum' END,
+      CASE WHEN COALESCE(("raw_updated_at" IS NULL OR "raw_updated_at" = ''), FALSE) THEN 'MISSING_REQUIRED:updated_at:required' END,
+      CASE WHEN COALESCE(((NOT ("raw_updated_at" IS NULL OR "raw_updated_at" = '')) AND ("updated_at" IS NULL)), FALSE) THEN 'BAD_TYPE:updated_at:cast:TIMESTAMP' END,
+      CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT ("__known_member_id" IS NOT NULL))), FALSE) THEN 'UNKNOWN_REFERENCE:member_id:references:members.member_id' END,
+      CASE WHEN COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (NOT ("__known_class_id" IS NOT NULL))), FALSE) THEN 'UNKNOWN_REFERENCE:class_id:references:classes.class_id' END,
+      CASE WHEN "__occurrence" > 1 THEN 'DUPLICATE_IN_BATCH:signup_id' END])) END AS "reason_details"
+FROM checked
