@@ -9,10 +9,9 @@ cd "$(dirname "$0")/.."
 say() { printf '\033[1m▸ %s\033[0m\n' "$*" >&2; }
 
 need_node() {
-  local major
-  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-  if [ "$major" -lt 20 ]; then
-    echo "Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none)). Install it from https://nodejs.org and run this again." >&2
+  # engines.node in package.json: >= 20.19 (ESLint and the AWS SDK need it).
+  if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null; then
+    echo "Node.js 20.19 or newer is required (found: $(node --version 2>/dev/null || echo none)). Install it from https://nodejs.org and run this again." >&2
     exit 1
   fi
 }
@@ -21,6 +20,7 @@ need_node() {
 SYSTEM_PACKAGES=(
   "redis-server:redis-server"
   "chromium:chromium"
+  "ps:procps" # the launcher tests list child processes with ps
 )
 
 install_system_packages() {

@@ -23,6 +23,7 @@ check "type-check (tsc --noEmit)" npx tsc -p tsconfig.json --noEmit
 check "lint (eslint)" npx eslint .
 
 report=$(mktemp)
+rm -rf .tap/report # the coverage check must never read a previous run's numbers
 printf '\033[1m▸ tests (tap)\033[0m\n'
 npx tap --reporter=tap --coverage-report=json-summary --coverage-report=text-summary "$@" | tee "$report"
 tap_status=${PIPESTATUS[0]}

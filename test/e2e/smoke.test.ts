@@ -2,6 +2,7 @@
  * End-to-end smoke test: the whole local platform as `npm start` runs it (random ports, small sample
  * data), looked at through a real browser. Later issues extend it: file in → dashboard / CRM / email out.
  */
+import { execFileSync } from 'node:child_process';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,8 @@ import t from 'tap';
 import { chromium } from 'playwright-core';
 import { startPlatform } from '@peak/local-platform';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// scripts/setup.sh installs Debian's chromium; CHROMIUM_PATH points elsewhere when needed.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
 
 t.test('the platform comes up with sample data and the dashboard shows every dependency ready', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'peak-smoke-'));

@@ -22,11 +22,21 @@ export function portInUse(port: number): Promise<boolean> {
   });
 }
 
-/** Polls `probe` until it resolves true, or fails after `timeoutMs` with `what` in the message. */
-export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 15_000, everyMs = 50): Promise<void> {
+/**
+ * Polls `probe` until it resolves true, or fails after `timeoutMs` with `what` in the message.
+ * An aborted `signal` stops the polling at once (with the signal's reason).
+ */
+export async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs = 15_000,
+  everyMs = 50,
+  signal?: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
+    signal?.throwIfAborted();
     try {
       if (await probe()) return;
     } catch (err) {

@@ -21,20 +21,26 @@ export function findRedisServer(): string {
  * A throwaway redis-server on loopback: no persistence (`--save ''`, no AOF), so nothing outlives
  * the process. `dir` is where it may write temp files.
  */
-export async function startRedis(opts: { port?: number; dir?: string } = {}): Promise<RedisServer> {
+export async function startRedis(opts: { port?: number; dir?: string; stopTimeoutMs?: number } = {}): Promise<RedisServer> {
   const bin = findRedisServer();
   const port = opts.port ?? (await freePort());
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'];
   if (opts.dir) args.push('--dir', opts.dir);
-  const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  // Own process group: a terminal's Ctrl-C reaches the launcher, which stops Redis after its clients.
+  const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = ''; // redis logs to stdout: kept (the tail) to explain an early exit
+  const keep = (d: Buffer) => (output = (output + d.toString()).slice(-4000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // An early exit (or spawn error) ends the wait at once, with Redis's own words.
+  const gaveUp = new AbortController();
+  child.once('error', (err) => gaveUp.abort(new Error(`redis-server could not start: ${err.message}`)));
+  void exited.then(() =>
+    gaveUp.abort(new Error(`redis-server exited with ${child.exitCode ?? child.signalCode} before answering on port ${port}:\n${output.trim()}`)),
+  );
   try {
-    await waitFor(`redis-server on port ${port}`, async () => {
-      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${stderr.trim()}`);
-      return ping(port);
-    });
+    await waitFor(`redis-server on port ${port}`, () => ping(port), 15_000, 50, gaveUp.signal);
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
@@ -44,8 +50,12 @@ export async function startRedis(opts: { port?: number; dir?: string } = {}): Pr
     port,
     pid: child.pid ?? -1,
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      // A Redis stuck on shutdown must not hang the platform's stop.
+      const timer = setTimeout(() => child.kill('SIGKILL'), opts.stopTimeoutMs ?? 5_000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }

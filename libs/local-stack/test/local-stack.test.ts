@@ -1,5 +1,6 @@
+import { createServer, type AddressInfo } from 'node:net';
 import t from 'tap';
-import { ListQueuesCommand, ReceiveMessageCommand, SendMessageCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ListQueuesCommand, ReceiveMessageCommand, SendMessageCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { ListEmailTemplatesCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { Redis } from 'ioredis';
@@ -14,6 +15,14 @@ t.test('sqs emulator: every contract queue and DLQ exists, redrive set, messages
   for (const q of queueList) {
     t.ok(names.includes(q.name), `${q.name} exists`);
     t.ok(names.includes(dlqName(q)), `${dlqName(q)} exists`);
+  }
+  for (const q of queueList) {
+    const { QueueUrl: url } = await emu.sqs.send(new GetQueueUrlCommand({ QueueName: q.name }));
+    const { Attributes: a } = await emu.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
+    t.equal(a?.VisibilityTimeout, String(q.visibilityTimeoutSeconds), `${q.name} visibility timeout`);
+    const redrive = JSON.parse(a?.RedrivePolicy ?? '{}') as { maxReceiveCount?: number | string; deadLetterTargetArn?: string };
+    t.equal(Number(redrive.maxReceiveCount), q.maxReceiveCount, `${q.name} max receives`);
+    t.match(redrive.deadLetterTargetArn ?? '', new RegExp(`:${dlqName(q)}$`), `${q.name} redrives to its DLQ`);
   }
   const { QueueUrl } = await emu.sqs.send(new GetQueueUrlCommand({ QueueName: 'raw-landed' }));
   await emu.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: '{"hello":1}' }));
@@ -41,4 +50,15 @@ t.test('redis-server starts on loopback and stops without leaving a process', as
   await redis.stop();
   t.equal(await portInUse(redis.port), false, 'port released');
   t.throws(() => process.kill(redis.pid, 0), 'process gone');
+});
+
+t.test('redis-server that cannot start fails at once with its own reason', async (t) => {
+  const squatter = createServer(); // something that is not Redis holds the port
+  await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+  squatter.unref();
+  t.teardown(() => void squatter.close());
+  const started = Date.now();
+  const port = (squatter.address() as AddressInfo).port;
+  await t.rejects(startRedis({ port }), /exited with .* before answering[\s\S]*(Address already in use|bind)/i);
+  t.ok(Date.now() - started < 10_000, 'failed without waiting for the readiness deadline');
 });

@@ -51,10 +51,13 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.setErrorHandler((err: FastifyError | PeakError, request, reply) => {
-    const status = err.statusCode ?? 500;
+    // Only 4xx/5xx are errors; anything else thrown is our bug, answered as 500.
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode <= 599 ? err.statusCode : 500;
     if (status >= 500) {
       request.log.error({ err }, 'request failed');
-      return reply.code(status).send({ code: 'INTERNAL', message: 'Something went wrong on our side; the error is logged with request id ' + request.id });
+      // A deliberate 5xx (e.g. a dependency down) keeps its stable code; its details stay in the log.
+      const code = err instanceof PeakError ? err.code : 'INTERNAL';
+      return reply.code(status).send({ code, message: 'Something went wrong on our side; the error is logged with request id ' + request.id });
     }
     const code = err instanceof PeakError ? err.code : 'validation' in err && err.validation ? 'BAD_REQUEST' : (err.code ?? 'BAD_REQUEST');
     return reply.code(status).send({ code, message: err.message });

@@ -139,7 +139,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
   const onExit = async (r: Running, how: string) => {
     if (stopping) return;
-    const lastLines = (await r.child?.lastLines()) ?? [];
+    // Never rejects: an unreadable log must not turn a crash report into an unhandled rejection.
+    const lastLines = (await r.child?.lastLines().catch((): string[] => [])) ?? [];
     const logPath = r.child?.logPath;
     const message =
       `${r.name} (pid ${r.pid}) stopped unexpectedly: ${how}` +

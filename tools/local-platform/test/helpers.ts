@@ -30,8 +30,10 @@ export function childPids(pid: number): number[] {
       .map((l) => l.trim().split(/\s+/))
       .filter(([, comm]) => comm !== undefined && comm !== 'ps')
       .map(([p]) => Number(p));
-  } catch {
-    return []; // ps exits 1 when nothing matches
+  } catch (err) {
+    // ps exits 1 when nothing matches; any other failure (ps missing) must fail the test, not pass it.
+    if ((err as { status?: number }).status === 1) return [];
+    throw err;
   }
 }
 
