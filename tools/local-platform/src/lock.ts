@@ -44,9 +44,47 @@ export function isLauncherAlive(pid: number): boolean {
   }
 }
 
+const ORPHAN_COMMANDS = ['node', 'redis-server'];
+
+/** The command line of `pid`, or undefined when it is gone (or there is no /proc). */
+function commandLine(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Children of a launcher that died (SIGKILL, crash) outlive it — they run in their own process groups —
+ * and keep the ports. Stop the ones still running what we started; a reused pid runs something else.
+ */
+export async function stopOrphans(held: LockInfo, note: (line: string) => void, graceMs = 10_000): Promise<void> {
+  const orphans = held.processes.filter((p) => {
+    if (p.kind !== 'child' || p.pid === process.pid) return false;
+    const cmd = commandLine(p.pid);
+    return cmd !== undefined && ORPHAN_COMMANDS.some((c) => cmd.includes(c));
+  });
+  if (orphans.length === 0) return;
+  note(`note: stopping what the dead launcher left running: ${orphans.map((o) => `${o.name} (pid ${o.pid})`).join(', ')}`);
+  const signal = (pid: number, sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  for (const o of orphans) signal(o.pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (orphans.some((o) => commandLine(o.pid) !== undefined) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  for (const o of orphans) if (commandLine(o.pid) !== undefined) signal(o.pid, 'SIGKILL');
+}
+
 /**
  * One platform per data dir: creates the lock exclusively, refuses while its owner runs, and takes over
- * a lock whose owner died without cleaning up (with a note, since its children may still hold ports).
+ * a lock whose owner died without cleaning up, stopping the children it left running (they hold the ports).
  */
 export async function acquireLock(dataDir: string, urls: Record<string, string>, note: (line: string) => void): Promise<Lock> {
   await mkdir(dataDir, { recursive: true });
@@ -72,6 +110,7 @@ export async function acquireLock(dataDir: string, urls: Record<string, string>,
         ? `note: taking over a stale lock from pid ${held.pid} (started ${held.startedAt}), which did not stop cleanly`
         : `note: replacing an unreadable lock file at ${path}`,
     );
+    if (held) await stopOrphans(held, note);
     await unlink(path).catch(() => undefined);
   }
   const owned = async () => (await readLock(dataDir))?.token === info.token;

@@ -120,10 +120,18 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     throw new PlatformError(`cannot start: no entry file for ${list}. Nothing was started.`, platformErrorCodes.missingEntry);
   }
 
-  const ports = await planPorts(parts, mode, options.portBase);
+  // Lock first: taking over a dead launcher's lock stops its orphans, which frees the ports checked next.
+  const lock = await acquireLock(dataDir, {}, log);
+  let ports: Record<string, number>;
+  try {
+    ports = await planPorts(parts, mode, options.portBase);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
   const links = platformLinks(parts, ports);
   const urls = Object.fromEntries(links.map((l) => [l.key, l.url]));
-  const lock = await acquireLock(dataDir, urls, log);
+  await lock.update({ urls, processes: [] });
 
   const inherited = withoutAws(options.env ?? process.env);
   const ctx: PlatformContext = { repoRoot, dataDir, ports, logLevel: options.logLevel ?? 'info' };
