@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -27,8 +28,13 @@ function baseFastify(options: ServiceAppOptions) {
   return Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    // Request ids in every log line make a request traceable across one service's logs.
-    requestIdHeader: 'x-request-id',
+    // Request ids in every log line make a request traceable across one service's logs. A caller's
+    // x-request-id is kept only when it is a plain token: it goes into logs and error messages.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 }
 

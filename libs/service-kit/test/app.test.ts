@@ -28,6 +28,19 @@ t.test('5xx: the client sees a generic message with the request id, never the er
   t.notMatch(res.body, /hunter2/);
 });
 
+t.test('a hostile x-request-id is replaced, never echoed; a deliberate 5xx keeps its code', async (t) => {
+  const app = await testApp(t);
+  app.get('/down', async () => {
+    throw new PeakError('the lake is unreachable at s3://internal-bucket', 'LAKE_UNAVAILABLE', 503);
+  });
+  for (const hostile of ['<script>alert(1)</script>', 'x'.repeat(500), 'a b\tc']) {
+    const res = await app.inject({ method: 'GET', url: '/down', headers: { 'x-request-id': hostile } });
+    t.equal(res.statusCode, 503);
+    t.match(res.json(), { code: 'LAKE_UNAVAILABLE', message: /request id [0-9a-f-]{36}$/ });
+    t.notMatch(res.body, /script|xxxxxxxx|internal-bucket/);
+  }
+});
+
 t.test('a PeakError keeps its code and status', async (t) => {
   const app = await testApp(t);
   app.get('/conflict', async () => {
