@@ -41,8 +41,8 @@ t.test('dirty exports: every listed row defect is quarantined at its line with a
   for (const name of DATASET_NAMES) {
     const plan = buildPlan(datasets[name]);
     const r = await runBatch({ plan, inputFile: join(dirty, 'exports', `${name}.${formatOf(name)}`), format: formatOf(name), outDir: join(dir, 'lake'), knownRefs });
-    const rows = await query(`SELECT record_number, reasons FROM read_parquet('${join(dir, 'lake/quarantine', name, `${name}.parquet`)}')`);
-    const quarantined = new Map(rows.map((row) => [Number(row.record_number), row.reasons as ReasonCode[]]));
+    const rows = await query(`SELECT line, reasons FROM read_parquet('${join(dir, 'lake/quarantine', name, `${name}.parquet`)}')`);
+    const quarantined = new Map(rows.map((row) => [Number(row.line), row.reasons as ReasonCode[]]));
     const rowDefects = defects.filter((d) => d.dataset === name && d.line !== undefined);
     for (const d of rowDefects) {
       const kind = d.kind as keyof typeof EXPECTED;

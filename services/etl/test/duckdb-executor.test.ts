@@ -46,14 +46,22 @@ t.test('clean exports: nothing quarantined, typed Parquet partitioned by date, i
   }
 });
 
-t.test('a second batch of a dataset leaves the first batch in place', async (t) => {
+t.test('a second batch of a dataset leaves the first batch in place; rows it already loaded are ALREADY_PROCESSED', async (t) => {
+  const header = 'event_id,member_id,occurred_at,event_type,platform,session_id,duration_seconds\n';
   const dir = t.testdir({
-    'a.csv': 'event_id,member_id,occurred_at,event_type,platform,session_id,duration_seconds\nE1,M000001,2026-01-05T06:30:12Z,app_open,ios,,\n',
+    'a.csv': `${header}E1,M000001,2026-01-05T06:30:12Z,app_open,ios,,\n`,
+    'b.csv': `${header}E1,M000001,2026-01-05T06:30:12Z,app_open,ios,,\nE2,M000001,2026-01-05T07:30:12Z,app_open,ios,,\n`,
   });
   const plan = buildPlan(datasets.engagement);
   const out = join(dir, 'lake');
-  await runBatch({ plan, inputFile: join(dir, 'a.csv'), format: 'csv', outDir: out, batchId: 'b1' });
-  await runBatch({ plan, inputFile: join(dir, 'a.csv'), format: 'csv', outDir: out, batchId: 'b2' });
+  const first = await runBatch({ plan, inputFile: join(dir, 'a.csv'), format: 'csv', outDir: out, batchId: 'b1' });
+  t.ok(first.processedKeysChecked, 'the check against earlier batches ran (there were none)');
+  const second = await runBatch({ plan, inputFile: join(dir, 'b.csv'), format: 'csv', outDir: out, batchId: 'b2' });
   t.same(readdirSync(join(out, 'processed/engagement/dt=2026-01-05')).sort(), ['b1__0.parquet', 'b2__0.parquet']);
+  t.match(second, { rowsIn: 2, rowsProcessed: 1, rowsQuarantined: 1, reasons: { ALREADY_PROCESSED: 1 } });
+  const [q] = await query(`SELECT line, reasons FROM read_parquet('${join(out, 'quarantine/engagement/b2.parquet')}')`);
+  t.same(q, { line: '2', reasons: ['ALREADY_PROCESSED'] }, 'E1 was loaded by b1');
   t.ok(statSync(join(out, 'quarantine/engagement/b1.parquet')).isFile(), 'an empty quarantine file is still written (the batch ran)');
+  const rerun = await runBatch({ plan, inputFile: join(dir, 'a.csv'), format: 'csv', outDir: out, batchId: 'b1' });
+  t.same(rerun, first, 're-running b1 ignores its own earlier output');
 });

@@ -233,7 +233,8 @@ export class ExportWriter<R extends object> {
         return { enc: this.encode(copy, undefined), column: 'amount', detail: `amount ${shown('amount')} written as ${String(copy.amount)}` };
       }
       case 'extra_column': {
-        const value = rng.pick(['', 'LEGACY', 'n/a', '1']);
+        // Never empty: one trailing empty field (a trailing comma) is tolerated by the ETL, as by most CSV readers.
+        const value = rng.pick(['LEGACY', 'n/a', '1', 'x']);
         return { enc: this.encode(row, { extra: value }), detail: `one field more than the header (extra value ${JSON.stringify(value)})` };
       }
       case 'missing_column': {

@@ -33,11 +33,19 @@ export type ReferencePlan = { column: string; dataset: DatasetName; relation: st
 export type EtlPlan = {
   planVersion: 1;
   dataset: DatasetName;
-  /** The all-text input relation the executor provides (one row per physical record). */
+  /**
+   * The all-text input relation the executor provides: one row per record, `recordNumber` unique and
+   * in file order for well-formed records (the executor maps it to a line for the quarantine).
+   */
   input: { relation: string; recordNumber: string; malformed: string; rawRecord: string };
   columns: ColumnPlan[];
   checks: Check[];
-  dedupe: { code: ReasonCode; key: string[]; keepFirstBy: string };
+  /**
+   * One row per key: within the batch the newest version (then the earliest record) is kept and later
+   * ones are `code`; against earlier batches a key already loaded with the same or a newer version is
+   * `againstProcessed.code` (for datasets without a version column: any earlier load).
+   */
+  dedupe: { code: ReasonCode; key: string[]; versionColumn: string | null; againstProcessed: { code: ReasonCode; relation: string } };
   partition: { column: 'dt'; expr: Expr };
   references: ReferencePlan[];
   /** Codes a malformed record gets instead of the column checks (its fields are unreliable). */
@@ -137,7 +145,12 @@ export function buildPlan(contract: DatasetContract): EtlPlan {
     input: { relation: 'raw_input', recordNumber: '__rec', malformed: '__malformed', rawRecord: '__raw' },
     columns,
     checks,
-    dedupe: { code: 'DUPLICATE_IN_BATCH', key: [...contract.primaryKey], keepFirstBy: '__rec' },
+    dedupe: {
+      code: 'DUPLICATE_IN_BATCH',
+      key: [...contract.primaryKey],
+      versionColumn: contract.versionColumn ?? null,
+      againstProcessed: { code: 'ALREADY_PROCESSED', relation: 'processed_keys' },
+    },
     partition: { column: 'dt', expr: { op: 'toDate', arg: typed(contract.partitionBy) } },
     references,
     malformedCode: 'MALFORMED_RECORD',

@@ -11,8 +11,10 @@ export const REASON_CODES = {
   BAD_FORMAT: 'Text breaks the column format: length bounds, pattern (e.g. whitespace in an id) or email shape.',
   NOT_ALLOWED_VALUE: 'An enum column holds a value outside its allowed list.',
   BAD_PRECISION: 'A money amount has more decimals than the column allows (2).',
-  DUPLICATE_IN_BATCH: 'The primary key already occurred earlier in the same batch (the first occurrence by record number is kept).',
+  DUPLICATE_IN_BATCH: 'The primary key occurs more than once in the batch; the newest version (then the first record) is kept.',
   UNKNOWN_REFERENCE: 'A foreign key names no known row of the referenced dataset (e.g. an unknown member or class).',
+  ALREADY_PROCESSED:
+    'An earlier batch already loaded this primary key with the same or a newer version (datasets without a version column: at all), e.g. a nightly export repeating real-time check-ins.',
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;

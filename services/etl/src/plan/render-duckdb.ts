@@ -15,6 +15,7 @@ export const duckdbDialect: Dialect = {
   toDate: (arg) => `CAST(${arg} AS DATE)`,
   // list_distinct drops NULLs as well as duplicates; sorting makes the list deterministic.
   codeList: (items) => `list_sort(list_distinct([\n      ${items.join(',\n      ')}]))`,
+  semiJoin: 'SEMI JOIN',
 };
 
 export function renderDuckdb(plan: EtlPlan, options?: RenderOptions): RenderedPlan {

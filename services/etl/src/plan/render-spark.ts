@@ -22,6 +22,7 @@ export const sparkDialect: Dialect = {
   length: (arg) => `char_length(${arg})`,
   toDate: (arg) => `to_date(${arg})`,
   codeList: (items) => `array_sort(array_distinct(filter(array(\n      ${items.join(',\n      ')}), x -> x IS NOT NULL)))`,
+  semiJoin: 'LEFT SEMI JOIN',
 };
 
 export function renderSpark(plan: EtlPlan, options?: RenderOptions): RenderedPlan {

@@ -2,8 +2,8 @@ import type { SqlType } from '@peak/contracts';
 import type { EtlPlan, Expr } from './build-plan.js';
 
 /**
- * Shared shape of the validation query; each engine supplies only its dialect (literals, casts,
- * regex, list functions). Keeping one query skeleton is what makes "one plan, two executors" true.
+ * Shared shape of the ETL queries; each engine supplies only its dialect (literals, casts, regex,
+ * list functions, join keywords). Keeping one skeleton is what makes "one plan, two executors" true.
  */
 export type Dialect = {
   name: 'duckdb' | 'spark';
@@ -15,25 +15,52 @@ export type Dialect = {
   toDate(arg: string): string;
   /** A list of nullable code strings → a sorted list of the distinct non-NULL ones. */
   codeList(items: string[]): string;
+  /** Keyword(s) of a semi join (rows of the left side that have a match on the right). */
+  semiJoin: string;
 };
 
+/** Relations the statements create or read besides the plan's input and reference relations. */
+export const RELATIONS = {
+  /** Records (by record number) that repeat a key kept elsewhere in the batch. */
+  laterDuplicates: 'later_duplicates',
+  /** Every record that fails, with its reasons: the quarantine before line numbers are attached. */
+  rejected: 'rejected_records',
+} as const;
+
 export type RenderOptions = {
-  /** Relations (e.g. `known_members`) that exist at run time; FK checks against others are left out. */
+  /** Relations (e.g. `known_members`, `processed_keys`) that exist at run time; checks against others are left out. */
   availableReferences?: readonly string[];
 };
 
 export type RenderedPlan = {
+  /** Record numbers of in-batch duplicates; run first, stored as RELATIONS.laterDuplicates. */
+  laterDuplicates: string;
+  /** Every failing record with `reasons` and `reason_details`; stored as RELATIONS.rejected. */
+  rejected: string;
+  /** Typed rows plus `dt` of every record not rejected: what the processed zone receives. */
+  processed: string;
+  /** The `dt` values the batch's well-formed records fall in (which earlier partitions to check keys against). */
+  partitions: string;
+  /** The three statements as one commented text (golden files, docs). */
   sql: string;
-  /** References whose UNKNOWN_REFERENCE checks are in the SQL. */
+  /** Reference relations whose UNKNOWN_REFERENCE checks are in the SQL. */
   referencesChecked: string[];
+  /** Whether the ALREADY_PROCESSED check against earlier batches is in the SQL. */
+  processedKeysChecked: boolean;
 };
 
+/**
+ * Why three statements rather than one: on a clean batch almost every record passes, so the costly
+ * parts (reason lists, windows) run only on the few rejected or duplicated records, and the valid
+ * rows stream straight from the input into the writer.
+ */
 export function renderWith(d: Dialect, plan: EtlPlan, options: RenderOptions = {}): RenderedPlan {
-  const available = new Set(options.availableReferences ?? plan.references.map((r) => r.relation));
+  const available = new Set(options.availableReferences ?? [...plan.references.map((r) => r.relation), plan.dedupe.againstProcessed.relation]);
   const refs = plan.references.filter((r) => available.has(r.relation));
   const joinAlias = new Map(refs.map((r, i) => [`${r.relation}|${r.column}`, `ref_${i}`]));
   const id = d.ident;
   const rawName = (c: string) => id(`raw_${c}`);
+  const rec = id('record_number');
 
   const expr = (e: Expr): string => {
     switch (e.op) {
@@ -62,59 +89,124 @@ export function renderWith(d: Dialect, plan: EtlPlan, options: RenderOptions = {
     }
   };
 
-  const { recordNumber: rec, malformed, rawRecord, relation } = plan.input;
-  const checks = plan.checks.filter((c) => c.predicate.op !== 'and' || !containsUnavailableKnown(c.predicate, available));
-  const code = (c: string, pred: string) => `CASE WHEN COALESCE(${pred}, FALSE) THEN ${d.str(c)} END`;
-  const dupKeyPresent = plan.dedupe.key.map((k) => `${rawName(k)} IS NOT NULL AND ${rawName(k)} <> ''`).join(' AND ');
+  const { dedupe } = plan;
+  const partitionArg = plan.partition.expr.op === 'toDate' ? plan.partition.expr.arg : undefined;
+  if (partitionArg?.op !== 'typed') throw new Error(`${plan.dataset}: the partition must be the date of a typed column`);
+  const partitionSource = partitionArg.column;
+  const checkProcessed = available.has(dedupe.againstProcessed.relation);
+  const version = dedupe.versionColumn === null ? undefined : plan.columns.find((c) => c.name === dedupe.versionColumn);
+  if (dedupe.versionColumn !== null && version === undefined) throw new Error(`${plan.dataset}: version column ${dedupe.versionColumn} is not a plan column`);
 
-  const sql = `-- Validation of ${plan.dataset} (plan v${plan.planVersion}, ${d.name}): one row per input record.
-WITH src AS (
+  const { recordNumber, malformed, rawRecord, relation } = plan.input;
+  const src = `src AS (
   SELECT
-    CAST(${id(rec)} AS BIGINT) AS ${id('record_number')},
+    ${id(recordNumber)} AS ${rec},
     ${id(malformed)} AS ${id('malformed_detail')},
     ${id(rawRecord)} AS ${id('raw_record')},
 ${plan.columns.map((c) => `    ${id(c.source)} AS ${rawName(c.name)}`).join(',\n')}
   FROM ${id(relation)}
+)`;
+  const keyPresent = dedupe.key.map((k) => `${rawName(k)} IS NOT NULL AND ${rawName(k)} <> ''`).join(' AND ');
+  const keyList = dedupe.key.map(rawName).join(', ');
+  const newestFirst = version ? `${expr(version.cast)} DESC NULLS LAST, ` : '';
+
+  const laterDuplicates = `-- ${RELATIONS.laterDuplicates}: records whose key is kept elsewhere in the batch (${version ? `newest ${version.name}, then ` : ''}first record wins).
+WITH ${src},
+repeated AS (
+  SELECT ${keyList} FROM src
+  WHERE ${id('malformed_detail')} IS NULL AND ${keyPresent}
+  GROUP BY ${keyList}
+  HAVING count(*) > 1
 ),
+ranked AS (
+  SELECT src.${rec}, row_number() OVER (PARTITION BY ${dedupe.key.map((k) => `src.${rawName(k)}`).join(', ')} ORDER BY ${newestFirst}src.${rec}) AS ${id('occurrence')}
+  FROM src ${d.semiJoin} repeated ON ${dedupe.key.map((k) => `src.${rawName(k)} = repeated.${rawName(k)}`).join(' AND ')}
+  WHERE src.${id('malformed_detail')} IS NULL
+)
+SELECT ${rec} FROM ranked WHERE ${id('occurrence')} > 1
+`;
+
+  const checks = plan.checks.filter((c) => !containsUnavailableKnown(c.predicate, available));
+  const code = (c: string, pred: string) => `CASE WHEN COALESCE(${pred}, FALSE) THEN ${d.str(c)} END`;
+  // Both read columns of the `typed` CTE, which carries what the joins found.
+  const laterDuplicate = `(${id('__later_record')} IS NOT NULL)`;
+  const seen = id('__seen_version');
+  const alreadyProcessed = !checkProcessed
+    ? undefined
+    : version
+      ? `(${seen} IS NOT NULL AND (${id(version.name)} IS NULL OR ${seen} >= ${id(version.name)}))`
+      : `(${seen} IS NOT NULL)`;
+  const seenJoin = !checkProcessed
+    ? ''
+    : `\n  LEFT JOIN (SELECT ${dedupe.key.map(id).join(', ')}, ${version ? `max(${id(version.name)})` : 'TRUE'} AS ${id('__version')} FROM ${id(dedupe.againstProcessed.relation)} GROUP BY ${dedupe.key.map(id).join(', ')}) ${id('__seen')} ON ${dedupe.key.map((k) => `${id('__seen')}.${id(k)} = src.${rawName(k)}`).join(' AND ')}`;
+  const rowCodes = (detail: boolean) => [
+    ...checks.map((c) => code(detail ? `${c.code}:${c.column}:${c.rule}` : c.code, expr(c.predicate))),
+    `CASE WHEN ${laterDuplicate} THEN ${d.str(detail ? `${dedupe.code}:${dedupe.key.join('+')}` : dedupe.code)} END`,
+    ...(alreadyProcessed ? [`CASE WHEN ${alreadyProcessed} THEN ${d.str(detail ? `${dedupe.againstProcessed.code}:${dedupe.key.join('+')}` : dedupe.againstProcessed.code)} END`] : []),
+  ];
+  // Plain booleans for the filter (cheap on every row); the code lists are built only for rejected rows.
+  const rowFails = [...checks.map((c) => `COALESCE(${expr(c.predicate)}, FALSE)`), laterDuplicate, ...(alreadyProcessed ? [alreadyProcessed] : [])];
+  const malformedList = (detail: boolean) => d.codeList([d.str(detail ? `${plan.malformedCode}:*` : plan.malformedCode)]);
+
+  const rejected = `-- ${RELATIONS.rejected}: every record that fails a check, with all its reason codes.
+WITH ${src},
 typed AS (
   SELECT
     src.*,
-${plan.columns.map((c) => `    ${expr(c.cast)} AS ${id(c.name)}`).join(',\n')}${refs.length > 0 ? ',\n' : ''}${refs
-    .map((r) => `    ${joinAlias.get(`${r.relation}|${r.column}`)}.${id('__key')} AS ${id(`__known_${r.column}`)}`)
-    .join(',\n')}
+${plan.columns.map((c) => `    ${expr(c.cast)} AS ${id(c.name)}`).join(',\n')},
+${[...refs.map((r) => `    ${joinAlias.get(`${r.relation}|${r.column}`)}.${id('__key')} AS ${id(`__known_${r.column}`)}`), `    ${id('__later')}.${rec} AS ${id('__later_record')}`].join(',\n')}${checkProcessed ? `,\n    ${id('__seen')}.${id('__version')} AS ${seen}` : ''}
   FROM src${refs
     .map((r) => {
       const alias = joinAlias.get(`${r.relation}|${r.column}`) ?? '';
       return `\n  LEFT JOIN (SELECT DISTINCT ${id(r.key)} AS ${id('__key')} FROM ${id(r.relation)}) ${alias} ON ${alias}.${id('__key')} = src.${rawName(r.column)}`;
     })
     .join('')}
+  LEFT JOIN ${id(RELATIONS.laterDuplicates)} ${id('__later')} ON ${id('__later')}.${rec} = src.${rec}${seenJoin}
 ),
-checked AS (
+flagged AS (
   SELECT
     typed.*,
-    CASE WHEN ${id('malformed_detail')} IS NOT NULL THEN NULL ELSE
-      CASE WHEN ${dupKeyPresent} THEN row_number() OVER (PARTITION BY ${plan.dedupe.key.map(rawName).join(', ')}, ${id('malformed_detail')} IS NULL ORDER BY ${id('record_number')}) END
-    END AS ${id('__occurrence')}
+    (${id('malformed_detail')} IS NOT NULL
+      OR ${rowFails.join('\n      OR ')}) AS ${id('__rejected')}
   FROM typed
 )
 SELECT
-  ${id('record_number')},
+  ${rec},
   ${id('malformed_detail')},
   ${id('raw_record')},
 ${plan.columns.map((c) => `  ${rawName(c.name)}`).join(',\n')},
-${plan.columns.map((c) => `  ${id(c.name)}`).join(',\n')},
-  ${expr(plan.partition.expr)} AS ${id(plan.partition.column)},
-  CASE WHEN ${id('malformed_detail')} IS NOT NULL THEN ${d.codeList([d.str(plan.malformedCode)])} ELSE ${d.codeList([
-    ...checks.map((c) => code(c.code, expr(c.predicate))),
-    `CASE WHEN ${id('__occurrence')} > 1 THEN ${d.str(plan.dedupe.code)} END`,
-  ])} END AS ${id('reasons')},
-  CASE WHEN ${id('malformed_detail')} IS NOT NULL THEN ${d.codeList([d.str(`${plan.malformedCode}:*`)])} ELSE ${d.codeList([
-    ...checks.map((c) => code(`${c.code}:${c.column}:${c.rule}`, expr(c.predicate))),
-    `CASE WHEN ${id('__occurrence')} > 1 THEN ${d.str(`${plan.dedupe.code}:${plan.dedupe.key.join('+')}`)} END`,
-  ])} END AS ${id('reason_details')}
-FROM checked
+  CASE WHEN ${id('malformed_detail')} IS NOT NULL THEN ${malformedList(false)} ELSE ${d.codeList(rowCodes(false))} END AS ${id('reasons')},
+  CASE WHEN ${id('malformed_detail')} IS NOT NULL THEN ${malformedList(true)} ELSE ${d.codeList(rowCodes(true))} END AS ${id('reason_details')}
+FROM flagged
+WHERE ${id('__rejected')}
 `;
-  return { sql, referencesChecked: refs.map((r) => r.relation) };
+
+  const processed = `-- processed: the typed rows of every record that was not rejected, with their partition.
+WITH ${src},
+typed AS (
+  SELECT
+    ${rec},
+${plan.columns.map((c) => `    ${expr(c.cast)} AS ${id(c.name)}`).join(',\n')}
+  FROM src
+  WHERE ${rec} NOT IN (SELECT ${rec} FROM ${id(RELATIONS.rejected)})
+)
+SELECT
+${plan.columns.map((c) => `  ${id(c.name)}`).join(',\n')},
+  ${expr(plan.partition.expr)} AS ${id(plan.partition.column)}
+FROM typed
+`;
+
+  // The first ten characters of an ISO date or timestamp are its day; the executor widens this by a day
+  // either side (a UTC offset can move a timestamp's UTC date), which is cheaper than casting every row.
+  const partitions = `-- partitions: the days the batch's well-formed records name (before casting).
+WITH ${src}
+SELECT DISTINCT substr(${rawName(partitionSource)}, 1, 10) AS ${id('day')}
+FROM src
+WHERE ${id('malformed_detail')} IS NULL AND ${rawName(partitionSource)} IS NOT NULL
+`;
+
+  const sql = `-- ETL of ${plan.dataset} (plan v${plan.planVersion}, ${d.name}): four statements, run in this order.\n\n${partitions}\n${laterDuplicates}\n${rejected}\n${processed}`;
+  return { laterDuplicates, rejected, processed, partitions, sql, referencesChecked: refs.map((r) => r.relation), processedKeysChecked: checkProcessed };
 }
 
 function containsUnavailableKnown(e: Expr, available: Set<string>): boolean {

@@ -1,7 +1,64 @@
--- Validation of classes (plan v1, duckdb): one row per input record.
+-- ETL of classes (plan v1, duckdb): four statements, run in this order.
+
+-- partitions: the days the batch's well-formed records name (before casting).
 WITH src AS (
   SELECT
-    CAST("__rec" AS BIGINT) AS "record_number",
+    "__rec" AS "record_number",
+    "__malformed" AS "malformed_detail",
+    "__raw" AS "raw_record",
+    "class_id" AS "raw_class_id",
+    "location_id" AS "raw_location_id",
+    "class_type" AS "raw_class_type",
+    "class_name" AS "raw_class_name",
+    "instructor_id" AS "raw_instructor_id",
+    "instructor_name" AS "raw_instructor_name",
+    "starts_at" AS "raw_starts_at",
+    "duration_minutes" AS "raw_duration_minutes",
+    "capacity" AS "raw_capacity",
+    "cancelled" AS "raw_cancelled",
+    "updated_at" AS "raw_updated_at"
+  FROM "raw_input"
+)
+SELECT DISTINCT substr("raw_starts_at", 1, 10) AS "day"
+FROM src
+WHERE "malformed_detail" IS NULL AND "raw_starts_at" IS NOT NULL
+
+-- later_duplicates: records whose key is kept elsewhere in the batch (newest updated_at, then first record wins).
+WITH src AS (
+  SELECT
+    "__rec" AS "record_number",
+    "__malformed" AS "malformed_detail",
+    "__raw" AS "raw_record",
+    "class_id" AS "raw_class_id",
+    "location_id" AS "raw_location_id",
+    "class_type" AS "raw_class_type",
+    "class_name" AS "raw_class_name",
+    "instructor_id" AS "raw_instructor_id",
+    "instructor_name" AS "raw_instructor_name",
+    "starts_at" AS "raw_starts_at",
+    "duration_minutes" AS "raw_duration_minutes",
+    "capacity" AS "raw_capacity",
+    "cancelled" AS "raw_cancelled",
+    "updated_at" AS "raw_updated_at"
+  FROM "raw_input"
+),
+repeated AS (
+  SELECT "raw_class_id" FROM src
+  WHERE "malformed_detail" IS NULL AND "raw_class_id" IS NOT NULL AND "raw_class_id" <> ''
+  GROUP BY "raw_class_id"
+  HAVING count(*) > 1
+),
+ranked AS (
+  SELECT src."record_number", row_number() OVER (PARTITION BY src."raw_class_id" ORDER BY CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_updated_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END DESC NULLS LAST, src."record_number") AS "occurrence"
+  FROM src SEMI JOIN repeated ON src."raw_class_id" = repeated."raw_class_id"
+  WHERE src."malformed_detail" IS NULL
+)
+SELECT "record_number" FROM ranked WHERE "occurrence" > 1
+
+-- rejected_records: every record that fails a check, with all its reason codes.
+WITH src AS (
+  SELECT
+    "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
     "__raw" AS "raw_record",
     "class_id" AS "raw_class_id",
@@ -30,15 +87,55 @@ typed AS (
     CASE WHEN regexp_matches("raw_duration_minutes", '^[+-]?[0-9]+$') THEN TRY_CAST("raw_duration_minutes" AS INTEGER) END AS "duration_minutes",
     CASE WHEN regexp_matches("raw_capacity", '^[+-]?[0-9]+$') THEN TRY_CAST("raw_capacity" AS INTEGER) END AS "capacity",
     CASE WHEN regexp_matches("raw_cancelled", '^(true|false)$') THEN TRY_CAST("raw_cancelled" AS BOOLEAN) END AS "cancelled",
-    CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_updated_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "updated_at"
+    CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_updated_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "updated_at",
+    "__later"."record_number" AS "__later_record",
+    "__seen"."__version" AS "__seen_version"
   FROM src
+  LEFT JOIN "later_duplicates" "__later" ON "__later"."record_number" = src."record_number"
+  LEFT JOIN (SELECT "class_id", max("updated_at") AS "__version" FROM "processed_keys" GROUP BY "class_id") "__seen" ON "__seen"."class_id" = src."raw_class_id"
 ),
-checked AS (
+flagged AS (
   SELECT
     typed.*,
-    CASE WHEN "malformed_detail" IS NOT NULL THEN NULL ELSE
-      CASE WHEN "raw_class_id" IS NOT NULL AND "raw_class_id" <> '' THEN row_number() OVER (PARTITION BY "raw_class_id", "malformed_detail" IS NULL ORDER BY "record_number") END
-    END AS "__occurrence"
+    ("malformed_detail" IS NOT NULL
+      OR COALESCE(("raw_class_id" IS NULL OR "raw_class_id" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (length("raw_class_id") < 1)), FALSE)
+      OR COALESCE((length("raw_class_id") > 64), FALSE)
+      OR COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (NOT regexp_matches("raw_class_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
+      OR COALESCE(("raw_location_id" IS NULL OR "raw_location_id" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (length("raw_location_id") < 1)), FALSE)
+      OR COALESCE((length("raw_location_id") > 64), FALSE)
+      OR COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (NOT regexp_matches("raw_location_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
+      OR COALESCE(("raw_class_type" IS NULL OR "raw_class_type" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_class_type" IS NULL OR "raw_class_type" = '')) AND (NOT ("raw_class_type" IN ('yoga', 'hiit', 'spin', 'pilates', 'strength', 'boxing', 'barre', 'mobility')))), FALSE)
+      OR COALESCE(("raw_class_name" IS NULL OR "raw_class_name" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_class_name" IS NULL OR "raw_class_name" = '')) AND (length("raw_class_name") < 1)), FALSE)
+      OR COALESCE((length("raw_class_name") > 120), FALSE)
+      OR COALESCE(((NOT ("raw_class_name" IS NULL OR "raw_class_name" = '')) AND (NOT regexp_matches("raw_class_name", '\S'))), FALSE)
+      OR COALESCE(("raw_instructor_id" IS NULL OR "raw_instructor_id" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_instructor_id" IS NULL OR "raw_instructor_id" = '')) AND (length("raw_instructor_id") < 1)), FALSE)
+      OR COALESCE((length("raw_instructor_id") > 64), FALSE)
+      OR COALESCE(((NOT ("raw_instructor_id" IS NULL OR "raw_instructor_id" = '')) AND (NOT regexp_matches("raw_instructor_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
+      OR COALESCE(("raw_instructor_name" IS NULL OR "raw_instructor_name" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_instructor_name" IS NULL OR "raw_instructor_name" = '')) AND (length("raw_instructor_name") < 1)), FALSE)
+      OR COALESCE((length("raw_instructor_name") > 120), FALSE)
+      OR COALESCE(((NOT ("raw_instructor_name" IS NULL OR "raw_instructor_name" = '')) AND (NOT regexp_matches("raw_instructor_name", '\S'))), FALSE)
+      OR COALESCE(("raw_starts_at" IS NULL OR "raw_starts_at" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_starts_at" IS NULL OR "raw_starts_at" = '')) AND ("starts_at" IS NULL)), FALSE)
+      OR COALESCE(("raw_duration_minutes" IS NULL OR "raw_duration_minutes" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_duration_minutes" IS NULL OR "raw_duration_minutes" = '')) AND ("duration_minutes" IS NULL)), FALSE)
+      OR COALESCE(("duration_minutes" < 10), FALSE)
+      OR COALESCE(("duration_minutes" > 240), FALSE)
+      OR COALESCE(("raw_capacity" IS NULL OR "raw_capacity" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_capacity" IS NULL OR "raw_capacity" = '')) AND ("capacity" IS NULL)), FALSE)
+      OR COALESCE(("capacity" < 1), FALSE)
+      OR COALESCE(("capacity" > 500), FALSE)
+      OR COALESCE(("raw_cancelled" IS NULL OR "raw_cancelled" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_cancelled" IS NULL OR "raw_cancelled" = '')) AND ("cancelled" IS NULL)), FALSE)
+      OR COALESCE(("raw_updated_at" IS NULL OR "raw_updated_at" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_updated_at" IS NULL OR "raw_updated_at" = '')) AND ("updated_at" IS NULL)), FALSE)
+      OR ("__later_record" IS NOT NULL)
+      OR ("__seen_version" IS NOT NULL AND ("updated_at" IS NULL OR "__seen_version" >= "updated_at"))) AS "__rejected"
   FROM typed
 )
 SELECT
@@ -56,18 +153,6 @@ SELECT
   "raw_capacity",
   "raw_cancelled",
   "raw_updated_at",
-  "class_id",
-  "location_id",
-  "class_type",
-  "class_name",
-  "instructor_id",
-  "instructor_name",
-  "starts_at",
-  "duration_minutes",
-  "capacity",
-  "cancelled",
-  "updated_at",
-  CAST("starts_at" AS DATE) AS "dt",
   CASE WHEN "malformed_detail" IS NOT NULL THEN list_sort(list_distinct([
       'MALFORMED_RECORD'])) ELSE list_sort(list_distinct([
       CASE WHEN COALESCE(("raw_class_id" IS NULL OR "raw_class_id" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
@@ -106,7 +191,8 @@ SELECT
       CASE WHEN COALESCE(((NOT ("raw_cancelled" IS NULL OR "raw_cancelled" = '')) AND ("cancelled" IS NULL)), FALSE) THEN 'BAD_TYPE' END,
       CASE WHEN COALESCE(("raw_updated_at" IS NULL OR "raw_updated_at" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
       CASE WHEN COALESCE(((NOT ("raw_updated_at" IS NULL OR "raw_updated_at" = '')) AND ("updated_at" IS NULL)), FALSE) THEN 'BAD_TYPE' END,
-      CASE WHEN "__occurrence" > 1 THEN 'DUPLICATE_IN_BATCH' END])) END AS "reasons",
+      CASE WHEN ("__later_record" IS NOT NULL) THEN 'DUPLICATE_IN_BATCH' END,
+      CASE WHEN ("__seen_version" IS NOT NULL AND ("updated_at" IS NULL OR "__seen_version" >= "updated_at")) THEN 'ALREADY_PROCESSED' END])) END AS "reasons",
   CASE WHEN "malformed_detail" IS NOT NULL THEN list_sort(list_distinct([
       'MALFORMED_RECORD:*'])) ELSE list_sort(list_distinct([
       CASE WHEN COALESCE(("raw_class_id" IS NULL OR "raw_class_id" = ''), FALSE) THEN 'MISSING_REQUIRED:class_id:required' END,
@@ -145,5 +231,58 @@ SELECT
       CASE WHEN COALESCE(((NOT ("raw_cancelled" IS NULL OR "raw_cancelled" = '')) AND ("cancelled" IS NULL)), FALSE) THEN 'BAD_TYPE:cancelled:cast:BOOLEAN' END,
       CASE WHEN COALESCE(("raw_updated_at" IS NULL OR "raw_updated_at" = ''), FALSE) THEN 'MISSING_REQUIRED:updated_at:required' END,
       CASE WHEN COALESCE(((NOT ("raw_updated_at" IS NULL OR "raw_updated_at" = '')) AND ("updated_at" IS NULL)), FALSE) THEN 'BAD_TYPE:updated_at:cast:TIMESTAMP' END,
-      CASE WHEN "__occurrence" > 1 THEN 'DUPLICATE_IN_BATCH:class_id' END])) END AS "reason_details"
-FROM checked
+      CASE WHEN ("__later_record" IS NOT NULL) THEN 'DUPLICATE_IN_BATCH:class_id' END,
+      CASE WHEN ("__seen_version" IS NOT NULL AND ("updated_at" IS NULL OR "__seen_version" >= "updated_at")) THEN 'ALREADY_PROCESSED:class_id' END])) END AS "reason_details"
+FROM flagged
+WHERE "__rejected"
+
+-- processed: the typed rows of every record that was not rejected, with their partition.
+WITH src AS (
+  SELECT
+    "__rec" AS "record_number",
+    "__malformed" AS "malformed_detail",
+    "__raw" AS "raw_record",
+    "class_id" AS "raw_class_id",
+    "location_id" AS "raw_location_id",
+    "class_type" AS "raw_class_type",
+    "class_name" AS "raw_class_name",
+    "instructor_id" AS "raw_instructor_id",
+    "instructor_name" AS "raw_instructor_name",
+    "starts_at" AS "raw_starts_at",
+    "duration_minutes" AS "raw_duration_minutes",
+    "capacity" AS "raw_capacity",
+    "cancelled" AS "raw_cancelled",
+    "updated_at" AS "raw_updated_at"
+  FROM "raw_input"
+),
+typed AS (
+  SELECT
+    "record_number",
+    "raw_class_id" AS "class_id",
+    "raw_location_id" AS "location_id",
+    "raw_class_type" AS "class_type",
+    "raw_class_name" AS "class_name",
+    "raw_instructor_id" AS "instructor_id",
+    "raw_instructor_name" AS "instructor_name",
+    CASE WHEN regexp_matches("raw_starts_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_starts_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "starts_at",
+    CASE WHEN regexp_matches("raw_duration_minutes", '^[+-]?[0-9]+$') THEN TRY_CAST("raw_duration_minutes" AS INTEGER) END AS "duration_minutes",
+    CASE WHEN regexp_matches("raw_capacity", '^[+-]?[0-9]+$') THEN TRY_CAST("raw_capacity" AS INTEGER) END AS "capacity",
+    CASE WHEN regexp_matches("raw_cancelled", '^(true|false)$') THEN TRY_CAST("raw_cancelled" AS BOOLEAN) END AS "cancelled",
+    CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_updated_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "updated_at"
+  FROM src
+  WHERE "record_number" NOT IN (SELECT "record_number" FROM "rejected_records")
+)
+SELECT
+  "class_id",
+  "location_id",
+  "class_type",
+  "class_name",
+  "instructor_id",
+  "instructor_name",
+  "starts_at",
+  "duration_minutes",
+  "capacity",
+  "cancelled",
+  "updated_at",
+  CAST("starts_at" AS DATE) AS "dt"
+FROM typed

@@ -1,7 +1,56 @@
--- Validation of engagement (plan v1, spark): one row per input record.
+-- ETL of engagement (plan v1, spark): four statements, run in this order.
+
+-- partitions: the days the batch's well-formed records name (before casting).
 WITH src AS (
   SELECT
-    CAST(`__rec` AS BIGINT) AS `record_number`,
+    `__rec` AS `record_number`,
+    `__malformed` AS `malformed_detail`,
+    `__raw` AS `raw_record`,
+    `event_id` AS `raw_event_id`,
+    `member_id` AS `raw_member_id`,
+    `occurred_at` AS `raw_occurred_at`,
+    `event_type` AS `raw_event_type`,
+    `platform` AS `raw_platform`,
+    `session_id` AS `raw_session_id`,
+    `duration_seconds` AS `raw_duration_seconds`
+  FROM `raw_input`
+)
+SELECT DISTINCT substr(`raw_occurred_at`, 1, 10) AS `day`
+FROM src
+WHERE `malformed_detail` IS NULL AND `raw_occurred_at` IS NOT NULL
+
+-- later_duplicates: records whose key is kept elsewhere in the batch (first record wins).
+WITH src AS (
+  SELECT
+    `__rec` AS `record_number`,
+    `__malformed` AS `malformed_detail`,
+    `__raw` AS `raw_record`,
+    `event_id` AS `raw_event_id`,
+    `member_id` AS `raw_member_id`,
+    `occurred_at` AS `raw_occurred_at`,
+    `event_type` AS `raw_event_type`,
+    `platform` AS `raw_platform`,
+    `session_id` AS `raw_session_id`,
+    `duration_seconds` AS `raw_duration_seconds`
+  FROM `raw_input`
+),
+repeated AS (
+  SELECT `raw_event_id` FROM src
+  WHERE `malformed_detail` IS NULL AND `raw_event_id` IS NOT NULL AND `raw_event_id` <> ''
+  GROUP BY `raw_event_id`
+  HAVING count(*) > 1
+),
+ranked AS (
+  SELECT src.`record_number`, row_number() OVER (PARTITION BY src.`raw_event_id` ORDER BY src.`record_number`) AS `occurrence`
+  FROM src LEFT SEMI JOIN repeated ON src.`raw_event_id` = repeated.`raw_event_id`
+  WHERE src.`malformed_detail` IS NULL
+)
+SELECT `record_number` FROM ranked WHERE `occurrence` > 1
+
+-- rejected_records: every record that fails a check, with all its reason codes.
+WITH src AS (
+  SELECT
+    `__rec` AS `record_number`,
     `__malformed` AS `malformed_detail`,
     `__raw` AS `raw_record`,
     `event_id` AS `raw_event_id`,
@@ -23,16 +72,41 @@ typed AS (
     `raw_platform` AS `platform`,
     `raw_session_id` AS `session_id`,
     CASE WHEN (`raw_duration_seconds` RLIKE '^[+-]?[0-9]+$') THEN try_cast(`raw_duration_seconds` AS INT) END AS `duration_seconds`,
-    ref_0.`__key` AS `__known_member_id`
+    ref_0.`__key` AS `__known_member_id`,
+    `__later`.`record_number` AS `__later_record`,
+    `__seen`.`__version` AS `__seen_version`
   FROM src
   LEFT JOIN (SELECT DISTINCT `member_id` AS `__key` FROM `known_members`) ref_0 ON ref_0.`__key` = src.`raw_member_id`
+  LEFT JOIN `later_duplicates` `__later` ON `__later`.`record_number` = src.`record_number`
+  LEFT JOIN (SELECT `event_id`, TRUE AS `__version` FROM `processed_keys` GROUP BY `event_id`) `__seen` ON `__seen`.`event_id` = src.`raw_event_id`
 ),
-checked AS (
+flagged AS (
   SELECT
     typed.*,
-    CASE WHEN `malformed_detail` IS NOT NULL THEN NULL ELSE
-      CASE WHEN `raw_event_id` IS NOT NULL AND `raw_event_id` <> '' THEN row_number() OVER (PARTITION BY `raw_event_id`, `malformed_detail` IS NULL ORDER BY `record_number`) END
-    END AS `__occurrence`
+    (`malformed_detail` IS NOT NULL
+      OR COALESCE((`raw_event_id` IS NULL OR `raw_event_id` = ''), FALSE)
+      OR COALESCE(((NOT (`raw_event_id` IS NULL OR `raw_event_id` = '')) AND (char_length(`raw_event_id`) < 1)), FALSE)
+      OR COALESCE((char_length(`raw_event_id`) > 64), FALSE)
+      OR COALESCE(((NOT (`raw_event_id` IS NULL OR `raw_event_id` = '')) AND (NOT (`raw_event_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE)
+      OR COALESCE((`raw_member_id` IS NULL OR `raw_member_id` = ''), FALSE)
+      OR COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (char_length(`raw_member_id`) < 1)), FALSE)
+      OR COALESCE((char_length(`raw_member_id`) > 64), FALSE)
+      OR COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (NOT (`raw_member_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE)
+      OR COALESCE((`raw_occurred_at` IS NULL OR `raw_occurred_at` = ''), FALSE)
+      OR COALESCE(((NOT (`raw_occurred_at` IS NULL OR `raw_occurred_at` = '')) AND (`occurred_at` IS NULL)), FALSE)
+      OR COALESCE((`raw_event_type` IS NULL OR `raw_event_type` = ''), FALSE)
+      OR COALESCE(((NOT (`raw_event_type` IS NULL OR `raw_event_type` = '')) AND (NOT (`raw_event_type` IN ('app_open', 'schedule_view', 'class_view', 'booking_started', 'workout_logged', 'push_opened', 'email_opened', 'email_clicked', 'referral_sent')))), FALSE)
+      OR COALESCE((`raw_platform` IS NULL OR `raw_platform` = ''), FALSE)
+      OR COALESCE(((NOT (`raw_platform` IS NULL OR `raw_platform` = '')) AND (NOT (`raw_platform` IN ('ios', 'android', 'web')))), FALSE)
+      OR COALESCE(((NOT (`raw_session_id` IS NULL OR `raw_session_id` = '')) AND (char_length(`raw_session_id`) < 1)), FALSE)
+      OR COALESCE((char_length(`raw_session_id`) > 64), FALSE)
+      OR COALESCE(((NOT (`raw_session_id` IS NULL OR `raw_session_id` = '')) AND (NOT (`raw_session_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE)
+      OR COALESCE(((NOT (`raw_duration_seconds` IS NULL OR `raw_duration_seconds` = '')) AND (`duration_seconds` IS NULL)), FALSE)
+      OR COALESCE((`duration_seconds` < 0), FALSE)
+      OR COALESCE((`duration_seconds` > 86400), FALSE)
+      OR COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (NOT (`__known_member_id` IS NOT NULL))), FALSE)
+      OR (`__later_record` IS NOT NULL)
+      OR (`__seen_version` IS NOT NULL)) AS `__rejected`
   FROM typed
 )
 SELECT
@@ -46,14 +120,6 @@ SELECT
   `raw_platform`,
   `raw_session_id`,
   `raw_duration_seconds`,
-  `event_id`,
-  `member_id`,
-  `occurred_at`,
-  `event_type`,
-  `platform`,
-  `session_id`,
-  `duration_seconds`,
-  to_date(`occurred_at`) AS `dt`,
   CASE WHEN `malformed_detail` IS NOT NULL THEN array_sort(array_distinct(filter(array(
       'MALFORMED_RECORD'), x -> x IS NOT NULL))) ELSE array_sort(array_distinct(filter(array(
       CASE WHEN COALESCE((`raw_event_id` IS NULL OR `raw_event_id` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
@@ -77,7 +143,8 @@ SELECT
       CASE WHEN COALESCE((`duration_seconds` < 0), FALSE) THEN 'OUT_OF_RANGE' END,
       CASE WHEN COALESCE((`duration_seconds` > 86400), FALSE) THEN 'OUT_OF_RANGE' END,
       CASE WHEN COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (NOT (`__known_member_id` IS NOT NULL))), FALSE) THEN 'UNKNOWN_REFERENCE' END,
-      CASE WHEN `__occurrence` > 1 THEN 'DUPLICATE_IN_BATCH' END), x -> x IS NOT NULL))) END AS `reasons`,
+      CASE WHEN (`__later_record` IS NOT NULL) THEN 'DUPLICATE_IN_BATCH' END,
+      CASE WHEN (`__seen_version` IS NOT NULL) THEN 'ALREADY_PROCESSED' END), x -> x IS NOT NULL))) END AS `reasons`,
   CASE WHEN `malformed_detail` IS NOT NULL THEN array_sort(array_distinct(filter(array(
       'MALFORMED_RECORD:*'), x -> x IS NOT NULL))) ELSE array_sort(array_distinct(filter(array(
       CASE WHEN COALESCE((`raw_event_id` IS NULL OR `raw_event_id` = ''), FALSE) THEN 'MISSING_REQUIRED:event_id:required' END,
@@ -101,5 +168,46 @@ SELECT
       CASE WHEN COALESCE((`duration_seconds` < 0), FALSE) THEN 'OUT_OF_RANGE:duration_seconds:minimum:0' END,
       CASE WHEN COALESCE((`duration_seconds` > 86400), FALSE) THEN 'OUT_OF_RANGE:duration_seconds:maximum:86400' END,
       CASE WHEN COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (NOT (`__known_member_id` IS NOT NULL))), FALSE) THEN 'UNKNOWN_REFERENCE:member_id:references:members.member_id' END,
-      CASE WHEN `__occurrence` > 1 THEN 'DUPLICATE_IN_BATCH:event_id' END), x -> x IS NOT NULL))) END AS `reason_details`
-FROM checked
+      CASE WHEN (`__later_record` IS NOT NULL) THEN 'DUPLICATE_IN_BATCH:event_id' END,
+      CASE WHEN (`__seen_version` IS NOT NULL) THEN 'ALREADY_PROCESSED:event_id' END), x -> x IS NOT NULL))) END AS `reason_details`
+FROM flagged
+WHERE `__rejected`
+
+-- processed: the typed rows of every record that was not rejected, with their partition.
+WITH src AS (
+  SELECT
+    `__rec` AS `record_number`,
+    `__malformed` AS `malformed_detail`,
+    `__raw` AS `raw_record`,
+    `event_id` AS `raw_event_id`,
+    `member_id` AS `raw_member_id`,
+    `occurred_at` AS `raw_occurred_at`,
+    `event_type` AS `raw_event_type`,
+    `platform` AS `raw_platform`,
+    `session_id` AS `raw_session_id`,
+    `duration_seconds` AS `raw_duration_seconds`
+  FROM `raw_input`
+),
+typed AS (
+  SELECT
+    `record_number`,
+    `raw_event_id` AS `event_id`,
+    `raw_member_id` AS `member_id`,
+    CASE WHEN (`raw_occurred_at` RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN try_cast(`raw_occurred_at` AS TIMESTAMP) END AS `occurred_at`,
+    `raw_event_type` AS `event_type`,
+    `raw_platform` AS `platform`,
+    `raw_session_id` AS `session_id`,
+    CASE WHEN (`raw_duration_seconds` RLIKE '^[+-]?[0-9]+$') THEN try_cast(`raw_duration_seconds` AS INT) END AS `duration_seconds`
+  FROM src
+  WHERE `record_number` NOT IN (SELECT `record_number` FROM `rejected_records`)
+)
+SELECT
+  `event_id`,
+  `member_id`,
+  `occurred_at`,
+  `event_type`,
+  `platform`,
+  `session_id`,
+  `duration_seconds`,
+  to_date(`occurred_at`) AS `dt`
+FROM typed

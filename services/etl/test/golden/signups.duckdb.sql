@@ -1,7 +1,58 @@
--- Validation of signups (plan v1, duckdb): one row per input record.
+-- ETL of signups (plan v1, duckdb): four statements, run in this order.
+
+-- partitions: the days the batch's well-formed records name (before casting).
 WITH src AS (
   SELECT
-    CAST("__rec" AS BIGINT) AS "record_number",
+    "__rec" AS "record_number",
+    "__malformed" AS "malformed_detail",
+    "__raw" AS "raw_record",
+    "signup_id" AS "raw_signup_id",
+    "member_id" AS "raw_member_id",
+    "class_id" AS "raw_class_id",
+    "booked_at" AS "raw_booked_at",
+    "status" AS "raw_status",
+    "cancelled_at" AS "raw_cancelled_at",
+    "channel" AS "raw_channel",
+    "updated_at" AS "raw_updated_at"
+  FROM "raw_input"
+)
+SELECT DISTINCT substr("raw_booked_at", 1, 10) AS "day"
+FROM src
+WHERE "malformed_detail" IS NULL AND "raw_booked_at" IS NOT NULL
+
+-- later_duplicates: records whose key is kept elsewhere in the batch (newest updated_at, then first record wins).
+WITH src AS (
+  SELECT
+    "__rec" AS "record_number",
+    "__malformed" AS "malformed_detail",
+    "__raw" AS "raw_record",
+    "signup_id" AS "raw_signup_id",
+    "member_id" AS "raw_member_id",
+    "class_id" AS "raw_class_id",
+    "booked_at" AS "raw_booked_at",
+    "status" AS "raw_status",
+    "cancelled_at" AS "raw_cancelled_at",
+    "channel" AS "raw_channel",
+    "updated_at" AS "raw_updated_at"
+  FROM "raw_input"
+),
+repeated AS (
+  SELECT "raw_signup_id" FROM src
+  WHERE "malformed_detail" IS NULL AND "raw_signup_id" IS NOT NULL AND "raw_signup_id" <> ''
+  GROUP BY "raw_signup_id"
+  HAVING count(*) > 1
+),
+ranked AS (
+  SELECT src."record_number", row_number() OVER (PARTITION BY src."raw_signup_id" ORDER BY CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_updated_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END DESC NULLS LAST, src."record_number") AS "occurrence"
+  FROM src SEMI JOIN repeated ON src."raw_signup_id" = repeated."raw_signup_id"
+  WHERE src."malformed_detail" IS NULL
+)
+SELECT "record_number" FROM ranked WHERE "occurrence" > 1
+
+-- rejected_records: every record that fails a check, with all its reason codes.
+WITH src AS (
+  SELECT
+    "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
     "__raw" AS "raw_record",
     "signup_id" AS "raw_signup_id",
@@ -26,17 +77,44 @@ typed AS (
     "raw_channel" AS "channel",
     CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_updated_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "updated_at",
     ref_0."__key" AS "__known_member_id",
-    ref_1."__key" AS "__known_class_id"
+    ref_1."__key" AS "__known_class_id",
+    "__later"."record_number" AS "__later_record",
+    "__seen"."__version" AS "__seen_version"
   FROM src
   LEFT JOIN (SELECT DISTINCT "member_id" AS "__key" FROM "known_members") ref_0 ON ref_0."__key" = src."raw_member_id"
   LEFT JOIN (SELECT DISTINCT "class_id" AS "__key" FROM "known_classes") ref_1 ON ref_1."__key" = src."raw_class_id"
+  LEFT JOIN "later_duplicates" "__later" ON "__later"."record_number" = src."record_number"
+  LEFT JOIN (SELECT "signup_id", max("updated_at") AS "__version" FROM "processed_keys" GROUP BY "signup_id") "__seen" ON "__seen"."signup_id" = src."raw_signup_id"
 ),
-checked AS (
+flagged AS (
   SELECT
     typed.*,
-    CASE WHEN "malformed_detail" IS NOT NULL THEN NULL ELSE
-      CASE WHEN "raw_signup_id" IS NOT NULL AND "raw_signup_id" <> '' THEN row_number() OVER (PARTITION BY "raw_signup_id", "malformed_detail" IS NULL ORDER BY "record_number") END
-    END AS "__occurrence"
+    ("malformed_detail" IS NOT NULL
+      OR COALESCE(("raw_signup_id" IS NULL OR "raw_signup_id" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_signup_id" IS NULL OR "raw_signup_id" = '')) AND (length("raw_signup_id") < 1)), FALSE)
+      OR COALESCE((length("raw_signup_id") > 64), FALSE)
+      OR COALESCE(((NOT ("raw_signup_id" IS NULL OR "raw_signup_id" = '')) AND (NOT regexp_matches("raw_signup_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
+      OR COALESCE(("raw_member_id" IS NULL OR "raw_member_id" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (length("raw_member_id") < 1)), FALSE)
+      OR COALESCE((length("raw_member_id") > 64), FALSE)
+      OR COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT regexp_matches("raw_member_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
+      OR COALESCE(("raw_class_id" IS NULL OR "raw_class_id" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (length("raw_class_id") < 1)), FALSE)
+      OR COALESCE((length("raw_class_id") > 64), FALSE)
+      OR COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (NOT regexp_matches("raw_class_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
+      OR COALESCE(("raw_booked_at" IS NULL OR "raw_booked_at" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_booked_at" IS NULL OR "raw_booked_at" = '')) AND ("booked_at" IS NULL)), FALSE)
+      OR COALESCE(("raw_status" IS NULL OR "raw_status" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_status" IS NULL OR "raw_status" = '')) AND (NOT ("raw_status" IN ('booked', 'cancelled', 'late_cancelled', 'attended', 'no_show')))), FALSE)
+      OR COALESCE(((NOT ("raw_cancelled_at" IS NULL OR "raw_cancelled_at" = '')) AND ("cancelled_at" IS NULL)), FALSE)
+      OR COALESCE(("raw_channel" IS NULL OR "raw_channel" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_channel" IS NULL OR "raw_channel" = '')) AND (NOT ("raw_channel" IN ('app', 'web', 'front_desk', 'kiosk')))), FALSE)
+      OR COALESCE(("raw_updated_at" IS NULL OR "raw_updated_at" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_updated_at" IS NULL OR "raw_updated_at" = '')) AND ("updated_at" IS NULL)), FALSE)
+      OR COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT ("__known_member_id" IS NOT NULL))), FALSE)
+      OR COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (NOT ("__known_class_id" IS NOT NULL))), FALSE)
+      OR ("__later_record" IS NOT NULL)
+      OR ("__seen_version" IS NOT NULL AND ("updated_at" IS NULL OR "__seen_version" >= "updated_at"))) AS "__rejected"
   FROM typed
 )
 SELECT
@@ -51,15 +129,6 @@ SELECT
   "raw_cancelled_at",
   "raw_channel",
   "raw_updated_at",
-  "signup_id",
-  "member_id",
-  "class_id",
-  "booked_at",
-  "status",
-  "cancelled_at",
-  "channel",
-  "updated_at",
-  CAST("booked_at" AS DATE) AS "dt",
   CASE WHEN "malformed_detail" IS NOT NULL THEN list_sort(list_distinct([
       'MALFORMED_RECORD'])) ELSE list_sort(list_distinct([
       CASE WHEN COALESCE(("raw_signup_id" IS NULL OR "raw_signup_id" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
@@ -85,7 +154,8 @@ SELECT
       CASE WHEN COALESCE(((NOT ("raw_updated_at" IS NULL OR "raw_updated_at" = '')) AND ("updated_at" IS NULL)), FALSE) THEN 'BAD_TYPE' END,
       CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT ("__known_member_id" IS NOT NULL))), FALSE) THEN 'UNKNOWN_REFERENCE' END,
       CASE WHEN COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (NOT ("__known_class_id" IS NOT NULL))), FALSE) THEN 'UNKNOWN_REFERENCE' END,
-      CASE WHEN "__occurrence" > 1 THEN 'DUPLICATE_IN_BATCH' END])) END AS "reasons",
+      CASE WHEN ("__later_record" IS NOT NULL) THEN 'DUPLICATE_IN_BATCH' END,
+      CASE WHEN ("__seen_version" IS NOT NULL AND ("updated_at" IS NULL OR "__seen_version" >= "updated_at")) THEN 'ALREADY_PROCESSED' END])) END AS "reasons",
   CASE WHEN "malformed_detail" IS NOT NULL THEN list_sort(list_distinct([
       'MALFORMED_RECORD:*'])) ELSE list_sort(list_distinct([
       CASE WHEN COALESCE(("raw_signup_id" IS NULL OR "raw_signup_id" = ''), FALSE) THEN 'MISSING_REQUIRED:signup_id:required' END,
@@ -111,5 +181,49 @@ SELECT
       CASE WHEN COALESCE(((NOT ("raw_updated_at" IS NULL OR "raw_updated_at" = '')) AND ("updated_at" IS NULL)), FALSE) THEN 'BAD_TYPE:updated_at:cast:TIMESTAMP' END,
       CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT ("__known_member_id" IS NOT NULL))), FALSE) THEN 'UNKNOWN_REFERENCE:member_id:references:members.member_id' END,
       CASE WHEN COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (NOT ("__known_class_id" IS NOT NULL))), FALSE) THEN 'UNKNOWN_REFERENCE:class_id:references:classes.class_id' END,
-      CASE WHEN "__occurrence" > 1 THEN 'DUPLICATE_IN_BATCH:signup_id' END])) END AS "reason_details"
-FROM checked
+      CASE WHEN ("__later_record" IS NOT NULL) THEN 'DUPLICATE_IN_BATCH:signup_id' END,
+      CASE WHEN ("__seen_version" IS NOT NULL AND ("updated_at" IS NULL OR "__seen_version" >= "updated_at")) THEN 'ALREADY_PROCESSED:signup_id' END])) END AS "reason_details"
+FROM flagged
+WHERE "__rejected"
+
+-- processed: the typed rows of every record that was not rejected, with their partition.
+WITH src AS (
+  SELECT
+    "__rec" AS "record_number",
+    "__malformed" AS "malformed_detail",
+    "__raw" AS "raw_record",
+    "signup_id" AS "raw_signup_id",
+    "member_id" AS "raw_member_id",
+    "class_id" AS "raw_class_id",
+    "booked_at" AS "raw_booked_at",
+    "status" AS "raw_status",
+    "cancelled_at" AS "raw_cancelled_at",
+    "channel" AS "raw_channel",
+    "updated_at" AS "raw_updated_at"
+  FROM "raw_input"
+),
+typed AS (
+  SELECT
+    "record_number",
+    "raw_signup_id" AS "signup_id",
+    "raw_member_id" AS "member_id",
+    "raw_class_id" AS "class_id",
+    CASE WHEN regexp_matches("raw_booked_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_booked_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "booked_at",
+    "raw_status" AS "status",
+    CASE WHEN regexp_matches("raw_cancelled_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_cancelled_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "cancelled_at",
+    "raw_channel" AS "channel",
+    CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_updated_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "updated_at"
+  FROM src
+  WHERE "record_number" NOT IN (SELECT "record_number" FROM "rejected_records")
+)
+SELECT
+  "signup_id",
+  "member_id",
+  "class_id",
+  "booked_at",
+  "status",
+  "cancelled_at",
+  "channel",
+  "updated_at",
+  CAST("booked_at" AS DATE) AS "dt"
+FROM typed

@@ -1,7 +1,62 @@
--- Validation of transactions (plan v1, duckdb): one row per input record.
+-- ETL of transactions (plan v1, duckdb): four statements, run in this order.
+
+-- partitions: the days the batch's well-formed records name (before casting).
 WITH src AS (
   SELECT
-    CAST("__rec" AS BIGINT) AS "record_number",
+    "__rec" AS "record_number",
+    "__malformed" AS "malformed_detail",
+    "__raw" AS "raw_record",
+    "transaction_id" AS "raw_transaction_id",
+    "member_id" AS "raw_member_id",
+    "location_id" AS "raw_location_id",
+    "occurred_at" AS "raw_occurred_at",
+    "type" AS "raw_type",
+    "amount" AS "raw_amount",
+    "currency" AS "raw_currency",
+    "status" AS "raw_status",
+    "refund_of" AS "raw_refund_of",
+    "description" AS "raw_description"
+  FROM "raw_input"
+)
+SELECT DISTINCT substr("raw_occurred_at", 1, 10) AS "day"
+FROM src
+WHERE "malformed_detail" IS NULL AND "raw_occurred_at" IS NOT NULL
+
+-- later_duplicates: records whose key is kept elsewhere in the batch (first record wins).
+WITH src AS (
+  SELECT
+    "__rec" AS "record_number",
+    "__malformed" AS "malformed_detail",
+    "__raw" AS "raw_record",
+    "transaction_id" AS "raw_transaction_id",
+    "member_id" AS "raw_member_id",
+    "location_id" AS "raw_location_id",
+    "occurred_at" AS "raw_occurred_at",
+    "type" AS "raw_type",
+    "amount" AS "raw_amount",
+    "currency" AS "raw_currency",
+    "status" AS "raw_status",
+    "refund_of" AS "raw_refund_of",
+    "description" AS "raw_description"
+  FROM "raw_input"
+),
+repeated AS (
+  SELECT "raw_transaction_id" FROM src
+  WHERE "malformed_detail" IS NULL AND "raw_transaction_id" IS NOT NULL AND "raw_transaction_id" <> ''
+  GROUP BY "raw_transaction_id"
+  HAVING count(*) > 1
+),
+ranked AS (
+  SELECT src."record_number", row_number() OVER (PARTITION BY src."raw_transaction_id" ORDER BY src."record_number") AS "occurrence"
+  FROM src SEMI JOIN repeated ON src."raw_transaction_id" = repeated."raw_transaction_id"
+  WHERE src."malformed_detail" IS NULL
+)
+SELECT "record_number" FROM ranked WHERE "occurrence" > 1
+
+-- rejected_records: every record that fails a check, with all its reason codes.
+WITH src AS (
+  SELECT
+    "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
     "__raw" AS "raw_record",
     "transaction_id" AS "raw_transaction_id",
@@ -29,16 +84,52 @@ typed AS (
     "raw_status" AS "status",
     "raw_refund_of" AS "refund_of",
     "raw_description" AS "description",
-    ref_0."__key" AS "__known_member_id"
+    ref_0."__key" AS "__known_member_id",
+    "__later"."record_number" AS "__later_record",
+    "__seen"."__version" AS "__seen_version"
   FROM src
   LEFT JOIN (SELECT DISTINCT "member_id" AS "__key" FROM "known_members") ref_0 ON ref_0."__key" = src."raw_member_id"
+  LEFT JOIN "later_duplicates" "__later" ON "__later"."record_number" = src."record_number"
+  LEFT JOIN (SELECT "transaction_id", TRUE AS "__version" FROM "processed_keys" GROUP BY "transaction_id") "__seen" ON "__seen"."transaction_id" = src."raw_transaction_id"
 ),
-checked AS (
+flagged AS (
   SELECT
     typed.*,
-    CASE WHEN "malformed_detail" IS NOT NULL THEN NULL ELSE
-      CASE WHEN "raw_transaction_id" IS NOT NULL AND "raw_transaction_id" <> '' THEN row_number() OVER (PARTITION BY "raw_transaction_id", "malformed_detail" IS NULL ORDER BY "record_number") END
-    END AS "__occurrence"
+    ("malformed_detail" IS NOT NULL
+      OR COALESCE(("raw_transaction_id" IS NULL OR "raw_transaction_id" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_transaction_id" IS NULL OR "raw_transaction_id" = '')) AND (length("raw_transaction_id") < 1)), FALSE)
+      OR COALESCE((length("raw_transaction_id") > 64), FALSE)
+      OR COALESCE(((NOT ("raw_transaction_id" IS NULL OR "raw_transaction_id" = '')) AND (NOT regexp_matches("raw_transaction_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
+      OR COALESCE(("raw_member_id" IS NULL OR "raw_member_id" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (length("raw_member_id") < 1)), FALSE)
+      OR COALESCE((length("raw_member_id") > 64), FALSE)
+      OR COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT regexp_matches("raw_member_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
+      OR COALESCE(("raw_location_id" IS NULL OR "raw_location_id" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (length("raw_location_id") < 1)), FALSE)
+      OR COALESCE((length("raw_location_id") > 64), FALSE)
+      OR COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (NOT regexp_matches("raw_location_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
+      OR COALESCE(("raw_occurred_at" IS NULL OR "raw_occurred_at" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_occurred_at" IS NULL OR "raw_occurred_at" = '')) AND ("occurred_at" IS NULL)), FALSE)
+      OR COALESCE(("raw_type" IS NULL OR "raw_type" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_type" IS NULL OR "raw_type" = '')) AND (NOT ("raw_type" IN ('membership', 'drop_in', 'class_pack', 'retail', 'refund')))), FALSE)
+      OR COALESCE(("raw_amount" IS NULL OR "raw_amount" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_amount" IS NULL OR "raw_amount" = '')) AND ("amount" IS NULL)), FALSE)
+      OR COALESCE(("amount" < 0), FALSE)
+      OR COALESCE(("amount" > 100000), FALSE)
+      OR COALESCE((CASE WHEN regexp_matches("raw_amount", '^[+-]?[0-9]+(\.[0-9]+)?$') THEN TRY_CAST("raw_amount" AS DECIMAL(38,10)) END <> round(CASE WHEN regexp_matches("raw_amount", '^[+-]?[0-9]+(\.[0-9]+)?$') THEN TRY_CAST("raw_amount" AS DECIMAL(38,10)) END, 2)), FALSE)
+      OR COALESCE(("raw_currency" IS NULL OR "raw_currency" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_currency" IS NULL OR "raw_currency" = '')) AND (NOT ("raw_currency" IN ('USD')))), FALSE)
+      OR COALESCE(("raw_status" IS NULL OR "raw_status" = ''), FALSE)
+      OR COALESCE(((NOT ("raw_status" IS NULL OR "raw_status" = '')) AND (NOT ("raw_status" IN ('settled', 'pending', 'failed')))), FALSE)
+      OR COALESCE(((NOT ("raw_refund_of" IS NULL OR "raw_refund_of" = '')) AND (length("raw_refund_of") < 1)), FALSE)
+      OR COALESCE((length("raw_refund_of") > 64), FALSE)
+      OR COALESCE(((NOT ("raw_refund_of" IS NULL OR "raw_refund_of" = '')) AND (NOT regexp_matches("raw_refund_of", '^[A-Za-z0-9_.:-]+$'))), FALSE)
+      OR COALESCE(((NOT ("raw_description" IS NULL OR "raw_description" = '')) AND (length("raw_description") < 1)), FALSE)
+      OR COALESCE((length("raw_description") > 200), FALSE)
+      OR COALESCE(((NOT ("raw_description" IS NULL OR "raw_description" = '')) AND (NOT regexp_matches("raw_description", '\S'))), FALSE)
+      OR COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT ("__known_member_id" IS NOT NULL))), FALSE)
+      OR ("__later_record" IS NOT NULL)
+      OR ("__seen_version" IS NOT NULL)) AS "__rejected"
   FROM typed
 )
 SELECT
@@ -55,17 +146,6 @@ SELECT
   "raw_status",
   "raw_refund_of",
   "raw_description",
-  "transaction_id",
-  "member_id",
-  "location_id",
-  "occurred_at",
-  "type",
-  "amount",
-  "currency",
-  "status",
-  "refund_of",
-  "description",
-  CAST("occurred_at" AS DATE) AS "dt",
   CASE WHEN "malformed_detail" IS NOT NULL THEN list_sort(list_distinct([
       'MALFORMED_RECORD'])) ELSE list_sort(list_distinct([
       CASE WHEN COALESCE(("raw_transaction_id" IS NULL OR "raw_transaction_id" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
@@ -100,7 +180,8 @@ SELECT
       CASE WHEN COALESCE((length("raw_description") > 200), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_description" IS NULL OR "raw_description" = '')) AND (NOT regexp_matches("raw_description", '\S'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT ("__known_member_id" IS NOT NULL))), FALSE) THEN 'UNKNOWN_REFERENCE' END,
-      CASE WHEN "__occurrence" > 1 THEN 'DUPLICATE_IN_BATCH' END])) END AS "reasons",
+      CASE WHEN ("__later_record" IS NOT NULL) THEN 'DUPLICATE_IN_BATCH' END,
+      CASE WHEN ("__seen_version" IS NOT NULL) THEN 'ALREADY_PROCESSED' END])) END AS "reasons",
   CASE WHEN "malformed_detail" IS NOT NULL THEN list_sort(list_distinct([
       'MALFORMED_RECORD:*'])) ELSE list_sort(list_distinct([
       CASE WHEN COALESCE(("raw_transaction_id" IS NULL OR "raw_transaction_id" = ''), FALSE) THEN 'MISSING_REQUIRED:transaction_id:required' END,
@@ -135,5 +216,55 @@ SELECT
       CASE WHEN COALESCE((length("raw_description") > 200), FALSE) THEN 'BAD_FORMAT:description:maxLength:200' END,
       CASE WHEN COALESCE(((NOT ("raw_description" IS NULL OR "raw_description" = '')) AND (NOT regexp_matches("raw_description", '\S'))), FALSE) THEN 'BAD_FORMAT:description:pattern:\S' END,
       CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT ("__known_member_id" IS NOT NULL))), FALSE) THEN 'UNKNOWN_REFERENCE:member_id:references:members.member_id' END,
-      CASE WHEN "__occurrence" > 1 THEN 'DUPLICATE_IN_BATCH:transaction_id' END])) END AS "reason_details"
-FROM checked
+      CASE WHEN ("__later_record" IS NOT NULL) THEN 'DUPLICATE_IN_BATCH:transaction_id' END,
+      CASE WHEN ("__seen_version" IS NOT NULL) THEN 'ALREADY_PROCESSED:transaction_id' END])) END AS "reason_details"
+FROM flagged
+WHERE "__rejected"
+
+-- processed: the typed rows of every record that was not rejected, with their partition.
+WITH src AS (
+  SELECT
+    "__rec" AS "record_number",
+    "__malformed" AS "malformed_detail",
+    "__raw" AS "raw_record",
+    "transaction_id" AS "raw_transaction_id",
+    "member_id" AS "raw_member_id",
+    "location_id" AS "raw_location_id",
+    "occurred_at" AS "raw_occurred_at",
+    "type" AS "raw_type",
+    "amount" AS "raw_amount",
+    "currency" AS "raw_currency",
+    "status" AS "raw_status",
+    "refund_of" AS "raw_refund_of",
+    "description" AS "raw_description"
+  FROM "raw_input"
+),
+typed AS (
+  SELECT
+    "record_number",
+    "raw_transaction_id" AS "transaction_id",
+    "raw_member_id" AS "member_id",
+    "raw_location_id" AS "location_id",
+    CASE WHEN regexp_matches("raw_occurred_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_occurred_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "occurred_at",
+    "raw_type" AS "type",
+    CASE WHEN regexp_matches("raw_amount", '^[+-]?[0-9]+(\.[0-9]+)?$') THEN TRY_CAST("raw_amount" AS DECIMAL(12,2)) END AS "amount",
+    "raw_currency" AS "currency",
+    "raw_status" AS "status",
+    "raw_refund_of" AS "refund_of",
+    "raw_description" AS "description"
+  FROM src
+  WHERE "record_number" NOT IN (SELECT "record_number" FROM "rejected_records")
+)
+SELECT
+  "transaction_id",
+  "member_id",
+  "location_id",
+  "occurred_at",
+  "type",
+  "amount",
+  "currency",
+  "status",
+  "refund_of",
+  "description",
+  CAST("occurred_at" AS DATE) AS "dt"
+FROM typed
