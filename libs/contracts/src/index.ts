@@ -5,5 +5,6 @@ export * from './ground-truth.js';
 export * from './messages/index.js';
 export * from './queues.js';
 export * from './lake.js';
+export * from './batch.js';
 export * from './validate.js';
 export * from './errors.js';

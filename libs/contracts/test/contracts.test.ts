@@ -3,6 +3,10 @@ import type { TSchema } from 'typebox';
 import {
   allowedValues,
   assertValid,
+  BATCH_STATUSES,
+  batchHashKey,
+  batchRecord,
+  batchRecordKey,
   churnLabel,
   columnMeta,
   ContractError,
@@ -335,4 +339,31 @@ t.test('lake zones have distinct prefixes, positive retention, and raw keys foll
   }
   t.ok(lakeZones.processed.retentionDays >= lakeZones.raw.retentionDays, 'processed data outlives its raw source');
   t.equal(rawObjectKey('members', '2026-01-05', 'b_1234567', 'csv.gz'), 'raw/members/dt=2026-01-05/b_1234567.csv.gz');
+  t.equal(batchRecordKey('b_1234567'), 'batches/b_1234567.json');
+  t.equal(batchHashKey('members', 'ab12'), 'batches/by-sha256/members/ab12');
+});
+
+t.test('batch record: what ingest writes validates, counts and statuses are checked', async (t) => {
+  const received = {
+    batchId: '20261125T090102123Z-attendance-1a2b3c4d',
+    dataset: 'attendance',
+    source: 'door-system',
+    format: 'csv',
+    compression: 'gzip',
+    objectKey: 'raw/attendance/dt=2026-11-25/20261125T090102123Z-attendance-1a2b3c4d.csv.gz',
+    contentSha256: 'f'.repeat(64),
+    bytes: 1234,
+    receivedAt: '2026-11-25T09:01:02.123Z',
+    status: 'received',
+    updatedAt: '2026-11-25T09:01:02.123Z',
+    attempts: 0,
+  };
+  t.ok(isValid(batchRecord, received), 'a received batch');
+  const processed = { ...received, status: 'processed', attempts: 1, rowsIn: 3, rowsProcessed: 2, rowsQuarantined: 1, reasons: { BAD_TYPE: 1 },
+    partitions: ['2026-11-24'], quarantineKey: 'quarantine/attendance/x.parquet', processedKeys: ['processed/attendance/dt=2026-11-24/x__0.parquet'] };
+  t.ok(isValid(batchRecord, processed), 'a processed batch with its outputs');
+  t.notOk(isValid(batchRecord, { ...received, status: 'done' }), 'unknown status');
+  t.notOk(isValid(batchRecord, { ...received, attempts: 1.5 }), 'attempts is an integer');
+  t.notOk(isValid(batchRecord, { ...received, extra: 1 }), 'no unknown fields');
+  t.same([...BATCH_STATUSES], ['received', 'processing', 'processed', 'failed']);
 });

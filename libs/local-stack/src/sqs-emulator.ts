@@ -3,6 +3,8 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { buildApp } from 'fauxqs';
 import { dlqName, physicalQueueName, queueList, type QueueDefinition } from '@peak/contracts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './aws-local.js';
+import { enforceConditionalCreates } from './s3-conditional-writes.js';
+import { listInByteOrder } from './s3-list-order.js';
 
 export type SqsEmulator = {
   /** http://127.0.0.1:PORT — the SQS and S3 endpoint. */
@@ -22,10 +24,14 @@ export type SqsEmulatorOptions = {
 
 /**
  * fauxqs (SQS + S3 emulator) bound to loopback only — its own CLI binds 0.0.0.0 — with every
- * contract queue and its DLQ created through the real SQS API, exactly as Pulumi creates them in AWS.
+ * contract queue and its DLQ created through the real SQS API, exactly as Pulumi creates them in AWS,
+ * and two S3 behaviours fauxqs gets wrong made right: conditional create (`If-None-Match: *`) and
+ * listing order.
  */
 export async function startSqsEmulator(opts: SqsEmulatorOptions = {}): Promise<SqsEmulator> {
   const app = buildApp({ logger: false, defaultRegion: LOCAL_REGION });
+  enforceConditionalCreates(app);
+  listInByteOrder(app);
   await app.listen({ host: '127.0.0.1', port: opts.port ?? 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

@@ -3,7 +3,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { queues } from '@peak/contracts';
 import { createServiceApp, type ShellOverrides, sqsOptions, sqsPlugin } from '@peak/service-kit';
 import type { Config } from './config.js';
-import { lakeReadiness, parseLakeUri } from './lake.js';
+import { lakePlugin } from './lake.js';
+import { batchRoutes } from './routes/batches.js';
 
 /** What tests (or the launcher) may inject instead of what the config would build. */
 export type AppOverrides = ShellOverrides & {
@@ -19,6 +20,7 @@ export async function buildApp(config: Config, { sqs, s3, ...shell }: AppOverrid
     ...shell,
   });
   await app.register(sqsPlugin, sqsOptions(config, [queues.rawLanded, queues.attendanceEvents], sqs));
-  await app.register(lakeReadiness, { location: parseLakeUri(config.LAKE_URI), region: config.AWS_REGION, s3: s3 });
+  await app.register(lakePlugin, { uri: config.LAKE_URI, region: config.AWS_REGION, s3 });
+  await app.register(batchRoutes, { prefix: '/v1', apiKeys: config.INGEST_API_KEYS, maxUploadBytes: config.MAX_UPLOAD_BYTES });
   return app;
 }

@@ -1,3 +1,3 @@
 export { buildApp, type AppOverrides } from './app.js';
 export { configSchema, readConfig, type Config } from './config.js';
-export { parseLakeUri, type LakeLocation } from './lake.js';
+export { INGEST_ERRORS, IngestError, type IngestErrorCode } from './errors.js';

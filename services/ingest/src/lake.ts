@@ -1,40 +1,40 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
 import fp from 'fastify-plugin';
+import { BatchRegistry, openLake, parseLakeUri, type Lake } from '@peak/lake';
 import { s3Plugin } from '@peak/service-kit';
 
-/** Where the lake is: a local folder or an S3 bucket (with an optional key prefix). */
-export type LakeLocation = { kind: 'folder'; path: string } | { kind: 's3'; bucket: string; prefix: string };
-
-/** Reads a LAKE_URI (already checked by the config schema) into a location. */
-export function parseLakeUri(uri: string): LakeLocation {
-  const url = new URL(uri);
-  if (url.protocol === 'file:') return { kind: 'folder', path: fileURLToPath(url) };
-  const prefix = url.pathname.replace(/^\/+/, '');
-  return { kind: 's3', bucket: url.hostname, prefix: prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix };
+declare module 'fastify' {
+  interface FastifyInstance {
+    lake: Lake;
+    batches: BatchRegistry;
+  }
 }
 
-export type LakeReadinessOptions = { location: LakeLocation; region: string; s3?: S3Client };
+export type LakePluginOptions = { uri: string; region: string; s3?: S3Client };
 
 /**
- * The `lake` readiness check: the folder exists and is writable, or the bucket answers HeadBucket.
- * Only the check: reading and writing the lake is the lake port's job (S3 | folder).
+ * The lake (S3 | folder, from LAKE_URI), the batch registry over it, and the `lake` readiness check:
+ * the folder exists and is writable, or the bucket answers HeadBucket.
  */
-export const lakeReadiness = fp<LakeReadinessOptions>(
-  async (app, { location, region, s3 }) => {
+export const lakePlugin = fp<LakePluginOptions>(
+  async (app, { uri, region, s3 }) => {
+    const location = parseLakeUri(uri);
     if (location.kind === 's3') {
       await app.register(s3Plugin, { region, bucket: location.bucket, checkName: 'lake', client: s3 });
-      return;
-    }
-    app.readiness.set('lake', async () => {
-      const info = await stat(location.path).catch(() => undefined);
-      if (!info?.isDirectory()) throw new Error(`folder ${location.path} does not exist`);
-      await access(location.path, constants.W_OK).catch(() => {
-        throw new Error(`folder ${location.path} is not writable`);
+      app.decorate('lake', openLake(location, { s3: app.s3 }));
+    } else {
+      app.decorate('lake', openLake(location));
+      app.readiness.set('lake', async () => {
+        const info = await stat(location.path).catch(() => undefined);
+        if (!info?.isDirectory()) throw new Error(`folder ${location.path} does not exist`);
+        await access(location.path, constants.W_OK).catch(() => {
+          throw new Error(`folder ${location.path} is not writable`);
+        });
       });
-    });
+    }
+    app.decorate('batches', new BatchRegistry(app.lake));
   },
-  { name: 'peak-lake-readiness', dependencies: ['peak-health'] },
+  { name: 'peak-lake', dependencies: ['peak-health'] },
 );

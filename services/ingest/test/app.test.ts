@@ -14,7 +14,7 @@ import {
   runWithBadConfig,
   useSqsEmulator,
 } from '@peak/service-kit/testing';
-import { buildApp, parseLakeUri, readConfig } from '@peak/ingest';
+import { buildApp, readConfig } from '@peak/ingest';
 
 const server = fileURLToPath(new URL('../src/server.ts', import.meta.url));
 const keys = 'membership-system:membership-key-0001,door-system:door-key-000000001';
@@ -26,9 +26,9 @@ t.test('ingest', async (t) => {
   const config = (env: Record<string, string> = {}) => readConfig({ LAKE_URI: lakeUri, INGEST_API_KEYS: keys, ...env });
   const sqs = localClients.sqs(t, emu.endpoint);
 
-  t.test('shell: /health, OpenAPI at /docs/json, JSON 404', async (t) => {
+  t.test('shell: /health, OpenAPI at /docs/json documenting the batch routes, JSON 404', async (t) => {
     const app = await buildForTest(t, () => buildApp(config(), { sqs }));
-    await checkServiceShell(t, app);
+    await checkServiceShell(t, app, ['/v1/datasets/{dataset}/batches', '/v1/batches/{id}', '/v1/batches']);
   });
 
   t.test('/ready: 200 when SQS and the lake folder answer', async (t) => {
@@ -57,12 +57,6 @@ t.test('ingest', async (t) => {
     t.same(await readiness(good), { statusCode: 200, status: 'ready', checks: { sqs: 'ok', lake: 'ok' } });
     const missing = await buildForTest(t, () => buildApp(config({ LAKE_URI: 's3://no-such-lake' }), { sqs, s3 }));
     t.match(await readiness(missing), { statusCode: 503, checks: { lake: 'failing: bucket no-such-lake: NotFound (HTTP 404)' } });
-  });
-
-  t.test('LAKE_URI: folder or bucket with prefix', async (t) => {
-    t.same(parseLakeUri('file:///srv/lake'), { kind: 'folder', path: '/srv/lake' });
-    t.same(parseLakeUri('s3://peak-dev-lake/v1'), { kind: 's3', bucket: 'peak-dev-lake', prefix: 'v1/' });
-    t.same(parseLakeUri('s3://peak-dev-lake'), { kind: 's3', bucket: 'peak-dev-lake', prefix: '' });
   });
 
   t.test('config: defaults, and a ConfigError naming each bad variable', async (t) => {

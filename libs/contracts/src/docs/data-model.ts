@@ -3,7 +3,7 @@ import { allowedValues, columnMeta } from '../columns.js';
 import type { DatasetContract } from '../dataset.js';
 import { datasets } from '../datasets/index.js';
 import { churnLabel } from '../ground-truth.js';
-import { lakeZones, rawObjectKey, type LakeZone } from '../lake.js';
+import { batchHashKey, batchRecordKey, lakeZones, rawObjectKey, type LakeZone } from '../lake.js';
 import { messages } from '../messages/index.js';
 import { dlqName, queueList, type QueueDefinition } from '../queues.js';
 
@@ -295,11 +295,12 @@ function queuesSection(): string {
   ].join('\n');
 }
 
-/** Key layout per zone. Raw keys come from `rawObjectKey`; the others follow the ETL's dt partitioning. */
+/** Key layout per zone. Raw and batch keys come from their key functions; the others follow the ETL's dt partitioning. */
 const keyLayouts: Record<LakeZone, string> = {
   raw: rawObjectKey('<dataset>', '<ingest date>', '<batch id>', '<ext>'),
   processed: `${lakeZones.processed.prefix}<dataset>/dt=<YYYY-MM-DD>/… (Parquet)`,
   quarantine: `${lakeZones.quarantine.prefix}<dataset>/… (rejected rows, each with its reason code)`,
+  batches: `${batchRecordKey('<batch id>')} and ${batchHashKey('<dataset>', '<sha256>')}`,
 };
 
 function lakeSection(): string {

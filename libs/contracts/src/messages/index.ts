@@ -1,6 +1,6 @@
 import Type, { type Static, type TSchema } from 'typebox';
 import { literalUnion } from '../columns.js';
-import { DATASET_NAMES } from '../dataset.js';
+import { batchIdSchema as batchId, compressionSchema, datasetNameSchema as datasetName, rawFormatSchema, sha256Schema } from '../batch.js';
 import { attendance } from '../datasets/index.js';
 
 /**
@@ -12,8 +12,6 @@ const envelope = <T extends string>(type: T) => ({
   version: Type.Literal(1, { description: 'Contract version of the body' }),
 });
 
-const datasetName = literalUnion(DATASET_NAMES, { description: 'Source dataset' });
-const batchId = Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$', description: 'Ingest batch identifier' });
 const isoTime = (description: string) => Type.String({ format: 'date-time', description });
 const count = (description: string) => Type.Integer({ minimum: 0, description });
 
@@ -23,9 +21,9 @@ export const rawLanded = Type.Object(
     batchId,
     dataset: datasetName,
     objectKey: Type.String({ minLength: 1, description: 'Key in the lake: raw/<dataset>/dt=<ingest date>/<batch id>.<ext>' }),
-    format: Type.Union([Type.Literal('csv'), Type.Literal('json'), Type.Literal('ndjson')], { description: 'File format of the raw object' }),
-    compression: Type.Union([Type.Literal('none'), Type.Literal('gzip')], { description: 'Compression of the raw object' }),
-    contentSha256: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the bytes as uploaded' }),
+    format: rawFormatSchema,
+    compression: compressionSchema,
+    contentSha256: sha256Schema,
     bytes: count('Size of the raw object'),
     source: Type.String({ minLength: 1, description: 'Source system that uploaded it (from its API key)' }),
     receivedAt: isoTime('When ingest accepted the upload'),

@@ -1,0 +1,32 @@
+import { PeakError } from '@peak/contracts';
+
+/** Every refusal of the ingest API: its stable code and HTTP status (docs/pipeline.md lists them). */
+export const INGEST_ERRORS = {
+  UNAUTHENTICATED: 401,
+  INVALID_API_KEY: 403,
+  UNKNOWN_DATASET: 404,
+  BATCH_NOT_FOUND: 404,
+  UPLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  EMPTY_BODY: 400,
+  NOT_GZIP: 400,
+  GZIP_CORRUPT: 400,
+  BINARY_CONTENT: 415,
+  FORMAT_MISMATCH: 415,
+  CSV_HEADER_TOO_LONG: 400,
+  CSV_TOO_MANY_COLUMNS: 400,
+  CSV_DUPLICATE_COLUMNS: 400,
+  CSV_WRONG_DELIMITER: 400,
+  CSV_MISSING_COLUMNS: 400,
+  NDJSON_NOT_ONE_OBJECT_PER_LINE: 400,
+  ANNOUNCE_FAILED: 503,
+} as const;
+export type IngestErrorCode = keyof typeof INGEST_ERRORS;
+
+export class IngestError extends PeakError {
+  declare readonly code: IngestErrorCode;
+
+  constructor(code: IngestErrorCode, message: string) {
+    super(message, code, INGEST_ERRORS[code]);
+  }
+}
