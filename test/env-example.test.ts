@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { configSchema as ingest } from '@peak/ingest';
+import { configSchema as etl } from '@peak/etl';
 import { configSchema as leaderboard } from '@peak/leaderboard';
 import { configSchema as crmSync } from '@peak/crm-sync';
 import { configSchema as notifier } from '@peak/notifier';
@@ -14,7 +15,7 @@ t.test('.env.example documents every configuration variable', async (t) => {
   const text = await readFile(new URL('../.env.example', import.meta.url), 'utf8');
   // Commented-out assignments (`# PORT=`) document optional variables.
   const listed = new Set([...text.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1] ?? ''));
-  const schemas = { ingest, leaderboard, crmSync, notifier, hubspotSandbox };
+  const schemas = { ingest, etl, leaderboard, crmSync, notifier, hubspotSandbox };
   const read = new Set<string>(SDK_VARIABLES);
   for (const [service, schema] of Object.entries(schemas)) {
     for (const key of Object.keys(schema)) {

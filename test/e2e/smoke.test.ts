@@ -32,8 +32,23 @@ t.test('the platform comes up with sample data and the dashboard shows every dep
   t.same(datasets, ['attendance', 'churn_labels', 'classes', 'engagement', 'members', 'signups', 'transactions']);
   for (const f of manifest.files) t.ok(f.rows > 0, `${f.dataset} has rows`);
 
+  // File in → Parquet out: every export went through ingest and the ETL; rows in = processed + quarantined.
+  const loaded = platform.loaded ?? [];
+  t.same(loaded.map((b) => b.dataset).sort(), datasets.filter((d) => d !== 'churn_labels'), 'every export loaded as a batch');
+  for (const b of loaded) {
+    t.equal(b.status, 'processed', `${b.dataset}: batch processed`);
+    t.equal(b.rowsIn, manifest.files.find((f) => f.dataset === b.dataset)?.rows, `${b.dataset}: every row read`);
+    t.equal((b.rowsProcessed ?? 0) + (b.rowsQuarantined ?? 0), b.rowsIn, `${b.dataset}: conservation`);
+    t.equal(b.rowsQuarantined, 0, `${b.dataset}: clean samples quarantine nothing`);
+  }
+  const parquet = execFileSync('find', [join(dataDir, 'lake', 'processed'), '-name', '*.parquet'], { encoding: 'utf8' }).trim().split('\n');
+  t.ok(parquet.length > 30, `Parquet files by day in the processed zone (${parquet.length})`);
+  const workerRes = await fetch(new URL('/v1/worker', platform.urls.etlDocs));
+  const worker = (await workerRes.json()) as { processed: number };
+  t.equal(worker.processed, loaded.length, 'the ETL worker reports every batch');
+
   // Every service documents its API.
-  for (const key of ['ingestDocs', 'leaderboardDocs', 'crmSyncDocs', 'notifierDocs', 'hubspotSandbox']) {
+  for (const key of ['ingestDocs', 'etlDocs', 'leaderboardDocs', 'crmSyncDocs', 'notifierDocs', 'hubspotSandbox']) {
     const base = platform.urls[key];
     t.ok(base, `${key} has a URL`);
     const res = await fetch(new URL('/docs/json', base));

@@ -63,7 +63,7 @@ function startWorker(t: { teardown(fn: () => unknown): void }, { sqs, qs }: Env,
     onError: (e) => errors.push(e),
   });
   worker.start();
-  t.teardown(() => worker.stop({ abort: true }));
+  t.teardown(() => worker.stop());
   return worker;
 }
 

@@ -8,6 +8,7 @@ export const platformErrorCodes = {
   missingEntry: 'MISSING_ENTRY',
   aborted: 'ABORTED',
   badOptions: 'BAD_OPTIONS',
+  samplesFailed: 'SAMPLES_FAILED',
 } as const;
 export type PlatformErrorCode = (typeof platformErrorCodes)[keyof typeof platformErrorCodes];
 

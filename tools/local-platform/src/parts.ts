@@ -110,6 +110,20 @@ export const parts: readonly Part[] = [
   },
   {
     kind: 'node',
+    name: 'etl',
+    entry: 'services/etl/src/service/server.ts',
+    portOffset: 4,
+    after: ['sqs-emulator'],
+    readyPath: '/ready',
+    env: (ctx) => ({
+      ...awsEnv(ctx),
+      LAKE_URI: pathToFileURL(join(ctx.dataDir, 'lake')).href,
+      ETL_WORK_DIR: join(ctx.dataDir, 'etl-work'),
+    }),
+    links: [{ key: 'etlDocs', label: 'ETL worker status & docs', path: '/docs' }],
+  },
+  {
+    kind: 'node',
     name: 'crm-sync',
     entry: 'services/crm-sync/src/server.ts',
     portOffset: 3,

@@ -7,7 +7,8 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@peak/local-stack';
 import { describeExit, spawnNode, waitForHttp200, type ExitInfo, type ManagedChild } from './child.js';
 import { PlatformError, platformErrorCodes } from './errors.js';
 import { acquireLock } from './lock.js';
-import { loopback, parts as defaultParts, type NodePart, type Part, type PlatformContext } from './parts.js';
+import { loadSamples, type LoadedBatch } from './load-samples.js';
+import { localSecrets, loopback, parts as defaultParts, type NodePart, type Part, type PlatformContext } from './parts.js';
 import { assertPortsFree, planPorts } from './ports.js';
 import { ensureSamples, type SampleDataOptions, type SampleProgress, type SamplesInfo } from './samples.js';
 import { seconds } from './time.js';
@@ -56,6 +57,8 @@ export type Platform = {
   queues: readonly { name: string; url: string }[];
   /** Where the sample data is and whether this start generated it (absent with `sampleData: false`). */
   samples?: SamplesInfo;
+  /** The sample batches as ingest and the ETL took them (absent when ingest or the ETL is not part of the table). */
+  loaded?: LoadedBatch[];
   /** Resolves if a part dies while the platform runs (never once `stop()` was called). */
   crashed: Promise<CrashReport>;
   /** Stops every child (SIGTERM, SIGKILL after the grace period) and emulator, removes the lock; idempotent. */
@@ -261,7 +264,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       options.sampleData === false
         ? undefined
         : await ensureSamples({ dir: join(dataDir, 'samples'), options: options.sampleData ?? {}, log, onProgress: options.onSampleProgress, signal });
-    return { dataDir, logsDir, urls, links, processes, queues, samples, crashed, stop };
+    // The samples go through the front door (ingest → SQS → ETL), like any studio's export.
+    const canLoad = samples && urls.ingest && parts.some((p) => p.name === 'etl');
+    const loaded = canLoad
+      ? await loadSamples({ ingestUrl: urls.ingest ?? '', apiKeys: localSecrets.ingestApiKeys, samplesDir: samples.dir, manifest: samples.manifest, log, signal })
+      : undefined;
+    return { dataDir, logsDir, urls, links, processes, queues, samples, ...(loaded ? { loaded } : {}), crashed, stop };
   } catch (err) {
     await stop();
     if (options.signal?.aborted && !(err instanceof PlatformError && err.code === platformErrorCodes.aborted)) {

@@ -20,7 +20,14 @@ export type BatchWorkerOptions = {
  * through DuckDB). A message is deleted only when its batch is published or failed for good; any
  * other error leaves it to be redelivered, and after the queue's max receives it goes to the DLQ.
  */
-export function createBatchWorker(opts: BatchWorkerOptions): Consumer {
+export type BatchWorker = {
+  start(): void;
+  /** Lets the batch in hand finish (and its message be deleted), then stops polling. */
+  stop(): Promise<void>;
+};
+
+export function createBatchWorker(opts: BatchWorkerOptions): BatchWorker {
+  let inFlight: { done: Promise<void>; settle(): void } | undefined;
   const consumer = Consumer.create({
     queueUrl: opts.queueUrl,
     sqs: opts.sqs,
@@ -33,6 +40,8 @@ export function createBatchWorker(opts: BatchWorkerOptions): Consumer {
     // A failed batch is offered again after a pause rather than after the whole visibility timeout.
     terminateVisibilityTimeout: opts.retryDelaySeconds === 0 ? true : opts.retryDelaySeconds, // sqs-consumer reads 0 as "off"; true means 0
     handleMessage: async (message) => {
+      let settle = () => {};
+      inFlight = { done: new Promise<void>((r) => (settle = r)), settle: () => settle() };
       const body = assertValid(rawLanded, parseJson(message.Body), 'raw-landed message');
       const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
       const outcome = await processBatch(body.batchId, { receiveCount, maxReceiveCount: queues.rawLanded.maxReceiveCount }, opts.deps);
@@ -40,9 +49,26 @@ export function createBatchWorker(opts: BatchWorkerOptions): Consumer {
       return message;
     },
   });
+  const finished = () => {
+    inFlight?.settle();
+    inFlight = undefined;
+  };
+  consumer.on('message_processed', finished); // after the delete
   consumer.on('error', (err) => opts.onError?.(err));
-  consumer.on('processing_error', (err) => opts.onError?.(err));
-  return consumer;
+  consumer.on('processing_error', (err) => {
+    finished();
+    opts.onError?.(err);
+  });
+  return {
+    start: () => consumer.start(),
+    async stop() {
+      await inFlight?.done;
+      await new Promise<void>((resolve) => {
+        consumer.once('stopped', () => resolve());
+        consumer.stop({ abort: true }); // ends the long poll at once
+      });
+    },
+  };
 }
 
 function parseJson(text: string | undefined): unknown {
