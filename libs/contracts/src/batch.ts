@@ -45,6 +45,20 @@ export const batchRecord = Type.Object(
     quarantineKey: Type.Optional(Type.String({ minLength: 1, description: 'Lake key of the quarantined rows, when there are any' })),
     processedKeys: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Lake keys of the Parquet files the batch wrote' })),
     error: Type.Optional(Type.String({ description: 'Why the last attempt failed as a whole (status = failed)' })),
+    replays: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            at: isoTime('When the quarantine was replayed'),
+            rowsTried: count('Quarantined rows run through the checks again (malformed records cannot be)'),
+            rowsMoved: count('Rows that passed and moved to the processed zone'),
+            rowsQuarantined: count('Rows still quarantined afterwards'),
+          },
+          { additionalProperties: false },
+        ),
+        { description: 'Quarantine replays, oldest first' },
+      ),
+    ),
   },
   { additionalProperties: false, title: 'batch-record', description: 'One uploaded export and what became of it; stored at batches/<batch id>.json' },
 );

@@ -10,3 +10,4 @@ export { processBatch, RawObjectMissingError, type BatchDeps, type BatchOutcome,
 export { createBatchWorker, type BatchWorker, type BatchWorkerOptions } from './service/worker.js';
 export { configSchema, readConfig, type Config } from './service/config.js';
 export { buildApp, type AppOverrides } from './service/app.js';
+export { replayQuarantine, ReplayError, type ReplayResult } from './service/replay.js';

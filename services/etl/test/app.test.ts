@@ -67,6 +67,22 @@ t.test('etl service', async (t) => {
     t.match((await app.inject({ url: '/v1/worker' })).json(), { state: 'running', processed: 1, failed: 0, lastBatch: { batchId, outcome: 'processed' } });
   });
 
+  t.test('POST /v1/batches/:id/replay: admin key required (401/403), unknown batch 404, off without a key', async (t) => {
+    const key = 'test-admin-key-0001';
+    const app = await buildForTest(t, () => buildApp(config({ ETL_ADMIN_KEY: key }), { sqs, worker: false }));
+    const url = `/v1/batches/${newBatchId('members')}/replay`;
+    const post = async (a: typeof app, authorization?: string) => {
+      const res = await a.inject({ method: 'POST', url, headers: authorization ? { authorization } : {} });
+      return { status: res.statusCode, code: (res.json() as { code: string }).code };
+    };
+    t.same(await post(app), { status: 401, code: 'UNAUTHENTICATED' });
+    t.same(await post(app, 'Bearer wrong-key-wrong-key'), { status: 403, code: 'INVALID_API_KEY' });
+    t.same(await post(app, `Bearer ${key}`), { status: 404, code: 'BATCH_NOT_FOUND' });
+    t.equal((await app.inject({ method: 'POST', url: '/v1/batches/..%2F..%2Fetc/replay', headers: { authorization: `Bearer ${key}` } })).statusCode, 400, 'a hostile id never reaches the lake');
+    const off = await buildForTest(t, () => buildApp(config(), { sqs, worker: false }));
+    t.same(await post(off, `Bearer ${key}`), { status: 403, code: 'ADMIN_DISABLED' });
+  });
+
   t.test('config: defaults, and a ConfigError naming each bad variable', async (t) => {
     t.match(config(), { PORT: 4004, ETL_VISIBILITY_SECONDS: 300 });
     t.throws(() => readConfig({}), { name: 'ConfigError', message: /LAKE_URI: required but not set/ });

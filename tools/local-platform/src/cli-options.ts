@@ -92,6 +92,7 @@ export function urlTable(platform: Platform): string {
   for (const link of platform.links) table.push([link.label, link.url]);
   table.push(
     ['Ingest API keys (local only)', Object.entries(localSecrets.ingestApiKeys).map(([source, key]) => `${source}: ${key}`).join('\n')],
+    ['ETL admin key (local only)', `${localSecrets.etlAdminKey}  (npm run replay -- <batch id>)`],
     ['Logs', `${platform.logsDir}/<name>.log`],
     ['Data', `${platform.dataDir} (lake/, samples/, platform.lock)`],
   );

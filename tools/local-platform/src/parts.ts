@@ -52,6 +52,7 @@ export const localSecrets = {
   /** One ingest API key per source system of the dataset contracts (`source` → key). */
   ingestApiKeys: Object.fromEntries([...new Set(Object.values(datasets).map((d) => d.source))].map((source) => [source, `local-${source}-key`])),
   hubspotToken: 'pat-local-sandbox', // the sandbox's own default: a service run alone against it works too
+  etlAdminKey: 'local-etl-admin-key', // `npm run replay` uses it by default
 } as const;
 
 export const LAKE_BUCKET = 'peak-lake';
@@ -119,6 +120,7 @@ export const parts: readonly Part[] = [
       ...awsEnv(ctx),
       LAKE_URI: pathToFileURL(join(ctx.dataDir, 'lake')).href,
       ETL_WORK_DIR: join(ctx.dataDir, 'etl-work'),
+      ETL_ADMIN_KEY: localSecrets.etlAdminKey,
     }),
     links: [{ key: 'etlDocs', label: 'ETL worker status & docs', path: '/docs' }],
   },

@@ -18,9 +18,12 @@ import { batchIdDay, parseBatchId } from './batch-id.js';
 export type BatchPatch = Partial<
   Pick<
     BatchRecord,
-    'status' | 'rowsIn' | 'rowsProcessed' | 'rowsQuarantined' | 'reasons' | 'partitions' | 'quarantineKey' | 'processedKeys' | 'error'
+    'status' | 'rowsIn' | 'rowsProcessed' | 'rowsQuarantined' | 'reasons' | 'partitions' | 'processedKeys' | 'error' | 'replays'
   >
->;
+> & {
+  /** `null` removes it (a replay moved every quarantined row). */
+  quarantineKey?: string | null;
+};
 
 export type BatchListOptions = {
   /** Ingest date `YYYY-MM-DD` (UTC); all dates when absent. */
@@ -79,7 +82,10 @@ export class BatchRegistry {
       throw new BatchTransitionError(batchId, current.status, patch.status);
     }
     const next: BatchRecord = { ...current, updatedAt: this.now().toISOString() };
-    for (const [field, value] of Object.entries(patch)) if (value !== undefined) Object.assign(next, { [field]: value });
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === null) delete (next as Record<string, unknown>)[field];
+      else if (value !== undefined) Object.assign(next, { [field]: value });
+    }
     if (patch.status === 'processing') {
       next.attempts = current.attempts + 1;
       // A new attempt starts clean: the previous attempt's error no longer describes the batch.

@@ -1,11 +1,13 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import Type from 'typebox';
-import { queues } from '@peak/contracts';
+import { PeakError, queues, type BatchProcessed } from '@peak/contracts';
 import { lakePlugin } from '@peak/lake';
 import { createServiceApp, sqsOptions, sqsPlugin, type ShellOverrides } from '@peak/service-kit';
 import type { Config } from './config.js';
 import type { BatchOutcome } from './process-batch.js';
+import { replayQuarantine } from './replay.js';
 import { createBatchWorker, type BatchWorker } from './worker.js';
 
 export type AppOverrides = ShellOverrides & {
@@ -47,9 +49,45 @@ export async function buildApp(config: Config, { sqs, s3, worker: runWorker = tr
   await app.register(sqsPlugin, sqsOptions(config, [queues.rawLanded, queues.batchProcessed], sqs));
   await app.register(lakePlugin, { uri: config.LAKE_URI, region: config.AWS_REGION, s3 });
 
+  const deps = () => ({
+    lake: app.lake,
+    registry: app.batches,
+    workDir: config.ETL_WORK_DIR,
+    log: app.log,
+    announce: async (m: BatchProcessed) => void (await app.queues.send(queues.batchProcessed, m)),
+  });
   const status: WorkerStatus = { state: runWorker ? 'starting' : 'stopped', processed: 0, failed: 0, skipped: 0 };
   let consumer: BatchWorker | undefined;
   let closing = false;
+
+  const replaySchema = {
+    summary: 'Replay the quarantine of a batch',
+    description: 'Runs the quarantined rows of a processed batch through the checks again (after the cause was fixed, e.g. the member file arrived) and moves the rows that now pass to the processed zone. Needs `Authorization: Bearer <ETL_ADMIN_KEY>`.',
+    tags: ['quarantine'],
+    params: Type.Object({ batchId: Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$', description: 'Batch id' }) }),
+    response: {
+      200: Type.Object(
+        {
+          batchId: Type.String(),
+          replay: Type.Integer({ description: 'Replay number of this batch (0: nothing to replay)' }),
+          rowsTried: Type.Integer({ description: 'Quarantined rows checked again (malformed records cannot be)' }),
+          rowsMoved: Type.Integer({ description: 'Rows that passed and moved to the processed zone' }),
+          rowsQuarantined: Type.Integer({ description: 'Rows of the batch still quarantined' }),
+        },
+        { description: 'What the replay did' },
+      ),
+    },
+  };
+  app.post<{ Params: { batchId: string } }>('/v1/batches/:batchId/replay', { schema: replaySchema }, async (request) => {
+    if (!config.ETL_ADMIN_KEY) throw new PeakError('replay is switched off: set ETL_ADMIN_KEY on the etl service', 'ADMIN_DISABLED', 403);
+    const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    if (given === undefined) throw new PeakError('send Authorization: Bearer <ETL_ADMIN_KEY>', 'UNAUTHENTICATED', 401);
+    // Fixed-length digests: the comparison takes the same time whatever was sent.
+    const digest = (s: string) => createHash('sha256').update(s).digest();
+    if (!timingSafeEqual(digest(given), digest(config.ETL_ADMIN_KEY))) throw new PeakError('that key is not the ETL admin key', 'INVALID_API_KEY', 403);
+    const { record: _record, ...result } = await replayQuarantine(request.params.batchId, deps());
+    return result;
+  });
 
   app.get('/v1/worker', { schema: { summary: 'What the raw-landed worker has done', tags: ['worker'], response: { 200: workerStatusSchema } } }, async () => status);
 
@@ -63,13 +101,7 @@ export async function buildApp(config: Config, { sqs, s3, worker: runWorker = tr
           queueUrl,
           visibilitySeconds: config.ETL_VISIBILITY_SECONDS,
           retryDelaySeconds: 5,
-          deps: {
-            lake: app.lake,
-            registry: app.batches,
-            workDir: config.ETL_WORK_DIR,
-            log: app.log,
-            announce: async (m) => void (await app.queues.send(queues.batchProcessed, m)),
-          },
+          deps: deps(),
           onOutcome: (o) => {
             const at = new Date().toISOString();
             if (o.kind === 'skipped') status.skipped++;

@@ -22,6 +22,12 @@ export const configSchema = {
     default: 300,
     description: 'How long a received raw-landed message stays hidden; the worker extends it while a batch runs',
   }),
+  ETL_ADMIN_KEY: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9_-]{16,}$',
+      description: 'Bearer key for the admin endpoints (quarantine replay); unset = those endpoints are refused',
+    }),
+  ),
 };
 
 export type Config = Static<TObject<typeof configSchema>>;

@@ -1,15 +1,10 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import {
-  datasets,
-  lakeZones,
-  type BatchProcessed,
-  type BatchRecord,
-  type DatasetName,
-} from '@peak/contracts';
+import { datasets, type BatchProcessed, type BatchRecord } from '@peak/contracts';
 import { BatchTransitionError, type BatchRegistry, type Lake } from '@peak/lake';
-import { ConservationError, runBatch, type BatchResult, type ReferenceKeys } from '../executors/duckdb.js';
+import { ConservationError, runBatch, type BatchResult } from '../executors/duckdb.js';
 import { InputError } from '../executors/read-input.js';
+import { earlierProcessedFiles, knownReferences } from './lake-files.js';
 import { buildPlan } from '../plan/build-plan.js';
 
 export type BatchDeps = {
@@ -76,7 +71,7 @@ export async function processBatch(batchId: string, delivery: Delivery, deps: Ba
     // Announce before marking processed: a crash in between repeats the announcement (consumers are
     // idempotent), where the other order could lose it for good.
     const published = await registry.get(batchId) ?? record;
-    await deps.announce(message({ ...published, status: 'processed' }, deps.now?.() ?? new Date()));
+    await deps.announce(batchProcessedMessage({ ...published, status: 'processed' }, deps.now?.() ?? new Date()));
     const done = await registry.update(batchId, { status: 'processed' }).catch(async (err: unknown) => {
       // A second worker holding a repeated delivery of the message finished first, with the same outputs.
       const now = err instanceof BatchTransitionError ? await registry.get(batchId) : undefined;
@@ -94,7 +89,7 @@ export async function processBatch(batchId: string, delivery: Delivery, deps: Ba
     }
     const error = `${permanent ? PERMANENT : `gave up after ${delivery.receiveCount} attempts: `}${(err as Error).message}`;
     const failed = await registry.update(batchId, { status: 'failed', error });
-    await deps.announce(message(failed, deps.now?.() ?? new Date()));
+    await deps.announce(batchProcessedMessage(failed, deps.now?.() ?? new Date()));
     log.warn({ batchId, error }, 'batch failed');
     if (!permanent) throw err; // the message goes on to the DLQ, where operators look
     return { kind: 'failed', record: failed };
@@ -110,50 +105,19 @@ async function runOnce(record: BatchRecord, work: string, deps: BatchDeps): Prom
   const { lake } = deps;
   const rawFile = join(work, basename(record.objectKey));
   if (!(await lake.getToFile(record.objectKey, rawFile))) throw new RawObjectMissingError(`raw object ${record.objectKey} is missing from the lake`);
-  const contract = datasets[record.dataset];
-  const knownRefs: Partial<Record<DatasetName, ReferenceKeys>> = {};
-  for (const ref of contract.references) {
-    knownRefs[ref.dataset] ??= { parquetFiles: await fetchPrefix(lake, `${lakeZones.processed.prefix}${ref.dataset}/`, join(work, 'refs')) };
-  }
   return runBatch({
-    plan: buildPlan(contract),
+    plan: buildPlan(datasets[record.dataset]),
     inputFile: rawFile,
     format: record.format,
     compression: record.compression,
     outDir: join(work, 'out'),
     batchId: record.batchId,
-    knownRefs,
-    processedFiles: async (days) => {
-      const files: string[] = [];
-      for (const day of days) {
-        const prefix = `${lakeZones.processed.prefix}${record.dataset}/dt=${day}/`;
-        files.push(...(await fetchPrefix(lake, prefix, join(work, 'earlier'), (key) => !basename(key).startsWith(`${record.batchId}__`))));
-      }
-      return files;
-    },
+    knownRefs: await knownReferences(lake, record.dataset, join(work, 'refs')),
+    processedFiles: earlierProcessedFiles(lake, record.dataset, record.batchId, join(work, 'earlier')),
   });
 }
 
-/** Local paths of the Parquet objects under a prefix: the folder lake's own files, or downloads from S3. */
-async function fetchPrefix(lake: Lake, prefix: string, into: string, keep: (key: string) => boolean = () => true): Promise<string[]> {
-  const paths: string[] = [];
-  let startAfter: string | undefined;
-  do {
-    const page = await lake.list(prefix, { startAfter });
-    for (const { key } of page.items) {
-      if (!key.endsWith('.parquet') || !keep(key)) continue;
-      const local = lake.localPath(key);
-      if (local) { paths.push(local); continue; }
-      const target = join(into, key);
-      await mkdir(join(target, '..'), { recursive: true });
-      if (await lake.getToFile(key, target)) paths.push(target);
-    }
-    startAfter = page.next;
-  } while (startAfter);
-  return paths;
-}
-
-function message(record: BatchRecord, at: Date): BatchProcessed {
+export function batchProcessedMessage(record: BatchRecord, at: Date): BatchProcessed {
   return {
     type: 'batch-processed',
     version: 1,
