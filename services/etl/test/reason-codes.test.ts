@@ -39,12 +39,18 @@ t.test('each defect is quarantined at its line with exactly its reason codes', a
   t.equal(r.rowsIn, cases.length + 1);
   t.equal(r.rowsProcessed, 1, 'only the good row is processed');
   t.equal(r.rowsQuarantined, cases.length);
-  const rows = await query(`SELECT record_number, reasons, malformed_detail, raw_record FROM read_parquet('${out}/quarantine/transactions/transactions.parquet') ORDER BY record_number`);
-  t.same(rows.map((row) => Number(row.record_number)), cases.map((_, i) => i + 3), 'record number = physical line');
+  const rows = await query(`SELECT line, reasons, malformed_detail, raw_record FROM read_parquet('${out}/quarantine/transactions/transactions.parquet') ORDER BY line`);
+  t.same(rows.map((row) => Number(row.line)), cases.map((_, i) => i + 3), "line = the record's physical line");
   cases.forEach((c, i) => t.same(rows[i]?.reasons, c.codes, c.name));
   t.match(rows.find((row) => row.malformed_detail === 'invalid_utf8')?.raw_record, /Caf\u00e9 latte/, 'Latin-1 raw text kept, readable');
-  t.equal(rows.at(-1)?.malformed_detail, 'unterminated_quote');
-  const covered = new Set(cases.flatMap((c) => c.codes));
+  t.equal(rows.at(-1)?.malformed_detail, 'bad_quoting');
+  t.same(rows.filter((row) => (row.reasons as string[]).includes('MALFORMED_RECORD')).map((row) => row.malformed_detail), ['too_many_fields', 'too_few_fields', 'invalid_utf8', 'bad_quoting']);
+  // The same good row again in a later batch: already loaded.
+  const again = join(dir, 'again.csv');
+  writeFileSync(again, `${HEADER}\n${GOOD}\n`);
+  const later = await runBatch({ plan: buildPlan(datasets.transactions), inputFile: again, format: 'csv', outDir: out, knownRefs: { members: ['M000001'] } });
+  t.same(later.reasons, { ALREADY_PROCESSED: 1 }, 'a row an earlier batch loaded is ALREADY_PROCESSED');
+  const covered = new Set([...cases.flatMap((c) => c.codes), ...Object.keys(later.reasons)]);
   t.same([...covered].sort(), Object.keys(REASON_CODES).sort(), 'every reason code has a fixture');
 });
 
@@ -63,8 +69,8 @@ t.test('NDJSON: unparsable line, unknown key, missing required key, numbers and 
   const out = join(dir, 'lake');
   const r = await runBatch({ plan: buildPlan(datasets.engagement), inputFile: join(dir, 'e.ndjson'), format: 'ndjson', outDir: out });
   t.same(r.referencesChecked, [], 'no known members given: FK check left out, not failed');
-  const q = await query(`SELECT record_number, reasons FROM read_parquet('${out}/quarantine/engagement/e.parquet') ORDER BY 1`);
-  t.same(q.map((x) => [Number(x.record_number), x.reasons]), [[2, ['BAD_TYPE']], [3, ['MALFORMED_RECORD']], [4, ['MALFORMED_RECORD']], [5, ['MISSING_REQUIRED']]]);
+  const q = await query(`SELECT line, reasons FROM read_parquet('${out}/quarantine/engagement/e.parquet') ORDER BY 1`);
+  t.same(q.map((x) => [Number(x.line), x.reasons]), [[2, ['BAD_TYPE']], [3, ['MALFORMED_RECORD']], [4, ['MALFORMED_RECORD']], [5, ['MISSING_REQUIRED']]]);
   const ok = await query(`SELECT event_id, CAST(occurred_at AS VARCHAR) AS at, duration_seconds FROM read_parquet('${out}/processed/engagement/*/*.parquet') ORDER BY 1`);
   t.same(ok, [{ event_id: 'E1', at: '2026-01-05 06:30:12', duration_seconds: 95 }, { event_id: 'E6', at: '2026-01-05 04:30:12', duration_seconds: null }], 'offsets are converted to UTC');
   t.same(r.partitions, ['dt=2026-01-05']);

@@ -26,6 +26,15 @@ export type ReadInput = {
   ignoredColumns: string[];
 };
 
+/** `malformed_detail` of a record DuckDB's reader rejected, by its error type. */
+export const READER_ERRORS: Record<string, string> = {
+  'TOO MANY COLUMNS': 'too_many_fields',
+  'MISSING COLUMNS': 'too_few_fields',
+  'INVALID ENCODING': 'invalid_utf8',
+  'UNQUOTED VALUE': 'bad_quoting',
+  'LINE SIZE OVER MAXIMUM': 'line_too_long',
+};
+
 export const sqlStr = (s: string) => `'${s.replaceAll("'", "''")}'`;
 const ident = (s: string) => `"${s.replaceAll('"', '""')}"`;
 
@@ -44,7 +53,9 @@ export async function readInput(con: DuckDBConnection, plan: EtlPlan, file: stri
   const columns = plan.columns.map((c) => c.source);
   const { recordNumber: rec, malformed, rawRecord, relation } = plan.input;
   const nullColumns = (alias = '') => columns.map((c) => `NULL::VARCHAR AS ${ident(c)}`).join(', ') + alias;
-  const rejectsView = `SELECT -CAST(line AS BIGINT) AS ${ident(rec)}, lower(replace(min(error_type), ' ', '_')) AS ${ident(malformed)}, NULL::VARCHAR AS ${ident(rawRecord)}, ${nullColumns()}
+  // DuckDB's error types, in the words the quarantine documents (docs/pipeline.md).
+  const detail = `CASE min(error_type) ${Object.entries(READER_ERRORS).map(([k, v]) => `WHEN '${k}' THEN '${v}'`).join(' ')} ELSE lower(replace(min(error_type), ' ', '_')) END`;
+  const rejectsView = `SELECT -CAST(line AS BIGINT) AS ${ident(rec)}, ${detail} AS ${ident(malformed)}, NULL::VARCHAR AS ${ident(rawRecord)}, ${nullColumns()}
     FROM ${INPUT_RELATIONS.rejects} GROUP BY line`;
   const readerOptions = `auto_detect = false, store_rejects = true, rejects_table = '${INPUT_RELATIONS.rejects}', rejects_scan = 'input_rejects_scan',
     strict_mode = true, null_padding = false, compression = '${compression}'`;
@@ -84,7 +95,9 @@ export async function readInput(con: DuckDBConnection, plan: EtlPlan, file: stri
     await ensureRejectsTable(con);
   } else {
     try {
-      await con.run(`CREATE TABLE ${INPUT_RELATIONS.rows} AS SELECT json::VARCHAR AS j FROM read_json_objects(${sqlStr(file)}, format = 'array', compression = '${compression}')`);
+      // The JSON reader names "no compression" `uncompressed` (read_csv's `none` is an error there).
+      const jsonCompression = compression === 'none' ? 'uncompressed' : compression;
+      await con.run(`CREATE TABLE ${INPUT_RELATIONS.rows} AS SELECT json::VARCHAR AS j FROM read_json_objects(${sqlStr(file)}, format = 'array', compression = '${jsonCompression}')`);
     } catch (err) {
       throw new InputError(`the file is not a JSON array of objects (${(err as Error).message.split('\n')[0]}); send a JSON array or one object per line (NDJSON)`);
     }
@@ -92,12 +105,14 @@ export async function readInput(con: DuckDBConnection, plan: EtlPlan, file: stri
   }
   const known = `[${columns.map(sqlStr).join(', ')}]`;
   const paths = `[${columns.map((c) => sqlStr(`$."${c}"`)).join(', ')}]`;
+  // Every column holds one value: an object or array (nested_value) would otherwise land as its JSON text.
   await con.run(`CREATE VIEW ${ident(relation)} AS
     WITH parsed AS (
       SELECT rowid AS ${ident(rec)}, j,
         CASE WHEN NOT json_valid(j) THEN 'bad_json'
              WHEN json_type(j) <> 'OBJECT' THEN 'not_an_object'
-             WHEN len(list_filter(json_keys(j), k -> NOT list_contains(${known}, k))) > 0 THEN 'unknown_key' END AS ${ident(malformed)}
+             WHEN len(list_filter(json_keys(j), k -> NOT list_contains(${known}, k))) > 0 THEN 'unknown_key'
+             WHEN list_has_any(json_type(j, ${paths}), ['OBJECT', 'ARRAY']) THEN 'nested_value' END AS ${ident(malformed)}
       FROM ${INPUT_RELATIONS.rows}
     ),
     extracted AS (

@@ -111,7 +111,8 @@ export function buildPlan(contract: DatasetContract): EtlPlan {
       const exact: Expr = { op: 'if', cond: { op: 'matches', arg: raw(name), pattern: LEXICAL['DECIMAL(12,2)'] ?? '' }, then: { op: 'tryCast', arg: raw(name), to: 'DECIMAL(38,10)' } };
       checks.push({ code: 'BAD_PRECISION', column: name, rule: `multipleOf:${c.multipleOf}`, predicate: { op: 'cmp', cmp: '<>', left: exact, right: { op: 'round', arg: exact, places } } });
     }
-    if (c.minLength !== undefined) {
+    // A present value (not empty) has at least one character, so minLength 1 needs no check of its own.
+    if (c.minLength !== undefined && c.minLength > 1) {
       checks.push({ code: 'BAD_FORMAT', column: name, rule: `minLength:${c.minLength}`, predicate: and(present(name), { op: 'cmp', cmp: '<', left: { op: 'length', arg: raw(name) }, right: { op: 'num', value: c.minLength } }) });
     }
     if (c.maxLength !== undefined) {

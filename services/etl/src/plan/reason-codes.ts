@@ -4,7 +4,7 @@
  */
 export const REASON_CODES = {
   MALFORMED_RECORD:
-    'The record could not be read as a row: wrong field count, unterminated quote, unparsable JSON line, a key not in the contract, or invalid UTF-8 bytes (e.g. Latin-1 text).',
+    'The record could not be read as a row: wrong field count, unterminated quote, unparsable JSON line, a key not in the contract, an object or array as a column value, or invalid UTF-8 bytes (e.g. Latin-1 text).',
   MISSING_REQUIRED: 'A required column is absent or empty.',
   BAD_TYPE: 'The text does not cast to the column type (bad date/timestamp/number/boolean, e.g. 01/05/2026, 2026-02-30, $149.00).',
   OUT_OF_RANGE: 'A number is below the minimum or above the maximum of the column (e.g. a negative amount).',

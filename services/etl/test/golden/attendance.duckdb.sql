@@ -83,18 +83,14 @@ flagged AS (
     typed.*,
     ("malformed_detail" IS NOT NULL
       OR COALESCE(("raw_checkin_id" IS NULL OR "raw_checkin_id" = ''), FALSE)
-      OR COALESCE(((NOT ("raw_checkin_id" IS NULL OR "raw_checkin_id" = '')) AND (length("raw_checkin_id") < 1)), FALSE)
       OR COALESCE((length("raw_checkin_id") > 64), FALSE)
       OR COALESCE(((NOT ("raw_checkin_id" IS NULL OR "raw_checkin_id" = '')) AND (NOT regexp_matches("raw_checkin_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE(("raw_member_id" IS NULL OR "raw_member_id" = ''), FALSE)
-      OR COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (length("raw_member_id") < 1)), FALSE)
       OR COALESCE((length("raw_member_id") > 64), FALSE)
       OR COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT regexp_matches("raw_member_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
-      OR COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (length("raw_class_id") < 1)), FALSE)
       OR COALESCE((length("raw_class_id") > 64), FALSE)
       OR COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (NOT regexp_matches("raw_class_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE(("raw_location_id" IS NULL OR "raw_location_id" = ''), FALSE)
-      OR COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (length("raw_location_id") < 1)), FALSE)
       OR COALESCE((length("raw_location_id") > 64), FALSE)
       OR COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (NOT regexp_matches("raw_location_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE(("raw_checked_in_at" IS NULL OR "raw_checked_in_at" = ''), FALSE)
@@ -120,18 +116,14 @@ SELECT
   CASE WHEN "malformed_detail" IS NOT NULL THEN list_sort(list_distinct([
       'MALFORMED_RECORD'])) ELSE list_sort(list_distinct([
       CASE WHEN COALESCE(("raw_checkin_id" IS NULL OR "raw_checkin_id" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT ("raw_checkin_id" IS NULL OR "raw_checkin_id" = '')) AND (length("raw_checkin_id") < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((length("raw_checkin_id") > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_checkin_id" IS NULL OR "raw_checkin_id" = '')) AND (NOT regexp_matches("raw_checkin_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(("raw_member_id" IS NULL OR "raw_member_id" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (length("raw_member_id") < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((length("raw_member_id") > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT regexp_matches("raw_member_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
-      CASE WHEN COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (length("raw_class_id") < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((length("raw_class_id") > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (NOT regexp_matches("raw_class_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(("raw_location_id" IS NULL OR "raw_location_id" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (length("raw_location_id") < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((length("raw_location_id") > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (NOT regexp_matches("raw_location_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(("raw_checked_in_at" IS NULL OR "raw_checked_in_at" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
@@ -145,18 +137,14 @@ SELECT
   CASE WHEN "malformed_detail" IS NOT NULL THEN list_sort(list_distinct([
       'MALFORMED_RECORD:*'])) ELSE list_sort(list_distinct([
       CASE WHEN COALESCE(("raw_checkin_id" IS NULL OR "raw_checkin_id" = ''), FALSE) THEN 'MISSING_REQUIRED:checkin_id:required' END,
-      CASE WHEN COALESCE(((NOT ("raw_checkin_id" IS NULL OR "raw_checkin_id" = '')) AND (length("raw_checkin_id") < 1)), FALSE) THEN 'BAD_FORMAT:checkin_id:minLength:1' END,
       CASE WHEN COALESCE((length("raw_checkin_id") > 64), FALSE) THEN 'BAD_FORMAT:checkin_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT ("raw_checkin_id" IS NULL OR "raw_checkin_id" = '')) AND (NOT regexp_matches("raw_checkin_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:checkin_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE(("raw_member_id" IS NULL OR "raw_member_id" = ''), FALSE) THEN 'MISSING_REQUIRED:member_id:required' END,
-      CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (length("raw_member_id") < 1)), FALSE) THEN 'BAD_FORMAT:member_id:minLength:1' END,
       CASE WHEN COALESCE((length("raw_member_id") > 64), FALSE) THEN 'BAD_FORMAT:member_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT regexp_matches("raw_member_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:member_id:pattern:^[A-Za-z0-9_.:-]+$' END,
-      CASE WHEN COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (length("raw_class_id") < 1)), FALSE) THEN 'BAD_FORMAT:class_id:minLength:1' END,
       CASE WHEN COALESCE((length("raw_class_id") > 64), FALSE) THEN 'BAD_FORMAT:class_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (NOT regexp_matches("raw_class_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:class_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE(("raw_location_id" IS NULL OR "raw_location_id" = ''), FALSE) THEN 'MISSING_REQUIRED:location_id:required' END,
-      CASE WHEN COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (length("raw_location_id") < 1)), FALSE) THEN 'BAD_FORMAT:location_id:minLength:1' END,
       CASE WHEN COALESCE((length("raw_location_id") > 64), FALSE) THEN 'BAD_FORMAT:location_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (NOT regexp_matches("raw_location_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:location_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE(("raw_checked_in_at" IS NULL OR "raw_checked_in_at" = ''), FALSE) THEN 'MISSING_REQUIRED:checked_in_at:required' END,

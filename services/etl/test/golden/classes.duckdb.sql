@@ -99,25 +99,20 @@ flagged AS (
     typed.*,
     ("malformed_detail" IS NOT NULL
       OR COALESCE(("raw_class_id" IS NULL OR "raw_class_id" = ''), FALSE)
-      OR COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (length("raw_class_id") < 1)), FALSE)
       OR COALESCE((length("raw_class_id") > 64), FALSE)
       OR COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (NOT regexp_matches("raw_class_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE(("raw_location_id" IS NULL OR "raw_location_id" = ''), FALSE)
-      OR COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (length("raw_location_id") < 1)), FALSE)
       OR COALESCE((length("raw_location_id") > 64), FALSE)
       OR COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (NOT regexp_matches("raw_location_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE(("raw_class_type" IS NULL OR "raw_class_type" = ''), FALSE)
       OR COALESCE(((NOT ("raw_class_type" IS NULL OR "raw_class_type" = '')) AND (NOT ("raw_class_type" IN ('yoga', 'hiit', 'spin', 'pilates', 'strength', 'boxing', 'barre', 'mobility')))), FALSE)
       OR COALESCE(("raw_class_name" IS NULL OR "raw_class_name" = ''), FALSE)
-      OR COALESCE(((NOT ("raw_class_name" IS NULL OR "raw_class_name" = '')) AND (length("raw_class_name") < 1)), FALSE)
       OR COALESCE((length("raw_class_name") > 120), FALSE)
       OR COALESCE(((NOT ("raw_class_name" IS NULL OR "raw_class_name" = '')) AND (NOT regexp_matches("raw_class_name", '\S'))), FALSE)
       OR COALESCE(("raw_instructor_id" IS NULL OR "raw_instructor_id" = ''), FALSE)
-      OR COALESCE(((NOT ("raw_instructor_id" IS NULL OR "raw_instructor_id" = '')) AND (length("raw_instructor_id") < 1)), FALSE)
       OR COALESCE((length("raw_instructor_id") > 64), FALSE)
       OR COALESCE(((NOT ("raw_instructor_id" IS NULL OR "raw_instructor_id" = '')) AND (NOT regexp_matches("raw_instructor_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE(("raw_instructor_name" IS NULL OR "raw_instructor_name" = ''), FALSE)
-      OR COALESCE(((NOT ("raw_instructor_name" IS NULL OR "raw_instructor_name" = '')) AND (length("raw_instructor_name") < 1)), FALSE)
       OR COALESCE((length("raw_instructor_name") > 120), FALSE)
       OR COALESCE(((NOT ("raw_instructor_name" IS NULL OR "raw_instructor_name" = '')) AND (NOT regexp_matches("raw_instructor_name", '\S'))), FALSE)
       OR COALESCE(("raw_starts_at" IS NULL OR "raw_starts_at" = ''), FALSE)
@@ -156,25 +151,20 @@ SELECT
   CASE WHEN "malformed_detail" IS NOT NULL THEN list_sort(list_distinct([
       'MALFORMED_RECORD'])) ELSE list_sort(list_distinct([
       CASE WHEN COALESCE(("raw_class_id" IS NULL OR "raw_class_id" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (length("raw_class_id") < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((length("raw_class_id") > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (NOT regexp_matches("raw_class_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(("raw_location_id" IS NULL OR "raw_location_id" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (length("raw_location_id") < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((length("raw_location_id") > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (NOT regexp_matches("raw_location_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(("raw_class_type" IS NULL OR "raw_class_type" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
       CASE WHEN COALESCE(((NOT ("raw_class_type" IS NULL OR "raw_class_type" = '')) AND (NOT ("raw_class_type" IN ('yoga', 'hiit', 'spin', 'pilates', 'strength', 'boxing', 'barre', 'mobility')))), FALSE) THEN 'NOT_ALLOWED_VALUE' END,
       CASE WHEN COALESCE(("raw_class_name" IS NULL OR "raw_class_name" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT ("raw_class_name" IS NULL OR "raw_class_name" = '')) AND (length("raw_class_name") < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((length("raw_class_name") > 120), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_class_name" IS NULL OR "raw_class_name" = '')) AND (NOT regexp_matches("raw_class_name", '\S'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(("raw_instructor_id" IS NULL OR "raw_instructor_id" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT ("raw_instructor_id" IS NULL OR "raw_instructor_id" = '')) AND (length("raw_instructor_id") < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((length("raw_instructor_id") > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_instructor_id" IS NULL OR "raw_instructor_id" = '')) AND (NOT regexp_matches("raw_instructor_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(("raw_instructor_name" IS NULL OR "raw_instructor_name" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT ("raw_instructor_name" IS NULL OR "raw_instructor_name" = '')) AND (length("raw_instructor_name") < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((length("raw_instructor_name") > 120), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_instructor_name" IS NULL OR "raw_instructor_name" = '')) AND (NOT regexp_matches("raw_instructor_name", '\S'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(("raw_starts_at" IS NULL OR "raw_starts_at" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
@@ -196,25 +186,20 @@ SELECT
   CASE WHEN "malformed_detail" IS NOT NULL THEN list_sort(list_distinct([
       'MALFORMED_RECORD:*'])) ELSE list_sort(list_distinct([
       CASE WHEN COALESCE(("raw_class_id" IS NULL OR "raw_class_id" = ''), FALSE) THEN 'MISSING_REQUIRED:class_id:required' END,
-      CASE WHEN COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (length("raw_class_id") < 1)), FALSE) THEN 'BAD_FORMAT:class_id:minLength:1' END,
       CASE WHEN COALESCE((length("raw_class_id") > 64), FALSE) THEN 'BAD_FORMAT:class_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT ("raw_class_id" IS NULL OR "raw_class_id" = '')) AND (NOT regexp_matches("raw_class_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:class_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE(("raw_location_id" IS NULL OR "raw_location_id" = ''), FALSE) THEN 'MISSING_REQUIRED:location_id:required' END,
-      CASE WHEN COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (length("raw_location_id") < 1)), FALSE) THEN 'BAD_FORMAT:location_id:minLength:1' END,
       CASE WHEN COALESCE((length("raw_location_id") > 64), FALSE) THEN 'BAD_FORMAT:location_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (NOT regexp_matches("raw_location_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:location_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE(("raw_class_type" IS NULL OR "raw_class_type" = ''), FALSE) THEN 'MISSING_REQUIRED:class_type:required' END,
       CASE WHEN COALESCE(((NOT ("raw_class_type" IS NULL OR "raw_class_type" = '')) AND (NOT ("raw_class_type" IN ('yoga', 'hiit', 'spin', 'pilates', 'strength', 'boxing', 'barre', 'mobility')))), FALSE) THEN 'NOT_ALLOWED_VALUE:class_type:enum' END,
       CASE WHEN COALESCE(("raw_class_name" IS NULL OR "raw_class_name" = ''), FALSE) THEN 'MISSING_REQUIRED:class_name:required' END,
-      CASE WHEN COALESCE(((NOT ("raw_class_name" IS NULL OR "raw_class_name" = '')) AND (length("raw_class_name") < 1)), FALSE) THEN 'BAD_FORMAT:class_name:minLength:1' END,
       CASE WHEN COALESCE((length("raw_class_name") > 120), FALSE) THEN 'BAD_FORMAT:class_name:maxLength:120' END,
       CASE WHEN COALESCE(((NOT ("raw_class_name" IS NULL OR "raw_class_name" = '')) AND (NOT regexp_matches("raw_class_name", '\S'))), FALSE) THEN 'BAD_FORMAT:class_name:pattern:\S' END,
       CASE WHEN COALESCE(("raw_instructor_id" IS NULL OR "raw_instructor_id" = ''), FALSE) THEN 'MISSING_REQUIRED:instructor_id:required' END,
-      CASE WHEN COALESCE(((NOT ("raw_instructor_id" IS NULL OR "raw_instructor_id" = '')) AND (length("raw_instructor_id") < 1)), FALSE) THEN 'BAD_FORMAT:instructor_id:minLength:1' END,
       CASE WHEN COALESCE((length("raw_instructor_id") > 64), FALSE) THEN 'BAD_FORMAT:instructor_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT ("raw_instructor_id" IS NULL OR "raw_instructor_id" = '')) AND (NOT regexp_matches("raw_instructor_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:instructor_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE(("raw_instructor_name" IS NULL OR "raw_instructor_name" = ''), FALSE) THEN 'MISSING_REQUIRED:instructor_name:required' END,
-      CASE WHEN COALESCE(((NOT ("raw_instructor_name" IS NULL OR "raw_instructor_name" = '')) AND (length("raw_instructor_name") < 1)), FALSE) THEN 'BAD_FORMAT:instructor_name:minLength:1' END,
       CASE WHEN COALESCE((length("raw_instructor_name") > 120), FALSE) THEN 'BAD_FORMAT:instructor_name:maxLength:120' END,
       CASE WHEN COALESCE(((NOT ("raw_instructor_name" IS NULL OR "raw_instructor_name" = '')) AND (NOT regexp_matches("raw_instructor_name", '\S'))), FALSE) THEN 'BAD_FORMAT:instructor_name:pattern:\S' END,
       CASE WHEN COALESCE(("raw_starts_at" IS NULL OR "raw_starts_at" = ''), FALSE) THEN 'MISSING_REQUIRED:starts_at:required' END,

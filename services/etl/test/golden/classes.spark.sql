@@ -99,25 +99,20 @@ flagged AS (
     typed.*,
     (`malformed_detail` IS NOT NULL
       OR COALESCE((`raw_class_id` IS NULL OR `raw_class_id` = ''), FALSE)
-      OR COALESCE(((NOT (`raw_class_id` IS NULL OR `raw_class_id` = '')) AND (char_length(`raw_class_id`) < 1)), FALSE)
       OR COALESCE((char_length(`raw_class_id`) > 64), FALSE)
       OR COALESCE(((NOT (`raw_class_id` IS NULL OR `raw_class_id` = '')) AND (NOT (`raw_class_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE((`raw_location_id` IS NULL OR `raw_location_id` = ''), FALSE)
-      OR COALESCE(((NOT (`raw_location_id` IS NULL OR `raw_location_id` = '')) AND (char_length(`raw_location_id`) < 1)), FALSE)
       OR COALESCE((char_length(`raw_location_id`) > 64), FALSE)
       OR COALESCE(((NOT (`raw_location_id` IS NULL OR `raw_location_id` = '')) AND (NOT (`raw_location_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE((`raw_class_type` IS NULL OR `raw_class_type` = ''), FALSE)
       OR COALESCE(((NOT (`raw_class_type` IS NULL OR `raw_class_type` = '')) AND (NOT (`raw_class_type` IN ('yoga', 'hiit', 'spin', 'pilates', 'strength', 'boxing', 'barre', 'mobility')))), FALSE)
       OR COALESCE((`raw_class_name` IS NULL OR `raw_class_name` = ''), FALSE)
-      OR COALESCE(((NOT (`raw_class_name` IS NULL OR `raw_class_name` = '')) AND (char_length(`raw_class_name`) < 1)), FALSE)
       OR COALESCE((char_length(`raw_class_name`) > 120), FALSE)
       OR COALESCE(((NOT (`raw_class_name` IS NULL OR `raw_class_name` = '')) AND (NOT (`raw_class_name` RLIKE '\\S'))), FALSE)
       OR COALESCE((`raw_instructor_id` IS NULL OR `raw_instructor_id` = ''), FALSE)
-      OR COALESCE(((NOT (`raw_instructor_id` IS NULL OR `raw_instructor_id` = '')) AND (char_length(`raw_instructor_id`) < 1)), FALSE)
       OR COALESCE((char_length(`raw_instructor_id`) > 64), FALSE)
       OR COALESCE(((NOT (`raw_instructor_id` IS NULL OR `raw_instructor_id` = '')) AND (NOT (`raw_instructor_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE((`raw_instructor_name` IS NULL OR `raw_instructor_name` = ''), FALSE)
-      OR COALESCE(((NOT (`raw_instructor_name` IS NULL OR `raw_instructor_name` = '')) AND (char_length(`raw_instructor_name`) < 1)), FALSE)
       OR COALESCE((char_length(`raw_instructor_name`) > 120), FALSE)
       OR COALESCE(((NOT (`raw_instructor_name` IS NULL OR `raw_instructor_name` = '')) AND (NOT (`raw_instructor_name` RLIKE '\\S'))), FALSE)
       OR COALESCE((`raw_starts_at` IS NULL OR `raw_starts_at` = ''), FALSE)
@@ -156,25 +151,20 @@ SELECT
   CASE WHEN `malformed_detail` IS NOT NULL THEN array_sort(array_distinct(filter(array(
       'MALFORMED_RECORD'), x -> x IS NOT NULL))) ELSE array_sort(array_distinct(filter(array(
       CASE WHEN COALESCE((`raw_class_id` IS NULL OR `raw_class_id` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT (`raw_class_id` IS NULL OR `raw_class_id` = '')) AND (char_length(`raw_class_id`) < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((char_length(`raw_class_id`) > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT (`raw_class_id` IS NULL OR `raw_class_id` = '')) AND (NOT (`raw_class_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((`raw_location_id` IS NULL OR `raw_location_id` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT (`raw_location_id` IS NULL OR `raw_location_id` = '')) AND (char_length(`raw_location_id`) < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((char_length(`raw_location_id`) > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT (`raw_location_id` IS NULL OR `raw_location_id` = '')) AND (NOT (`raw_location_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((`raw_class_type` IS NULL OR `raw_class_type` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
       CASE WHEN COALESCE(((NOT (`raw_class_type` IS NULL OR `raw_class_type` = '')) AND (NOT (`raw_class_type` IN ('yoga', 'hiit', 'spin', 'pilates', 'strength', 'boxing', 'barre', 'mobility')))), FALSE) THEN 'NOT_ALLOWED_VALUE' END,
       CASE WHEN COALESCE((`raw_class_name` IS NULL OR `raw_class_name` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT (`raw_class_name` IS NULL OR `raw_class_name` = '')) AND (char_length(`raw_class_name`) < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((char_length(`raw_class_name`) > 120), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT (`raw_class_name` IS NULL OR `raw_class_name` = '')) AND (NOT (`raw_class_name` RLIKE '\\S'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((`raw_instructor_id` IS NULL OR `raw_instructor_id` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT (`raw_instructor_id` IS NULL OR `raw_instructor_id` = '')) AND (char_length(`raw_instructor_id`) < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((char_length(`raw_instructor_id`) > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT (`raw_instructor_id` IS NULL OR `raw_instructor_id` = '')) AND (NOT (`raw_instructor_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((`raw_instructor_name` IS NULL OR `raw_instructor_name` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT (`raw_instructor_name` IS NULL OR `raw_instructor_name` = '')) AND (char_length(`raw_instructor_name`) < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((char_length(`raw_instructor_name`) > 120), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT (`raw_instructor_name` IS NULL OR `raw_instructor_name` = '')) AND (NOT (`raw_instructor_name` RLIKE '\\S'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((`raw_starts_at` IS NULL OR `raw_starts_at` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
@@ -196,25 +186,20 @@ SELECT
   CASE WHEN `malformed_detail` IS NOT NULL THEN array_sort(array_distinct(filter(array(
       'MALFORMED_RECORD:*'), x -> x IS NOT NULL))) ELSE array_sort(array_distinct(filter(array(
       CASE WHEN COALESCE((`raw_class_id` IS NULL OR `raw_class_id` = ''), FALSE) THEN 'MISSING_REQUIRED:class_id:required' END,
-      CASE WHEN COALESCE(((NOT (`raw_class_id` IS NULL OR `raw_class_id` = '')) AND (char_length(`raw_class_id`) < 1)), FALSE) THEN 'BAD_FORMAT:class_id:minLength:1' END,
       CASE WHEN COALESCE((char_length(`raw_class_id`) > 64), FALSE) THEN 'BAD_FORMAT:class_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT (`raw_class_id` IS NULL OR `raw_class_id` = '')) AND (NOT (`raw_class_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:class_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE((`raw_location_id` IS NULL OR `raw_location_id` = ''), FALSE) THEN 'MISSING_REQUIRED:location_id:required' END,
-      CASE WHEN COALESCE(((NOT (`raw_location_id` IS NULL OR `raw_location_id` = '')) AND (char_length(`raw_location_id`) < 1)), FALSE) THEN 'BAD_FORMAT:location_id:minLength:1' END,
       CASE WHEN COALESCE((char_length(`raw_location_id`) > 64), FALSE) THEN 'BAD_FORMAT:location_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT (`raw_location_id` IS NULL OR `raw_location_id` = '')) AND (NOT (`raw_location_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:location_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE((`raw_class_type` IS NULL OR `raw_class_type` = ''), FALSE) THEN 'MISSING_REQUIRED:class_type:required' END,
       CASE WHEN COALESCE(((NOT (`raw_class_type` IS NULL OR `raw_class_type` = '')) AND (NOT (`raw_class_type` IN ('yoga', 'hiit', 'spin', 'pilates', 'strength', 'boxing', 'barre', 'mobility')))), FALSE) THEN 'NOT_ALLOWED_VALUE:class_type:enum' END,
       CASE WHEN COALESCE((`raw_class_name` IS NULL OR `raw_class_name` = ''), FALSE) THEN 'MISSING_REQUIRED:class_name:required' END,
-      CASE WHEN COALESCE(((NOT (`raw_class_name` IS NULL OR `raw_class_name` = '')) AND (char_length(`raw_class_name`) < 1)), FALSE) THEN 'BAD_FORMAT:class_name:minLength:1' END,
       CASE WHEN COALESCE((char_length(`raw_class_name`) > 120), FALSE) THEN 'BAD_FORMAT:class_name:maxLength:120' END,
       CASE WHEN COALESCE(((NOT (`raw_class_name` IS NULL OR `raw_class_name` = '')) AND (NOT (`raw_class_name` RLIKE '\\S'))), FALSE) THEN 'BAD_FORMAT:class_name:pattern:\\S' END,
       CASE WHEN COALESCE((`raw_instructor_id` IS NULL OR `raw_instructor_id` = ''), FALSE) THEN 'MISSING_REQUIRED:instructor_id:required' END,
-      CASE WHEN COALESCE(((NOT (`raw_instructor_id` IS NULL OR `raw_instructor_id` = '')) AND (char_length(`raw_instructor_id`) < 1)), FALSE) THEN 'BAD_FORMAT:instructor_id:minLength:1' END,
       CASE WHEN COALESCE((char_length(`raw_instructor_id`) > 64), FALSE) THEN 'BAD_FORMAT:instructor_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT (`raw_instructor_id` IS NULL OR `raw_instructor_id` = '')) AND (NOT (`raw_instructor_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:instructor_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE((`raw_instructor_name` IS NULL OR `raw_instructor_name` = ''), FALSE) THEN 'MISSING_REQUIRED:instructor_name:required' END,
-      CASE WHEN COALESCE(((NOT (`raw_instructor_name` IS NULL OR `raw_instructor_name` = '')) AND (char_length(`raw_instructor_name`) < 1)), FALSE) THEN 'BAD_FORMAT:instructor_name:minLength:1' END,
       CASE WHEN COALESCE((char_length(`raw_instructor_name`) > 120), FALSE) THEN 'BAD_FORMAT:instructor_name:maxLength:120' END,
       CASE WHEN COALESCE(((NOT (`raw_instructor_name` IS NULL OR `raw_instructor_name` = '')) AND (NOT (`raw_instructor_name` RLIKE '\\S'))), FALSE) THEN 'BAD_FORMAT:instructor_name:pattern:\\S' END,
       CASE WHEN COALESCE((`raw_starts_at` IS NULL OR `raw_starts_at` = ''), FALSE) THEN 'MISSING_REQUIRED:starts_at:required' END,

@@ -85,11 +85,9 @@ flagged AS (
     typed.*,
     (`malformed_detail` IS NOT NULL
       OR COALESCE((`raw_event_id` IS NULL OR `raw_event_id` = ''), FALSE)
-      OR COALESCE(((NOT (`raw_event_id` IS NULL OR `raw_event_id` = '')) AND (char_length(`raw_event_id`) < 1)), FALSE)
       OR COALESCE((char_length(`raw_event_id`) > 64), FALSE)
       OR COALESCE(((NOT (`raw_event_id` IS NULL OR `raw_event_id` = '')) AND (NOT (`raw_event_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE((`raw_member_id` IS NULL OR `raw_member_id` = ''), FALSE)
-      OR COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (char_length(`raw_member_id`) < 1)), FALSE)
       OR COALESCE((char_length(`raw_member_id`) > 64), FALSE)
       OR COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (NOT (`raw_member_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE((`raw_occurred_at` IS NULL OR `raw_occurred_at` = ''), FALSE)
@@ -98,7 +96,6 @@ flagged AS (
       OR COALESCE(((NOT (`raw_event_type` IS NULL OR `raw_event_type` = '')) AND (NOT (`raw_event_type` IN ('app_open', 'schedule_view', 'class_view', 'booking_started', 'workout_logged', 'push_opened', 'email_opened', 'email_clicked', 'referral_sent')))), FALSE)
       OR COALESCE((`raw_platform` IS NULL OR `raw_platform` = ''), FALSE)
       OR COALESCE(((NOT (`raw_platform` IS NULL OR `raw_platform` = '')) AND (NOT (`raw_platform` IN ('ios', 'android', 'web')))), FALSE)
-      OR COALESCE(((NOT (`raw_session_id` IS NULL OR `raw_session_id` = '')) AND (char_length(`raw_session_id`) < 1)), FALSE)
       OR COALESCE((char_length(`raw_session_id`) > 64), FALSE)
       OR COALESCE(((NOT (`raw_session_id` IS NULL OR `raw_session_id` = '')) AND (NOT (`raw_session_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE(((NOT (`raw_duration_seconds` IS NULL OR `raw_duration_seconds` = '')) AND (`duration_seconds` IS NULL)), FALSE)
@@ -123,11 +120,9 @@ SELECT
   CASE WHEN `malformed_detail` IS NOT NULL THEN array_sort(array_distinct(filter(array(
       'MALFORMED_RECORD'), x -> x IS NOT NULL))) ELSE array_sort(array_distinct(filter(array(
       CASE WHEN COALESCE((`raw_event_id` IS NULL OR `raw_event_id` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT (`raw_event_id` IS NULL OR `raw_event_id` = '')) AND (char_length(`raw_event_id`) < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((char_length(`raw_event_id`) > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT (`raw_event_id` IS NULL OR `raw_event_id` = '')) AND (NOT (`raw_event_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((`raw_member_id` IS NULL OR `raw_member_id` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (char_length(`raw_member_id`) < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((char_length(`raw_member_id`) > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (NOT (`raw_member_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((`raw_occurred_at` IS NULL OR `raw_occurred_at` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
@@ -136,7 +131,6 @@ SELECT
       CASE WHEN COALESCE(((NOT (`raw_event_type` IS NULL OR `raw_event_type` = '')) AND (NOT (`raw_event_type` IN ('app_open', 'schedule_view', 'class_view', 'booking_started', 'workout_logged', 'push_opened', 'email_opened', 'email_clicked', 'referral_sent')))), FALSE) THEN 'NOT_ALLOWED_VALUE' END,
       CASE WHEN COALESCE((`raw_platform` IS NULL OR `raw_platform` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
       CASE WHEN COALESCE(((NOT (`raw_platform` IS NULL OR `raw_platform` = '')) AND (NOT (`raw_platform` IN ('ios', 'android', 'web')))), FALSE) THEN 'NOT_ALLOWED_VALUE' END,
-      CASE WHEN COALESCE(((NOT (`raw_session_id` IS NULL OR `raw_session_id` = '')) AND (char_length(`raw_session_id`) < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((char_length(`raw_session_id`) > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT (`raw_session_id` IS NULL OR `raw_session_id` = '')) AND (NOT (`raw_session_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT (`raw_duration_seconds` IS NULL OR `raw_duration_seconds` = '')) AND (`duration_seconds` IS NULL)), FALSE) THEN 'BAD_TYPE' END,
@@ -148,11 +142,9 @@ SELECT
   CASE WHEN `malformed_detail` IS NOT NULL THEN array_sort(array_distinct(filter(array(
       'MALFORMED_RECORD:*'), x -> x IS NOT NULL))) ELSE array_sort(array_distinct(filter(array(
       CASE WHEN COALESCE((`raw_event_id` IS NULL OR `raw_event_id` = ''), FALSE) THEN 'MISSING_REQUIRED:event_id:required' END,
-      CASE WHEN COALESCE(((NOT (`raw_event_id` IS NULL OR `raw_event_id` = '')) AND (char_length(`raw_event_id`) < 1)), FALSE) THEN 'BAD_FORMAT:event_id:minLength:1' END,
       CASE WHEN COALESCE((char_length(`raw_event_id`) > 64), FALSE) THEN 'BAD_FORMAT:event_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT (`raw_event_id` IS NULL OR `raw_event_id` = '')) AND (NOT (`raw_event_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:event_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE((`raw_member_id` IS NULL OR `raw_member_id` = ''), FALSE) THEN 'MISSING_REQUIRED:member_id:required' END,
-      CASE WHEN COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (char_length(`raw_member_id`) < 1)), FALSE) THEN 'BAD_FORMAT:member_id:minLength:1' END,
       CASE WHEN COALESCE((char_length(`raw_member_id`) > 64), FALSE) THEN 'BAD_FORMAT:member_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (NOT (`raw_member_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:member_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE((`raw_occurred_at` IS NULL OR `raw_occurred_at` = ''), FALSE) THEN 'MISSING_REQUIRED:occurred_at:required' END,
@@ -161,7 +153,6 @@ SELECT
       CASE WHEN COALESCE(((NOT (`raw_event_type` IS NULL OR `raw_event_type` = '')) AND (NOT (`raw_event_type` IN ('app_open', 'schedule_view', 'class_view', 'booking_started', 'workout_logged', 'push_opened', 'email_opened', 'email_clicked', 'referral_sent')))), FALSE) THEN 'NOT_ALLOWED_VALUE:event_type:enum' END,
       CASE WHEN COALESCE((`raw_platform` IS NULL OR `raw_platform` = ''), FALSE) THEN 'MISSING_REQUIRED:platform:required' END,
       CASE WHEN COALESCE(((NOT (`raw_platform` IS NULL OR `raw_platform` = '')) AND (NOT (`raw_platform` IN ('ios', 'android', 'web')))), FALSE) THEN 'NOT_ALLOWED_VALUE:platform:enum' END,
-      CASE WHEN COALESCE(((NOT (`raw_session_id` IS NULL OR `raw_session_id` = '')) AND (char_length(`raw_session_id`) < 1)), FALSE) THEN 'BAD_FORMAT:session_id:minLength:1' END,
       CASE WHEN COALESCE((char_length(`raw_session_id`) > 64), FALSE) THEN 'BAD_FORMAT:session_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT (`raw_session_id` IS NULL OR `raw_session_id` = '')) AND (NOT (`raw_session_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:session_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE(((NOT (`raw_duration_seconds` IS NULL OR `raw_duration_seconds` = '')) AND (`duration_seconds` IS NULL)), FALSE) THEN 'BAD_TYPE:duration_seconds:cast:INTEGER' END,

@@ -103,22 +103,18 @@ flagged AS (
     typed.*,
     ("malformed_detail" IS NOT NULL
       OR COALESCE(("raw_member_id" IS NULL OR "raw_member_id" = ''), FALSE)
-      OR COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (length("raw_member_id") < 1)), FALSE)
       OR COALESCE((length("raw_member_id") > 64), FALSE)
       OR COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT regexp_matches("raw_member_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE(("raw_email" IS NULL OR "raw_email" = ''), FALSE)
       OR COALESCE((length("raw_email") > 254), FALSE)
       OR COALESCE(((NOT ("raw_email" IS NULL OR "raw_email" = '')) AND (NOT regexp_matches("raw_email", '^[^@\s]+@[^@\s]+\.[^@\s]+$'))), FALSE)
       OR COALESCE(("raw_first_name" IS NULL OR "raw_first_name" = ''), FALSE)
-      OR COALESCE(((NOT ("raw_first_name" IS NULL OR "raw_first_name" = '')) AND (length("raw_first_name") < 1)), FALSE)
       OR COALESCE((length("raw_first_name") > 80), FALSE)
       OR COALESCE(((NOT ("raw_first_name" IS NULL OR "raw_first_name" = '')) AND (NOT regexp_matches("raw_first_name", '\S'))), FALSE)
       OR COALESCE(("raw_last_name" IS NULL OR "raw_last_name" = ''), FALSE)
-      OR COALESCE(((NOT ("raw_last_name" IS NULL OR "raw_last_name" = '')) AND (length("raw_last_name") < 1)), FALSE)
       OR COALESCE((length("raw_last_name") > 80), FALSE)
       OR COALESCE(((NOT ("raw_last_name" IS NULL OR "raw_last_name" = '')) AND (NOT regexp_matches("raw_last_name", '\S'))), FALSE)
       OR COALESCE(("raw_home_location_id" IS NULL OR "raw_home_location_id" = ''), FALSE)
-      OR COALESCE(((NOT ("raw_home_location_id" IS NULL OR "raw_home_location_id" = '')) AND (length("raw_home_location_id") < 1)), FALSE)
       OR COALESCE((length("raw_home_location_id") > 64), FALSE)
       OR COALESCE(((NOT ("raw_home_location_id" IS NULL OR "raw_home_location_id" = '')) AND (NOT regexp_matches("raw_home_location_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE(("raw_join_date" IS NULL OR "raw_join_date" = ''), FALSE)
@@ -158,22 +154,18 @@ SELECT
   CASE WHEN "malformed_detail" IS NOT NULL THEN list_sort(list_distinct([
       'MALFORMED_RECORD'])) ELSE list_sort(list_distinct([
       CASE WHEN COALESCE(("raw_member_id" IS NULL OR "raw_member_id" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (length("raw_member_id") < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((length("raw_member_id") > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT regexp_matches("raw_member_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(("raw_email" IS NULL OR "raw_email" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
       CASE WHEN COALESCE((length("raw_email") > 254), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_email" IS NULL OR "raw_email" = '')) AND (NOT regexp_matches("raw_email", '^[^@\s]+@[^@\s]+\.[^@\s]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(("raw_first_name" IS NULL OR "raw_first_name" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT ("raw_first_name" IS NULL OR "raw_first_name" = '')) AND (length("raw_first_name") < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((length("raw_first_name") > 80), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_first_name" IS NULL OR "raw_first_name" = '')) AND (NOT regexp_matches("raw_first_name", '\S'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(("raw_last_name" IS NULL OR "raw_last_name" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT ("raw_last_name" IS NULL OR "raw_last_name" = '')) AND (length("raw_last_name") < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((length("raw_last_name") > 80), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_last_name" IS NULL OR "raw_last_name" = '')) AND (NOT regexp_matches("raw_last_name", '\S'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(("raw_home_location_id" IS NULL OR "raw_home_location_id" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT ("raw_home_location_id" IS NULL OR "raw_home_location_id" = '')) AND (length("raw_home_location_id") < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((length("raw_home_location_id") > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_home_location_id" IS NULL OR "raw_home_location_id" = '')) AND (NOT regexp_matches("raw_home_location_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(("raw_join_date" IS NULL OR "raw_join_date" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
@@ -195,22 +187,18 @@ SELECT
   CASE WHEN "malformed_detail" IS NOT NULL THEN list_sort(list_distinct([
       'MALFORMED_RECORD:*'])) ELSE list_sort(list_distinct([
       CASE WHEN COALESCE(("raw_member_id" IS NULL OR "raw_member_id" = ''), FALSE) THEN 'MISSING_REQUIRED:member_id:required' END,
-      CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (length("raw_member_id") < 1)), FALSE) THEN 'BAD_FORMAT:member_id:minLength:1' END,
       CASE WHEN COALESCE((length("raw_member_id") > 64), FALSE) THEN 'BAD_FORMAT:member_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT regexp_matches("raw_member_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:member_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE(("raw_email" IS NULL OR "raw_email" = ''), FALSE) THEN 'MISSING_REQUIRED:email:required' END,
       CASE WHEN COALESCE((length("raw_email") > 254), FALSE) THEN 'BAD_FORMAT:email:maxLength:254' END,
       CASE WHEN COALESCE(((NOT ("raw_email" IS NULL OR "raw_email" = '')) AND (NOT regexp_matches("raw_email", '^[^@\s]+@[^@\s]+\.[^@\s]+$'))), FALSE) THEN 'BAD_FORMAT:email:format:email' END,
       CASE WHEN COALESCE(("raw_first_name" IS NULL OR "raw_first_name" = ''), FALSE) THEN 'MISSING_REQUIRED:first_name:required' END,
-      CASE WHEN COALESCE(((NOT ("raw_first_name" IS NULL OR "raw_first_name" = '')) AND (length("raw_first_name") < 1)), FALSE) THEN 'BAD_FORMAT:first_name:minLength:1' END,
       CASE WHEN COALESCE((length("raw_first_name") > 80), FALSE) THEN 'BAD_FORMAT:first_name:maxLength:80' END,
       CASE WHEN COALESCE(((NOT ("raw_first_name" IS NULL OR "raw_first_name" = '')) AND (NOT regexp_matches("raw_first_name", '\S'))), FALSE) THEN 'BAD_FORMAT:first_name:pattern:\S' END,
       CASE WHEN COALESCE(("raw_last_name" IS NULL OR "raw_last_name" = ''), FALSE) THEN 'MISSING_REQUIRED:last_name:required' END,
-      CASE WHEN COALESCE(((NOT ("raw_last_name" IS NULL OR "raw_last_name" = '')) AND (length("raw_last_name") < 1)), FALSE) THEN 'BAD_FORMAT:last_name:minLength:1' END,
       CASE WHEN COALESCE((length("raw_last_name") > 80), FALSE) THEN 'BAD_FORMAT:last_name:maxLength:80' END,
       CASE WHEN COALESCE(((NOT ("raw_last_name" IS NULL OR "raw_last_name" = '')) AND (NOT regexp_matches("raw_last_name", '\S'))), FALSE) THEN 'BAD_FORMAT:last_name:pattern:\S' END,
       CASE WHEN COALESCE(("raw_home_location_id" IS NULL OR "raw_home_location_id" = ''), FALSE) THEN 'MISSING_REQUIRED:home_location_id:required' END,
-      CASE WHEN COALESCE(((NOT ("raw_home_location_id" IS NULL OR "raw_home_location_id" = '')) AND (length("raw_home_location_id") < 1)), FALSE) THEN 'BAD_FORMAT:home_location_id:minLength:1' END,
       CASE WHEN COALESCE((length("raw_home_location_id") > 64), FALSE) THEN 'BAD_FORMAT:home_location_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT ("raw_home_location_id" IS NULL OR "raw_home_location_id" = '')) AND (NOT regexp_matches("raw_home_location_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:home_location_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE(("raw_join_date" IS NULL OR "raw_join_date" = ''), FALSE) THEN 'MISSING_REQUIRED:join_date:required' END,

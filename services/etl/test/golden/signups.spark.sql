@@ -91,15 +91,12 @@ flagged AS (
     typed.*,
     (`malformed_detail` IS NOT NULL
       OR COALESCE((`raw_signup_id` IS NULL OR `raw_signup_id` = ''), FALSE)
-      OR COALESCE(((NOT (`raw_signup_id` IS NULL OR `raw_signup_id` = '')) AND (char_length(`raw_signup_id`) < 1)), FALSE)
       OR COALESCE((char_length(`raw_signup_id`) > 64), FALSE)
       OR COALESCE(((NOT (`raw_signup_id` IS NULL OR `raw_signup_id` = '')) AND (NOT (`raw_signup_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE((`raw_member_id` IS NULL OR `raw_member_id` = ''), FALSE)
-      OR COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (char_length(`raw_member_id`) < 1)), FALSE)
       OR COALESCE((char_length(`raw_member_id`) > 64), FALSE)
       OR COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (NOT (`raw_member_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE((`raw_class_id` IS NULL OR `raw_class_id` = ''), FALSE)
-      OR COALESCE(((NOT (`raw_class_id` IS NULL OR `raw_class_id` = '')) AND (char_length(`raw_class_id`) < 1)), FALSE)
       OR COALESCE((char_length(`raw_class_id`) > 64), FALSE)
       OR COALESCE(((NOT (`raw_class_id` IS NULL OR `raw_class_id` = '')) AND (NOT (`raw_class_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE((`raw_booked_at` IS NULL OR `raw_booked_at` = ''), FALSE)
@@ -132,15 +129,12 @@ SELECT
   CASE WHEN `malformed_detail` IS NOT NULL THEN array_sort(array_distinct(filter(array(
       'MALFORMED_RECORD'), x -> x IS NOT NULL))) ELSE array_sort(array_distinct(filter(array(
       CASE WHEN COALESCE((`raw_signup_id` IS NULL OR `raw_signup_id` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT (`raw_signup_id` IS NULL OR `raw_signup_id` = '')) AND (char_length(`raw_signup_id`) < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((char_length(`raw_signup_id`) > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT (`raw_signup_id` IS NULL OR `raw_signup_id` = '')) AND (NOT (`raw_signup_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((`raw_member_id` IS NULL OR `raw_member_id` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (char_length(`raw_member_id`) < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((char_length(`raw_member_id`) > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (NOT (`raw_member_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((`raw_class_id` IS NULL OR `raw_class_id` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT (`raw_class_id` IS NULL OR `raw_class_id` = '')) AND (char_length(`raw_class_id`) < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((char_length(`raw_class_id`) > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT (`raw_class_id` IS NULL OR `raw_class_id` = '')) AND (NOT (`raw_class_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((`raw_booked_at` IS NULL OR `raw_booked_at` = ''), FALSE) THEN 'MISSING_REQUIRED' END,
@@ -159,15 +153,12 @@ SELECT
   CASE WHEN `malformed_detail` IS NOT NULL THEN array_sort(array_distinct(filter(array(
       'MALFORMED_RECORD:*'), x -> x IS NOT NULL))) ELSE array_sort(array_distinct(filter(array(
       CASE WHEN COALESCE((`raw_signup_id` IS NULL OR `raw_signup_id` = ''), FALSE) THEN 'MISSING_REQUIRED:signup_id:required' END,
-      CASE WHEN COALESCE(((NOT (`raw_signup_id` IS NULL OR `raw_signup_id` = '')) AND (char_length(`raw_signup_id`) < 1)), FALSE) THEN 'BAD_FORMAT:signup_id:minLength:1' END,
       CASE WHEN COALESCE((char_length(`raw_signup_id`) > 64), FALSE) THEN 'BAD_FORMAT:signup_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT (`raw_signup_id` IS NULL OR `raw_signup_id` = '')) AND (NOT (`raw_signup_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:signup_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE((`raw_member_id` IS NULL OR `raw_member_id` = ''), FALSE) THEN 'MISSING_REQUIRED:member_id:required' END,
-      CASE WHEN COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (char_length(`raw_member_id`) < 1)), FALSE) THEN 'BAD_FORMAT:member_id:minLength:1' END,
       CASE WHEN COALESCE((char_length(`raw_member_id`) > 64), FALSE) THEN 'BAD_FORMAT:member_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (NOT (`raw_member_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:member_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE((`raw_class_id` IS NULL OR `raw_class_id` = ''), FALSE) THEN 'MISSING_REQUIRED:class_id:required' END,
-      CASE WHEN COALESCE(((NOT (`raw_class_id` IS NULL OR `raw_class_id` = '')) AND (char_length(`raw_class_id`) < 1)), FALSE) THEN 'BAD_FORMAT:class_id:minLength:1' END,
       CASE WHEN COALESCE((char_length(`raw_class_id`) > 64), FALSE) THEN 'BAD_FORMAT:class_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT (`raw_class_id` IS NULL OR `raw_class_id` = '')) AND (NOT (`raw_class_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:class_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE((`raw_booked_at` IS NULL OR `raw_booked_at` = ''), FALSE) THEN 'MISSING_REQUIRED:booked_at:required' END,

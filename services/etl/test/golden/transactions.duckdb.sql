@@ -97,15 +97,12 @@ flagged AS (
     typed.*,
     ("malformed_detail" IS NOT NULL
       OR COALESCE(("raw_transaction_id" IS NULL OR "raw_transaction_id" = ''), FALSE)
-      OR COALESCE(((NOT ("raw_transaction_id" IS NULL OR "raw_transaction_id" = '')) AND (length("raw_transaction_id") < 1)), FALSE)
       OR COALESCE((length("raw_transaction_id") > 64), FALSE)
       OR COALESCE(((NOT ("raw_transaction_id" IS NULL OR "raw_transaction_id" = '')) AND (NOT regexp_matches("raw_transaction_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE(("raw_member_id" IS NULL OR "raw_member_id" = ''), FALSE)
-      OR COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (length("raw_member_id") < 1)), FALSE)
       OR COALESCE((length("raw_member_id") > 64), FALSE)
       OR COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT regexp_matches("raw_member_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE(("raw_location_id" IS NULL OR "raw_location_id" = ''), FALSE)
-      OR COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (length("raw_location_id") < 1)), FALSE)
       OR COALESCE((length("raw_location_id") > 64), FALSE)
       OR COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (NOT regexp_matches("raw_location_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE(("raw_occurred_at" IS NULL OR "raw_occurred_at" = ''), FALSE)
@@ -121,10 +118,8 @@ flagged AS (
       OR COALESCE(((NOT ("raw_currency" IS NULL OR "raw_currency" = '')) AND (NOT ("raw_currency" IN ('USD')))), FALSE)
       OR COALESCE(("raw_status" IS NULL OR "raw_status" = ''), FALSE)
       OR COALESCE(((NOT ("raw_status" IS NULL OR "raw_status" = '')) AND (NOT ("raw_status" IN ('settled', 'pending', 'failed')))), FALSE)
-      OR COALESCE(((NOT ("raw_refund_of" IS NULL OR "raw_refund_of" = '')) AND (length("raw_refund_of") < 1)), FALSE)
       OR COALESCE((length("raw_refund_of") > 64), FALSE)
       OR COALESCE(((NOT ("raw_refund_of" IS NULL OR "raw_refund_of" = '')) AND (NOT regexp_matches("raw_refund_of", '^[A-Za-z0-9_.:-]+$'))), FALSE)
-      OR COALESCE(((NOT ("raw_description" IS NULL OR "raw_description" = '')) AND (length("raw_description") < 1)), FALSE)
       OR COALESCE((length("raw_description") > 200), FALSE)
       OR COALESCE(((NOT ("raw_description" IS NULL OR "raw_description" = '')) AND (NOT regexp_matches("raw_description", '\S'))), FALSE)
       OR COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT ("__known_member_id" IS NOT NULL))), FALSE)
@@ -149,15 +144,12 @@ SELECT
   CASE WHEN "malformed_detail" IS NOT NULL THEN list_sort(list_distinct([
       'MALFORMED_RECORD'])) ELSE list_sort(list_distinct([
       CASE WHEN COALESCE(("raw_transaction_id" IS NULL OR "raw_transaction_id" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT ("raw_transaction_id" IS NULL OR "raw_transaction_id" = '')) AND (length("raw_transaction_id") < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((length("raw_transaction_id") > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_transaction_id" IS NULL OR "raw_transaction_id" = '')) AND (NOT regexp_matches("raw_transaction_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(("raw_member_id" IS NULL OR "raw_member_id" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (length("raw_member_id") < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((length("raw_member_id") > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT regexp_matches("raw_member_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(("raw_location_id" IS NULL OR "raw_location_id" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
-      CASE WHEN COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (length("raw_location_id") < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((length("raw_location_id") > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (NOT regexp_matches("raw_location_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(("raw_occurred_at" IS NULL OR "raw_occurred_at" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
@@ -173,10 +165,8 @@ SELECT
       CASE WHEN COALESCE(((NOT ("raw_currency" IS NULL OR "raw_currency" = '')) AND (NOT ("raw_currency" IN ('USD')))), FALSE) THEN 'NOT_ALLOWED_VALUE' END,
       CASE WHEN COALESCE(("raw_status" IS NULL OR "raw_status" = ''), FALSE) THEN 'MISSING_REQUIRED' END,
       CASE WHEN COALESCE(((NOT ("raw_status" IS NULL OR "raw_status" = '')) AND (NOT ("raw_status" IN ('settled', 'pending', 'failed')))), FALSE) THEN 'NOT_ALLOWED_VALUE' END,
-      CASE WHEN COALESCE(((NOT ("raw_refund_of" IS NULL OR "raw_refund_of" = '')) AND (length("raw_refund_of") < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((length("raw_refund_of") > 64), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_refund_of" IS NULL OR "raw_refund_of" = '')) AND (NOT regexp_matches("raw_refund_of", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT' END,
-      CASE WHEN COALESCE(((NOT ("raw_description" IS NULL OR "raw_description" = '')) AND (length("raw_description") < 1)), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE((length("raw_description") > 200), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_description" IS NULL OR "raw_description" = '')) AND (NOT regexp_matches("raw_description", '\S'))), FALSE) THEN 'BAD_FORMAT' END,
       CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT ("__known_member_id" IS NOT NULL))), FALSE) THEN 'UNKNOWN_REFERENCE' END,
@@ -185,15 +175,12 @@ SELECT
   CASE WHEN "malformed_detail" IS NOT NULL THEN list_sort(list_distinct([
       'MALFORMED_RECORD:*'])) ELSE list_sort(list_distinct([
       CASE WHEN COALESCE(("raw_transaction_id" IS NULL OR "raw_transaction_id" = ''), FALSE) THEN 'MISSING_REQUIRED:transaction_id:required' END,
-      CASE WHEN COALESCE(((NOT ("raw_transaction_id" IS NULL OR "raw_transaction_id" = '')) AND (length("raw_transaction_id") < 1)), FALSE) THEN 'BAD_FORMAT:transaction_id:minLength:1' END,
       CASE WHEN COALESCE((length("raw_transaction_id") > 64), FALSE) THEN 'BAD_FORMAT:transaction_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT ("raw_transaction_id" IS NULL OR "raw_transaction_id" = '')) AND (NOT regexp_matches("raw_transaction_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:transaction_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE(("raw_member_id" IS NULL OR "raw_member_id" = ''), FALSE) THEN 'MISSING_REQUIRED:member_id:required' END,
-      CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (length("raw_member_id") < 1)), FALSE) THEN 'BAD_FORMAT:member_id:minLength:1' END,
       CASE WHEN COALESCE((length("raw_member_id") > 64), FALSE) THEN 'BAD_FORMAT:member_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT regexp_matches("raw_member_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:member_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE(("raw_location_id" IS NULL OR "raw_location_id" = ''), FALSE) THEN 'MISSING_REQUIRED:location_id:required' END,
-      CASE WHEN COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (length("raw_location_id") < 1)), FALSE) THEN 'BAD_FORMAT:location_id:minLength:1' END,
       CASE WHEN COALESCE((length("raw_location_id") > 64), FALSE) THEN 'BAD_FORMAT:location_id:maxLength:64' END,
       CASE WHEN COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (NOT regexp_matches("raw_location_id", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:location_id:pattern:^[A-Za-z0-9_.:-]+$' END,
       CASE WHEN COALESCE(("raw_occurred_at" IS NULL OR "raw_occurred_at" = ''), FALSE) THEN 'MISSING_REQUIRED:occurred_at:required' END,
@@ -209,10 +196,8 @@ SELECT
       CASE WHEN COALESCE(((NOT ("raw_currency" IS NULL OR "raw_currency" = '')) AND (NOT ("raw_currency" IN ('USD')))), FALSE) THEN 'NOT_ALLOWED_VALUE:currency:enum' END,
       CASE WHEN COALESCE(("raw_status" IS NULL OR "raw_status" = ''), FALSE) THEN 'MISSING_REQUIRED:status:required' END,
       CASE WHEN COALESCE(((NOT ("raw_status" IS NULL OR "raw_status" = '')) AND (NOT ("raw_status" IN ('settled', 'pending', 'failed')))), FALSE) THEN 'NOT_ALLOWED_VALUE:status:enum' END,
-      CASE WHEN COALESCE(((NOT ("raw_refund_of" IS NULL OR "raw_refund_of" = '')) AND (length("raw_refund_of") < 1)), FALSE) THEN 'BAD_FORMAT:refund_of:minLength:1' END,
       CASE WHEN COALESCE((length("raw_refund_of") > 64), FALSE) THEN 'BAD_FORMAT:refund_of:maxLength:64' END,
       CASE WHEN COALESCE(((NOT ("raw_refund_of" IS NULL OR "raw_refund_of" = '')) AND (NOT regexp_matches("raw_refund_of", '^[A-Za-z0-9_.:-]+$'))), FALSE) THEN 'BAD_FORMAT:refund_of:pattern:^[A-Za-z0-9_.:-]+$' END,
-      CASE WHEN COALESCE(((NOT ("raw_description" IS NULL OR "raw_description" = '')) AND (length("raw_description") < 1)), FALSE) THEN 'BAD_FORMAT:description:minLength:1' END,
       CASE WHEN COALESCE((length("raw_description") > 200), FALSE) THEN 'BAD_FORMAT:description:maxLength:200' END,
       CASE WHEN COALESCE(((NOT ("raw_description" IS NULL OR "raw_description" = '')) AND (NOT regexp_matches("raw_description", '\S'))), FALSE) THEN 'BAD_FORMAT:description:pattern:\S' END,
       CASE WHEN COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT ("__known_member_id" IS NOT NULL))), FALSE) THEN 'UNKNOWN_REFERENCE:member_id:references:members.member_id' END,
