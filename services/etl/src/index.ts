@@ -7,7 +7,7 @@ export * from './executors/duckdb.js';
 export { InputError, type InputFormat, type Compression } from './executors/read-input.js';
 export { locateRecords, type LocatedRecord, type WantedRecords } from './executors/locate-records.js';
 export { processBatch, RawObjectMissingError, type BatchDeps, type BatchOutcome, type Delivery } from './service/process-batch.js';
-export { createBatchWorker, type BatchWorker, type BatchWorkerOptions } from './service/worker.js';
+export { createBatchWorker, watchDeadLetters, type BatchWorker, type BatchWorkerOptions, type DeadLetterWatchOptions } from './service/worker.js';
 export { configSchema, readConfig, type Config } from './service/config.js';
 export { buildApp, type AppOverrides } from './service/app.js';
 export { replayQuarantine, ReplayError, type ReplayResult } from './service/replay.js';

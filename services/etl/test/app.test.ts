@@ -63,7 +63,9 @@ t.test('etl service', async (t) => {
       type: 'raw-landed', version: 1, batchId, dataset: 'members', objectKey, format: 'csv', compression: 'none',
       contentSha256: record.contentSha256, bytes: record.bytes, source: 'test', receivedAt: record.receivedAt,
     });
-    await waitFor('the batch processed', async () => (await new BatchRegistry(lake).get(batchId))?.status === 'processed', 30_000, 100);
+    // The worker counts a batch once its message is handled, a moment after the record says processed.
+    await waitFor('the worker to count the batch', async () => (app.inject({ url: '/v1/worker' }).then((r) => (r.json() as { processed: number }).processed === 1)), 30_000, 100);
+    t.equal((await new BatchRegistry(lake).get(batchId))?.status, 'processed');
     t.match((await app.inject({ url: '/v1/worker' })).json(), { state: 'running', processed: 1, failed: 0, lastBatch: { batchId, outcome: 'processed' } });
   });
 

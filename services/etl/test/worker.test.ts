@@ -7,7 +7,7 @@ import { BatchRegistry, FolderLake, newBatchId, type Lake } from '@peak/lake';
 import { localClients, useSqsEmulator } from '@peak/service-kit/testing';
 import { Queues } from '@peak/service-kit';
 import { waitFor } from '@peak/local-stack';
-import { createBatchWorker, type BatchOutcome } from '@peak/etl';
+import { createBatchWorker, watchDeadLetters, type BatchOutcome } from '@peak/etl';
 
 const quiet = { info: () => {}, warn: () => {} };
 
@@ -107,4 +107,28 @@ t.test('a poison message (not a raw-landed body) ends in the DLQ after the allow
   t.match(dead[0], /etc/);
   t.equal(errors.length, queues.rawLanded.maxReceiveCount, `one processing error per receive: ${errors.map((e) => e.message).join(' / ')}`);
   t.match(errors[0]?.message, /raw-landed message/);
+});
+
+t.test('a batch whose message reached the DLQ without being marked is marked failed, and the message stays for a redrive', async (t) => {
+  const env = await useQueues(t);
+  const { sqs, url } = env;
+  const dir = t.testdir();
+  const lake = new FolderLake(join(dir, 'lake'));
+  const registry = new BatchRegistry(lake);
+  const { record, message } = await land(lake, MEMBERS);
+  await registry.update(record.batchId, { status: 'processing' });
+  const dlqUrl = await url(dlqName(queues.rawLanded));
+  await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(message) }));
+  await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: 'not json at all' }));
+  const announced: string[] = [];
+  const watcher = watchDeadLetters({ sqs, dlqUrl, revisitSeconds: 1, deps: { registry, log: quiet, announce: async (m) => void announced.push(m.status) } });
+  watcher.start();
+  t.teardown(() => watcher.stop());
+  await waitFor('the batch marked failed', async () => (await registry.get(record.batchId))?.status === 'failed', 30_000, 100);
+  t.match(await registry.get(record.batchId), { status: 'failed', error: /dead-letter queue after 1 attempts that never finished/ });
+  t.same(announced, ['failed']);
+  await watcher.stop();
+  const kept: string[] = [];
+  await waitFor('both messages visible again in the DLQ', async () => (kept.push(...(await drain(sqs, dlqUrl))), kept.length >= 2), 20_000, 200);
+  t.equal(kept.length, 2, 'both messages still in the DLQ, for a redrive');
 });

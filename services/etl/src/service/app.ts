@@ -1,14 +1,16 @@
+import { rm } from 'node:fs/promises';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import Type from 'typebox';
-import { PeakError, queues, type BatchProcessed } from '@peak/contracts';
+import { dlqName, PeakError, queues, type BatchProcessed } from '@peak/contracts';
 import { lakePlugin } from '@peak/lake';
 import { createServiceApp, sqsOptions, sqsPlugin, type ShellOverrides } from '@peak/service-kit';
 import type { Config } from './config.js';
 import type { BatchOutcome } from './process-batch.js';
 import { replayQuarantine } from './replay.js';
-import { createBatchWorker, type BatchWorker } from './worker.js';
+import { createBatchWorker, watchDeadLetters, type BatchWorker } from './worker.js';
+import { claimWorkDir } from './work-dir.js';
 
 export type AppOverrides = ShellOverrides & {
   sqs?: SQSClient;
@@ -49,15 +51,17 @@ export async function buildApp(config: Config, { sqs, s3, worker: runWorker = tr
   await app.register(sqsPlugin, sqsOptions(config, [queues.rawLanded, queues.batchProcessed], sqs));
   await app.register(lakePlugin, { uri: config.LAKE_URI, region: config.AWS_REGION, s3 });
 
+  let workDir = config.ETL_WORK_DIR;
   const deps = () => ({
     lake: app.lake,
     registry: app.batches,
-    workDir: config.ETL_WORK_DIR,
+    workDir,
     log: app.log,
     announce: async (m: BatchProcessed) => void (await app.queues.send(queues.batchProcessed, m)),
   });
   const status: WorkerStatus = { state: runWorker ? 'starting' : 'stopped', processed: 0, failed: 0, skipped: 0 };
   let consumer: BatchWorker | undefined;
+  let deadLetters: BatchWorker | undefined;
   let closing = false;
 
   const replaySchema = {
@@ -96,6 +100,7 @@ export async function buildApp(config: Config, { sqs, s3, worker: runWorker = tr
     for (let attempt = 1; !closing; attempt++) {
       try {
         const queueUrl = await app.queues.url(queues.rawLanded);
+        const dlqUrl = await app.queues.url({ name: dlqName(queues.rawLanded) });
         consumer = createBatchWorker({
           sqs: app.queues.sqs,
           queueUrl,
@@ -116,6 +121,8 @@ export async function buildApp(config: Config, { sqs, s3, worker: runWorker = tr
           },
         });
         consumer.start();
+        deadLetters = watchDeadLetters({ sqs: app.queues.sqs, dlqUrl, deps: deps() });
+        deadLetters.start();
         status.state = 'running';
         return;
       } catch (err) {
@@ -125,13 +132,14 @@ export async function buildApp(config: Config, { sqs, s3, worker: runWorker = tr
     }
   };
   app.addHook('onReady', async () => {
+    workDir = await claimWorkDir(config.ETL_WORK_DIR);
     if (runWorker) void start();
   });
   app.addHook('onClose', async () => {
     closing = true;
-    if (!consumer) return;
-    await consumer.stop();
+    await Promise.all([consumer?.stop(), deadLetters?.stop()]);
     status.state = 'stopped';
+    if (workDir !== config.ETL_WORK_DIR) await rm(workDir, { recursive: true, force: true });
   });
   return app;
 }

@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import { assertValid, queues, rawLanded } from '@peak/contracts';
-import { processBatch, type BatchDeps, type BatchOutcome } from './process-batch.js';
+import { batchProcessedMessage, processBatch, type BatchDeps, type BatchOutcome } from './process-batch.js';
 
 export type BatchWorkerOptions = {
   sqs: SQSClient;
@@ -63,12 +63,18 @@ export function createBatchWorker(opts: BatchWorkerOptions): BatchWorker {
     start: () => consumer.start(),
     async stop() {
       await inFlight?.done;
-      await new Promise<void>((resolve) => {
-        consumer.once('stopped', () => resolve());
-        consumer.stop({ abort: true }); // ends the long poll at once
-      });
+      await stopConsumer(consumer);
     },
   };
+}
+
+/** Stops polling at once (aborting a long poll); a consumer already stopped resolves straight away. */
+function stopConsumer(consumer: Consumer): Promise<void> {
+  if (!consumer.status.isRunning) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    consumer.once('stopped', () => resolve());
+    consumer.stop({ abort: true });
+  });
 }
 
 function parseJson(text: string | undefined): unknown {
@@ -77,4 +83,51 @@ function parseJson(text: string | undefined): unknown {
   } catch {
     throw new Error(`raw-landed message body is not JSON: ${(text ?? '').slice(0, 80)}`);
   }
+}
+
+export type DeadLetterWatchOptions = {
+  sqs: SQSClient;
+  dlqUrl: string;
+  deps: Pick<BatchDeps, 'registry' | 'announce' | 'log' | 'now'>;
+  /** How long a looked-at message stays hidden before it is looked at again (seconds). */
+  revisitSeconds?: number;
+};
+
+/**
+ * Watches `raw-landed-dlq`: a message lands there without its batch being marked when the worker died
+ * on every delivery (killed, out of memory). The batch is then marked failed with that explanation.
+ * Messages are never deleted here: they wait in the DLQ for an operator to redrive them.
+ */
+export function watchDeadLetters(opts: DeadLetterWatchOptions): BatchWorker {
+  const consumer = Consumer.create({
+    queueUrl: opts.dlqUrl,
+    sqs: opts.sqs,
+    batchSize: 10,
+    waitTimeSeconds: 20,
+    visibilityTimeout: opts.revisitSeconds ?? 3600,
+    shouldDeleteMessages: false,
+    messageSystemAttributeNames: ['ApproximateReceiveCount'],
+    handleMessage: async (message) => {
+      let batchId: string;
+      try {
+        batchId = assertValid(rawLanded, parseJson(message.Body), 'raw-landed message').batchId;
+      } catch (err) {
+        opts.deps.log.warn({ err, messageId: message.MessageId }, 'dead-letter watch: not a raw-landed message; left in the DLQ');
+        return undefined;
+      }
+      const record = await opts.deps.registry.get(batchId);
+      if (record && (record.status === 'received' || record.status === 'processing')) {
+        const error = `ended in the dead-letter queue after ${record.attempts} attempts that never finished (the worker died each time, e.g. out of memory); fix the cause, then redrive raw-landed-dlq`;
+        // A batch fails only from processing (the registry's rule); one never started gets there first.
+        if (record.status === 'received') await opts.deps.registry.update(batchId, { status: 'processing' });
+        const failed = await opts.deps.registry.update(batchId, { status: 'failed', error });
+        await opts.deps.announce(batchProcessedMessage(failed, opts.deps.now?.() ?? new Date()));
+        opts.deps.log.warn({ batchId, error }, 'batch failed in the dead-letter queue');
+      }
+      return undefined;
+    },
+  });
+  consumer.on('error', (err) => opts.deps.log.warn({ err }, 'dead-letter watch: queue error'));
+  consumer.on('processing_error', (err) => opts.deps.log.warn({ err }, 'dead-letter watch: could not mark a batch'));
+  return { start: () => consumer.start(), stop: () => stopConsumer(consumer) };
 }
