@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Type, { type Static, type TObject } from 'typebox';
 import { awsConfig, baseConfig, loadConfig, servicePort } from '@peak/service-kit';
 
@@ -20,6 +22,24 @@ export const configSchema = {
     minimum: 1,
     default: 100 * 1024 * 1024,
     description: 'Largest export file one upload may carry, in bytes (default 100 MiB)',
+  }),
+  CHECKIN_BATCH_MAX_EVENTS: Type.Integer({
+    minimum: 1,
+    maximum: 1_000_000,
+    default: 5_000,
+    description: 'Real-time check-ins per micro-batch: the buffer is written to the raw zone as one NDJSON batch when it holds this many',
+  }),
+  CHECKIN_BATCH_MAX_SECONDS: Type.Integer({
+    minimum: 1,
+    maximum: 3_600,
+    default: 60,
+    description: 'Longest a real-time check-in waits in the buffer: it is written to the raw zone this many seconds after the first buffered event at the latest',
+  }),
+  CHECKIN_SPOOL_DIR: Type.String({
+    minLength: 1,
+    default: join(tmpdir(), 'peak-ingest-spool'),
+    description:
+      'Folder of the append-only spool that keeps accepted check-ins on disk (fsync) until they are in the lake; one sub-folder per lake. Leftovers of a crashed process are flushed at the next start (default <os tmpdir>/peak-ingest-spool)',
   }),
 };
 

@@ -1,4 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
@@ -28,7 +29,7 @@ t.test('ingest', async (t) => {
 
   t.test('shell: /health, OpenAPI at /docs/json documenting the batch routes, JSON 404', async (t) => {
     const app = await buildForTest(t, () => buildApp(config(), { sqs }));
-    await checkServiceShell(t, app, ['/v1/datasets/{dataset}/batches', '/v1/batches/{id}', '/v1/batches']);
+    await checkServiceShell(t, app, ['/v1/datasets/{dataset}/batches', '/v1/batches/{id}', '/v1/batches', '/v1/events/check-ins']);
   });
 
   t.test('/ready: 200 when SQS and the lake folder answer', async (t) => {
@@ -61,13 +62,14 @@ t.test('ingest', async (t) => {
 
   t.test('config: defaults, and a ConfigError naming each bad variable', async (t) => {
     t.match(config(), { PORT: 4001, MAX_UPLOAD_BYTES: 100 * 1024 * 1024, LAKE_URI: lakeUri });
+    t.match(config(), { CHECKIN_BATCH_MAX_EVENTS: 5000, CHECKIN_BATCH_MAX_SECONDS: 60, CHECKIN_SPOOL_DIR: join(tmpdir(), 'peak-ingest-spool') }, 'check-in buffer defaults');
     t.throws(() => readConfig({ INGEST_API_KEYS: keys }), { name: 'ConfigError', message: /LAKE_URI: required but not set/ });
     const err = t.throws(() =>
-      readConfig({ LAKE_URI: 'http://lake', INGEST_API_KEYS: 'door-system=short', MAX_UPLOAD_BYTES: '0' }),
+      readConfig({ LAKE_URI: 'http://lake', INGEST_API_KEYS: 'door-system=short', MAX_UPLOAD_BYTES: '0', CHECKIN_BATCH_MAX_EVENTS: '0', CHECKIN_BATCH_MAX_SECONDS: 'soon' }),
     ) as ConfigError;
     t.same(
       err.problems.map((p) => p.split(':')[0]),
-      ['LAKE_URI', 'INGEST_API_KEYS', 'MAX_UPLOAD_BYTES'],
+      ['LAKE_URI', 'INGEST_API_KEYS', 'MAX_UPLOAD_BYTES', 'CHECKIN_BATCH_MAX_EVENTS', 'CHECKIN_BATCH_MAX_SECONDS'],
     );
   });
 

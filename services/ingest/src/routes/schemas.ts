@@ -1,5 +1,6 @@
 import Type from 'typebox';
-import { batchRecord, DATASET_NAMES } from '@peak/contracts';
+import { batchRecord, datasets, DATASET_NAMES } from '@peak/contracts';
+import { MAX_CHECKINS_PER_REQUEST } from '../checkins/validate.js';
 
 export const errorBody = Type.Object(
   {
@@ -64,3 +65,38 @@ export const uploadBody = Type.Unknown({
 const refusals = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, errorBody]));
 export const authRefusals = refusals(401, 403);
 export const uploadRefusals = refusals(400, 401, 403, 404, 413, 415, 503);
+
+export const checkinsBody = Type.Union(
+  [datasets.attendance.row, Type.Array(datasets.attendance.row, { minItems: 1, maxItems: MAX_CHECKINS_PER_REQUEST, description: `At most ${MAX_CHECKINS_PER_REQUEST} check-ins, each checkin_id once` })],
+  {
+    description:
+      `One check-in (a row of the attendance contract) or a JSON array of up to ${MAX_CHECKINS_PER_REQUEST}. Every item is checked; if any is invalid nothing is accepted and the 400 answer lists each problem.`,
+  },
+);
+
+export const checkinsAccepted = Type.Object(
+  {
+    accepted: Type.Integer({ minimum: 1, description: 'Check-ins accepted and kept on disk until written to the raw zone' }),
+    queued: Type.Integer({ minimum: 1, description: 'attendance-event messages SQS took for the live leaderboard (one per check-in)' }),
+  },
+  { description: 'Every check-in of the request was accepted' },
+);
+
+export const checkinsRefusal = Type.Object(
+  {
+    ...errorBody.properties,
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object({
+          index: Type.Integer({ minimum: 0, description: 'Position of the item in the array (0 for a single object)' }),
+          field: Type.String({ description: "The field at fault; '' when the item as a whole is wrong" }),
+          message: Type.String({ description: 'What is wrong with it' }),
+        }),
+        { description: 'With INVALID_CHECKINS: every problem, at most 5 per item' },
+      ),
+    ),
+  },
+  { description: 'A refusal; nothing of the request was accepted' },
+);
+
+export const checkinsRefusals = { ...refusals(401, 403, 413, 415, 503), 400: checkinsRefusal };
