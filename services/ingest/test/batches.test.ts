@@ -323,3 +323,12 @@ t.test('a 50 MB upload is streamed: the route gets the request stream itself, an
   t.equal(sha256(stored), answer.body.contentSha256, 'the recorded hash is the stored bytes');
   t.ok(stored.subarray(0, header.length).equals(Buffer.from(header)) && stored.subarray(-row.length).equals(Buffer.from(row)), 'first and last bytes as sent');
 });
+
+t.test('a body whose first chunk is bigger than the hold-back limit (8 MB in one piece) is still read as plain CSV', async (t) => {
+  const { app } = await ingestApp(t, sqs);
+  const row = 'K1,M1,C1,downtown,2026-01-05T06:52:40Z,card\n';
+  const body = `checkin_id,member_id,class_id,location_id,checked_in_at,method\n${row.repeat(Math.ceil(8_000_000 / row.length))}`;
+  const res = await app.inject({ method: 'POST', url: UPLOAD, headers: { ...DOOR, 'content-type': 'text/csv' }, payload: Buffer.from(body) });
+  t.equal(res.statusCode, 202, res.body.slice(0, 200));
+  t.match(res.json(), { format: 'csv', compression: 'none', bytes: Buffer.byteLength(body) });
+});

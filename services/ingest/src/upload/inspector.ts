@@ -51,12 +51,16 @@ export class UploadInspector extends Transform {
     if (this.decided) return this.decode(chunk, () => callback(null, chunk));
     this.held.push(chunk);
     this.heldBytes += chunk.length;
-    if (this.heldBytes > HOLD_LIMIT) return callback(this.refuse('GZIP_CORRUPT', 'The gzip stream yields almost nothing from its first 4 MiB; compress the export again.'));
-    if (this.mode !== 'unknown') return this.decode(chunk, () => callback());
+    // Judged after decoding: one big first chunk of plain text decides the format by itself.
+    const afterDecode = () => {
+      if (this.decided || this.refusal || this.heldBytes <= HOLD_LIMIT) return callback();
+      callback(this.refuse('GZIP_CORRUPT', 'The gzip stream yields almost nothing from its first 4 MiB; compress the export again.'));
+    };
+    if (this.mode !== 'unknown') return this.decode(chunk, afterDecode);
     if (this.heldBytes < 2) return callback();
     const start = Buffer.concat(this.held);
     if (!this.chooseMode(start)) return callback(this.refusal);
-    this.decode(start, () => callback());
+    this.decode(start, afterDecode);
   }
 
   override _flush(callback: TransformCallback): void {
