@@ -100,6 +100,7 @@ export const parts: readonly Part[] = [
     env: (ctx) => ({
       ...awsEnv(ctx),
       LAKE_URI: pathToFileURL(join(ctx.dataDir, 'lake')).href,
+      CHECKIN_SPOOL_DIR: join(ctx.dataDir, 'checkin-spool'), // survives a restart, beside the lake it flushes into
       INGEST_API_KEYS: Object.entries(localSecrets.ingestApiKeys)
         .map(([source, key]) => `${source}:${key}`)
         .join(','),
