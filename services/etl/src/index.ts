@@ -11,3 +11,4 @@ export { createBatchWorker, watchDeadLetters, type BatchWorker, type BatchWorker
 export { configSchema, readConfig, type Config } from './service/config.js';
 export { buildApp, type AppOverrides } from './service/app.js';
 export { replayQuarantine, ReplayError, type ReplayResult } from './service/replay.js';
+export { jobBundle, bundleToJson, BUNDLE_VERSION, type JobBundle, type BundleStep, type HostAction, type BundleOptions, type BundleErrorKind } from './glue/bundle.js';

@@ -206,3 +206,20 @@ t.test('an unknown batch id is an error (the message goes to the DLQ)', async (t
   const { deps } = depsFor(dir, lake);
   await t.rejects(processBatch(newBatchId('members'), { receiveCount: 1, maxReceiveCount: 3 }, deps), /has no record in the lake/);
 });
+
+t.test('an attempt that quarantines nothing drops the quarantine an interrupted earlier attempt recorded', async (t) => {
+  const dir = t.testdir();
+  const lake = new FolderLake(join(dir, 'lake'));
+  const batch = await land(lake, new BatchRegistry(lake), 'attendance', CHECKINS.split('\n').slice(0, 3).join('\n'));
+  // First attempt: no members yet, so both rows are quarantined; it dies after publishing the quarantine.
+  const crashing = crashingLake(lake, 'putBytes', 3);
+  await t.rejects(processBatch(batch.batchId, { receiveCount: 1, maxReceiveCount: 3 }, depsFor(dir, crashing).deps), /crash injected/);
+  t.match(await new BatchRegistry(lake).get(batch.batchId), { status: 'processing', rowsQuarantined: 2, quarantineKey: `quarantine/attendance/${batch.batchId}.parquet` });
+  const { deps } = depsFor(dir, lake);
+  const members = await land(lake, new BatchRegistry(lake), 'members', MEMBERS);
+  await processBatch(members.batchId, { receiveCount: 1, maxReceiveCount: 3 }, deps);
+  const done = await processBatch(batch.batchId, { receiveCount: 2, maxReceiveCount: 3 }, deps);
+  t.match(done, { kind: 'processed', record: { rowsProcessed: 2, rowsQuarantined: 0 } });
+  t.notOk(done.kind === 'processed' && 'quarantineKey' in done.record, 'no quarantine key left in the record');
+  t.same((await lake.list('quarantine/')).items, [], 'and no quarantine object');
+});

@@ -60,7 +60,8 @@ export async function processBatch(batchId: string, delivery: Delivery, deps: Ba
     await registry.update(batchId, {
       rowsIn: result.rowsIn, rowsProcessed: result.rowsProcessed, rowsQuarantined: result.rowsQuarantined,
       reasons: result.reasons, partitions: result.partitions.map((p) => p.slice('dt='.length)),
-      processedKeys: outputs.processedKeys, quarantineKey: outputs.quarantineKey,
+      // null removes the key an earlier attempt recorded, when this one quarantined nothing.
+      processedKeys: outputs.processedKeys, quarantineKey: outputs.quarantineKey ?? null,
     });
     for (const key of outputs.processedKeys) await lake.putFile(key, join(work, 'out', key));
     if (outputs.quarantineKey) await lake.putFile(outputs.quarantineKey, join(work, 'out', outputs.quarantineKey));

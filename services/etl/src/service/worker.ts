@@ -54,6 +54,7 @@ export function createBatchWorker(opts: BatchWorkerOptions): BatchWorker {
     inFlight = undefined;
   };
   consumer.on('message_processed', finished); // after the delete
+  backOffOnErrors(consumer);
   consumer.on('error', (err) => opts.onError?.(err));
   consumer.on('processing_error', (err) => {
     finished();
@@ -66,6 +67,25 @@ export function createBatchWorker(opts: BatchWorkerOptions): BatchWorker {
       await stopConsumer(consumer);
     },
   };
+}
+
+/**
+ * sqs-consumer polls again at once after a failed receive (SQS unreachable): wait 0.5 s, doubling
+ * up to 30 s, until a receive works again.
+ */
+function backOffOnErrors(consumer: Consumer): void {
+  let wait = 0;
+  consumer.on('error', () => {
+    wait = Math.min(30_000, wait === 0 ? 500 : wait * 2);
+    consumer.updateOption('pollingWaitTimeMs', wait);
+  });
+  const recovered = () => {
+    if (wait === 0) return;
+    wait = 0;
+    consumer.updateOption('pollingWaitTimeMs', 0);
+  };
+  consumer.on('empty', recovered);
+  consumer.on('message_received', recovered);
 }
 
 /** Stops polling at once (aborting a long poll); a consumer already stopped resolves straight away. */
@@ -127,6 +147,7 @@ export function watchDeadLetters(opts: DeadLetterWatchOptions): BatchWorker {
       return undefined;
     },
   });
+  backOffOnErrors(consumer);
   consumer.on('error', (err) => opts.deps.log.warn({ err }, 'dead-letter watch: queue error'));
   consumer.on('processing_error', (err) => opts.deps.log.warn({ err }, 'dead-letter watch: could not mark a batch'));
   return { start: () => consumer.start(), stop: () => stopConsumer(consumer) };
