@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
-import { queueList, queues, rawObjectKey, type BatchRecord } from '@peak/contracts';
+import { queueList, queues } from '@peak/contracts';
 import { BatchRegistry, FolderLake, newBatchId } from '@peak/lake';
 import { localAwsEnv, waitFor } from '@peak/local-stack';
 import { Queues } from '@peak/service-kit';
@@ -17,6 +16,7 @@ import {
   useSqsEmulator,
 } from '@peak/service-kit/testing';
 import { buildApp, readConfig } from '@peak/etl';
+import { landBatch } from './helpers.js';
 
 const server = fileURLToPath(new URL('../src/service/server.ts', import.meta.url));
 
@@ -46,23 +46,12 @@ t.test('etl service', async (t) => {
     const lake = new FolderLake(join(dir, 'lake'));
     const body = 'member_id,email,first_name,last_name,home_location_id,join_date,plan,status,cancelled_on,birth_year,marketing_opt_in,updated_at\n'
       + 'M000001,ada@example.com,Ada,Lovelace,downtown,2026-01-02,unlimited,active,,1990,true,2026-01-02T10:00:00Z\n';
-    const at = new Date();
-    const batchId = newBatchId('members', at);
-    const objectKey = rawObjectKey('members', at.toISOString().slice(0, 10), batchId, 'csv');
-    await lake.putBytes(objectKey, body);
-    const record: BatchRecord = {
-      batchId, dataset: 'members', source: 'test', format: 'csv', compression: 'none', objectKey,
-      contentSha256: createHash('sha256').update(body).digest('hex'), bytes: body.length,
-      receivedAt: at.toISOString(), status: 'received', updatedAt: at.toISOString(), attempts: 0,
-    };
-    await new BatchRegistry(lake).create(record);
+    const { record, message } = await landBatch(lake, 'members', body);
+    const { batchId } = record;
     const app = await buildForTest(t, () => buildApp(config(), { sqs }));
     await app.ready();
     const q = new Queues(sqs);
-    await q.send(queues.rawLanded, {
-      type: 'raw-landed', version: 1, batchId, dataset: 'members', objectKey, format: 'csv', compression: 'none',
-      contentSha256: record.contentSha256, bytes: record.bytes, source: 'test', receivedAt: record.receivedAt,
-    });
+    await q.send(queues.rawLanded, message);
     // The worker counts a batch once its message is handled, a moment after the record says processed.
     await waitFor('the worker to count the batch', async () => (app.inject({ url: '/v1/worker' }).then((r) => (r.json() as { processed: number }).processed === 1)), 30_000, 100);
     t.equal((await new BatchRegistry(lake).get(batchId))?.status, 'processed');

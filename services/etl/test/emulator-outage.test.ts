@@ -1,15 +1,14 @@
-import { createHash } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import t, { type Test } from 'tap';
-import { queueList, queues, rawObjectKey, type BatchProcessed, type BatchRecord, type RawLanded } from '@peak/contracts';
-import { BatchRegistry, FolderLake, newBatchId, type Lake } from '@peak/lake';
+import { queueList, queues, type BatchProcessed } from '@peak/contracts';
+import { BatchRegistry, FolderLake } from '@peak/lake';
 import { waitFor } from '@peak/local-stack';
 import { Queues } from '@peak/service-kit';
 import { localClients, useSqsEmulator } from '@peak/service-kit/testing';
 import { createBatchWorker, type BatchOutcome } from '@peak/etl';
-import { query } from './helpers.js';
+import { landBatch, query } from './helpers.js';
 
 /**
  * SQS (the emulator) is briefly unreachable: the worker's client goes through a TCP proxy the test
@@ -68,26 +67,6 @@ M000002,alan@example.com,Alan,Turing,riverside,2026-01-03,unlimited,active,,1985
 M000003,grace@example.com,Grace,Hopper,downtown,2026-01-04,unlimited,active,,1980,true,2026-01-04T10:00:00Z
 `;
 
-/** Puts a raw export in the lake and registers its batch, as ingest does; returns its raw-landed message. */
-async function land(lake: Lake, body: string): Promise<{ record: BatchRecord; message: RawLanded }> {
-  const at = new Date();
-  const batchId = newBatchId('members', at);
-  const objectKey = rawObjectKey('members', at.toISOString().slice(0, 10), batchId, 'csv');
-  await lake.putBytes(objectKey, body);
-  const record: BatchRecord = {
-    batchId, dataset: 'members', source: 'test', format: 'csv', compression: 'none', objectKey,
-    contentSha256: createHash('sha256').update(body).digest('hex'), bytes: Buffer.byteLength(body),
-    receivedAt: at.toISOString(), status: 'received', updatedAt: at.toISOString(), attempts: 0,
-  };
-  await new BatchRegistry(lake).create(record);
-  return {
-    record,
-    message: {
-      type: 'raw-landed', version: 1, batchId, dataset: 'members', objectKey, format: 'csv', compression: 'none',
-      contentSha256: record.contentSha256, bytes: record.bytes, source: 'test', receivedAt: record.receivedAt,
-    },
-  };
-}
 
 async function drain(sqs: SQSClient, queueUrl: string): Promise<string[]> {
   const bodies: string[] = [];
@@ -145,7 +124,7 @@ t.test('SQS unreachable while the worker polls: it logs errors, keeps polling, a
   worker.start();
   t.teardown(() => worker.stop());
 
-  const { record, message } = await land(lake, MEMBERS);
+  const { record, message } = await landBatch(lake, 'members', MEMBERS);
   await direct.send(new SendMessageCommand({ QueueUrl: rawLandedUrl, MessageBody: JSON.stringify(message) }));
   // Down for a few seconds: poll after poll fails (the worker does not stop on them).
   const sentAt = Date.now();
@@ -160,7 +139,7 @@ t.test('SQS unreachable while the worker polls: it logs errors, keeps polling, a
   await processedOnce(t, lake, record.batchId, 1);
 
   // Still running: a batch landed after the outage goes through too.
-  const second = await land(lake, MEMBERS.replaceAll('M00000', 'M00001'));
+  const second = await landBatch(lake, 'members', MEMBERS.replaceAll('M00000', 'M00001'));
   await direct.send(new SendMessageCommand({ QueueUrl: rawLandedUrl, MessageBody: JSON.stringify(second.message) }));
   await waitFor('the second batch processed', async () => outcomes.length > 1, 20_000, 50);
   t.same(outcomes.map((o) => o.kind), ['processed', 'processed'], 'the worker kept running');
@@ -191,7 +170,7 @@ t.test('SQS goes away in the middle of a batch (at its announcement): redelivere
   worker.start();
   t.teardown(() => worker.stop());
 
-  const { record, message } = await land(lake, MEMBERS);
+  const { record, message } = await landBatch(lake, 'members', MEMBERS);
   await direct.send(new SendMessageCommand({ QueueUrl: rawLandedUrl, MessageBody: JSON.stringify(message) }));
   await waitFor('the failed attempt and a failed poll after it', async () => announcements === 1 && errors.length >= 2, 20_000, 50);
   t.match(await new BatchRegistry(lake).get(record.batchId), { status: 'processing', attempts: 1 }, 'outputs published, not yet marked processed');

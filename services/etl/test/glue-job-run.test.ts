@@ -1,15 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import t, { type Test } from 'tap';
-import { rawObjectKey, type BatchProcessed, type BatchRecord, type Compression, type DatasetName, type RawFormat } from '@peak/contracts';
-import { BatchRegistry, FolderLake, newBatchId, type Lake } from '@peak/lake';
+import { type BatchProcessed, type BatchRecord, type Compression, type DatasetName, type RawFormat } from '@peak/contracts';
+import { BatchRegistry, FolderLake, type Lake } from '@peak/lake';
 import { processBatch, type BatchDeps } from '@peak/etl';
 import { generate } from '@peak/sample-data';
-import { query } from './helpers.js';
+import { landBatch, query } from './helpers.js';
 
 /**
  * The whole Glue job (services/etl/glue/peak_etl_job.py) beside processBatch, batch for batch, each on
@@ -37,19 +36,7 @@ function lakes(dir: string): Pair {
 
 /** Lands the same raw object and batch record in both lakes, as ingest does. */
 async function land(p: Pair, dataset: DatasetName, body: Buffer, format: RawFormat, compression: Compression = 'none'): Promise<BatchRecord> {
-  const at = new Date();
-  const batchId = newBatchId(dataset, at);
-  const objectKey = rawObjectKey(dataset, at.toISOString().slice(0, 10), batchId, `${format}${compression === 'gzip' ? '.gz' : ''}`);
-  const record: BatchRecord = {
-    batchId, dataset, source: 'test', format, compression, objectKey,
-    contentSha256: createHash('sha256').update(body).digest('hex'), bytes: body.length,
-    receivedAt: at.toISOString(), status: 'received', updatedAt: at.toISOString(), attempts: 0,
-  };
-  for (const lake of [p.ts, p.py]) {
-    await lake.putBytes(objectKey, body);
-    await new BatchRegistry(lake).create(record);
-  }
-  return record;
+  return (await landBatch([p.ts, p.py], dataset, body, { format, compression })).record;
 }
 
 function runJob(p: Pair, batchId: string, extra: string[] = []): { status: number | null; stderr: string } {

@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { rawObjectKey, type BatchRecord, type Compression, type DatasetName, type RawFormat, type RawLanded } from '@peak/contracts';
+import { BatchRegistry, newBatchId, type Lake } from '@peak/lake';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { generate } from '@peak/sample-data';
 
@@ -23,4 +26,30 @@ export async function query(sql: string): Promise<Record<string, unknown>[]> {
     con.closeSync();
     instance.closeSync();
   }
+}
+
+export type LandOptions = { format?: RawFormat; compression?: Compression; at?: Date };
+
+/**
+ * Puts a raw export into each lake and registers its batch, as ingest does; returns the record and
+ * its raw-landed message. Several lakes get the same object and record (the Glue job comparison).
+ */
+export async function landBatch(lakes: Lake | Lake[], dataset: DatasetName, body: string | Buffer, opts: LandOptions = {}): Promise<{ record: BatchRecord; message: RawLanded }> {
+  const { format = 'csv', compression = 'none', at = new Date() } = opts;
+  const batchId = newBatchId(dataset, at);
+  const objectKey = rawObjectKey(dataset, at.toISOString().slice(0, 10), batchId, `${format}${compression === 'gzip' ? '.gz' : ''}`);
+  const record: BatchRecord = {
+    batchId, dataset, source: 'test', format, compression, objectKey,
+    contentSha256: createHash('sha256').update(body).digest('hex'), bytes: Buffer.byteLength(body),
+    receivedAt: at.toISOString(), status: 'received', updatedAt: at.toISOString(), attempts: 0,
+  };
+  for (const lake of Array.isArray(lakes) ? lakes : [lakes]) {
+    await lake.putBytes(objectKey, body);
+    await new BatchRegistry(lake).create(record);
+  }
+  const message: RawLanded = {
+    type: 'raw-landed', version: 1, batchId, dataset, objectKey, format, compression,
+    contentSha256: record.contentSha256, bytes: record.bytes, source: 'test', receivedAt: record.receivedAt,
+  };
+  return { record, message };
 }

@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import t from 'tap';
-import { rawObjectKey, type BatchProcessed, type BatchRecord, type DatasetName, type RawFormat } from '@peak/contracts';
+import { type BatchProcessed } from '@peak/contracts';
 import { BatchRegistry, FolderLake, S3Lake, newBatchId, type Lake } from '@peak/lake';
 import { localClients, useSqsEmulator } from '@peak/service-kit/testing';
 import { processBatch, type BatchDeps } from '@peak/etl';
-import { query } from './helpers.js';
+import { landBatch, query } from './helpers.js';
 
 const BUCKET = 'etl-test';
 const emu = await useSqsEmulator(t, { buckets: [BUCKET], queues: [] });
@@ -24,19 +23,6 @@ K3,M999999,,riverside,2026-01-06T07:30:00Z,app
 K4,M000001,,downtown,not-a-time,card
 `;
 
-/** Puts a raw export into the lake and registers its batch, as ingest does. */
-async function land(lake: Lake, registry: BatchRegistry, dataset: DatasetName, body: string, format: RawFormat = 'csv', at = new Date()): Promise<BatchRecord> {
-  const batchId = newBatchId(dataset, at);
-  const objectKey = rawObjectKey(dataset, at.toISOString().slice(0, 10), batchId, format);
-  await lake.putBytes(objectKey, body);
-  const record: BatchRecord = {
-    batchId, dataset, source: 'test', format, compression: 'none', objectKey,
-    contentSha256: createHash('sha256').update(body).digest('hex'), bytes: Buffer.byteLength(body),
-    receivedAt: at.toISOString(), status: 'received', updatedAt: at.toISOString(), attempts: 0,
-  };
-  await registry.create(record);
-  return record;
-}
 
 /** Deps over a lake; `dir` is the test's own folder (t.testdir() empties it when called again). */
 function depsFor(dir: string, lake: Lake) {
@@ -74,13 +60,13 @@ for (const [name, open] of lakes) {
   t.test(`${name}: members, then check-ins checked against them; outputs, record and message agree`, async (t) => {
     const dir = t.testdir();
     const lake = open(dir);
-    const { deps, registry, announced } = depsFor(dir, lake);
-    const members = await land(lake, registry, 'members', MEMBERS);
+    const { deps, announced } = depsFor(dir, lake);
+    const members = (await landBatch(lake, 'members', MEMBERS)).record;
     const m = await processBatch(members.batchId, { receiveCount: 1, maxReceiveCount: 3 }, deps);
     t.match(m, { kind: 'processed', record: { status: 'processed', rowsIn: 2, rowsProcessed: 2, rowsQuarantined: 0, attempts: 1 } });
     t.notOk(m.kind === 'processed' && m.record.quarantineKey, 'no quarantine object when nothing is quarantined');
 
-    const checkins = await land(lake, registry, 'attendance', CHECKINS);
+    const checkins = (await landBatch(lake, 'attendance', CHECKINS)).record;
     const c = await processBatch(checkins.batchId, { receiveCount: 1, maxReceiveCount: 3 }, deps);
     if (c.kind !== 'processed') throw new Error(`expected processed, got ${c.kind}`);
     t.match(c.record, { rowsIn: 4, rowsProcessed: 2, rowsQuarantined: 2, reasons: { UNKNOWN_REFERENCE: 1, BAD_TYPE: 1 }, partitions: ['2026-01-05'] });
@@ -130,11 +116,11 @@ t.test('a crash at any point of publishing is repaired by the next delivery: sam
   const ref = depsFor(top, reference);
   // Check-ins are checked against the members already processed: load those first in every lake.
   const withMembers = async (lake: Lake, deps: BatchDeps) => {
-    const members = await land(lake, new BatchRegistry(lake), 'members', MEMBERS);
+    const members = (await landBatch(lake, 'members', MEMBERS)).record;
     await processBatch(members.batchId, { receiveCount: 1, maxReceiveCount: 3 }, deps);
   };
   await withMembers(reference, ref.deps);
-  const refBatch = await land(reference, ref.registry, 'attendance', body);
+  const refBatch = (await landBatch(reference, 'attendance', body)).record;
   const expected = await processBatch(refBatch.batchId, { receiveCount: 1, maxReceiveCount: 3 }, ref.deps);
   if (expected.kind !== 'processed') throw new Error('reference run failed');
   t.equal(expected.record.processedKeys?.length, 8, 'eight day partitions');
@@ -146,7 +132,7 @@ t.test('a crash at any point of publishing is repaired by the next delivery: sam
       const dir = t.testdir();
       const inner = new FolderLake(join(dir, 'lake'));
       await withMembers(inner, depsFor(dir, inner).deps);
-      const batch = await land(inner, new BatchRegistry(inner), 'attendance', body, 'csv', new Date(refBatch.receivedAt));
+      const batch = (await landBatch(inner, 'attendance', body, { at: new Date(refBatch.receivedAt) })).record;
       const crashing = crashingLake(inner, method === 'announce' ? 'putFile' : method, method === 'announce' ? 0 : n);
       const first = depsFor(dir, crashing);
       if (method === 'announce') first.deps.announce = async () => { throw new Error('crash injected at announce'); };
@@ -167,8 +153,8 @@ t.test('a crash at any point of publishing is repaired by the next delivery: sam
 t.test('an unusable file fails the batch at once, with the reason; a retry of it is skipped', async (t) => {
   const dir = t.testdir();
   const lake = new FolderLake(join(dir, 'lake'));
-  const { deps, registry, announced } = depsFor(dir, lake);
-  const batch = await land(lake, registry, 'attendance', 'checkin_id,checkin_id,member_id\nK1,K1,M1\n');
+  const { deps, announced } = depsFor(dir, lake);
+  const batch = (await landBatch(lake, 'attendance', 'checkin_id,checkin_id,member_id\nK1,K1,M1\n')).record;
   const out = await processBatch(batch.batchId, { receiveCount: 1, maxReceiveCount: 3 }, deps);
   t.match(out, { kind: 'failed', record: { status: 'failed', error: /unusable input: the CSV header names "checkin_id" twice/ } });
   t.match(announced, [{ status: 'failed', error: /checkin_id" twice/ }]);
@@ -179,7 +165,7 @@ t.test('a transient failure is retried; on the last allowed receive the batch is
   const dir = t.testdir();
   const lake = new FolderLake(join(dir, 'lake'));
   const { registry } = depsFor(dir, lake);
-  const batch = await land(lake, registry, 'members', MEMBERS);
+  const batch = (await landBatch(lake, 'members', MEMBERS)).record;
   const broken = crashingLake(lake, 'putFile', 1);
   const first = depsFor(dir, broken);
   await t.rejects(processBatch(batch.batchId, { receiveCount: 1, maxReceiveCount: 3 }, first.deps), /crash injected/);
@@ -194,8 +180,8 @@ t.test('a transient failure is retried; on the last allowed receive the batch is
 t.test('a raw object that is gone fails the batch for good', async (t) => {
   const dir = t.testdir();
   const lake = new FolderLake(join(dir, 'lake'));
-  const { deps, registry } = depsFor(dir, lake);
-  const batch = await land(lake, registry, 'members', MEMBERS);
+  const { deps } = depsFor(dir, lake);
+  const batch = (await landBatch(lake, 'members', MEMBERS)).record;
   await lake.delete(batch.objectKey);
   t.match(await processBatch(batch.batchId, { receiveCount: 1, maxReceiveCount: 3 }, deps), { kind: 'failed', record: { error: /raw object .* is missing/ } });
 });
@@ -210,13 +196,13 @@ t.test('an unknown batch id is an error (the message goes to the DLQ)', async (t
 t.test('an attempt that quarantines nothing drops the quarantine an interrupted earlier attempt recorded', async (t) => {
   const dir = t.testdir();
   const lake = new FolderLake(join(dir, 'lake'));
-  const batch = await land(lake, new BatchRegistry(lake), 'attendance', CHECKINS.split('\n').slice(0, 3).join('\n'));
+  const batch = (await landBatch(lake, 'attendance', CHECKINS.split('\n').slice(0, 3).join('\n'))).record;
   // First attempt: no members yet, so both rows are quarantined; it dies after publishing the quarantine.
   const crashing = crashingLake(lake, 'putBytes', 3);
   await t.rejects(processBatch(batch.batchId, { receiveCount: 1, maxReceiveCount: 3 }, depsFor(dir, crashing).deps), /crash injected/);
   t.match(await new BatchRegistry(lake).get(batch.batchId), { status: 'processing', rowsQuarantined: 2, quarantineKey: `quarantine/attendance/${batch.batchId}.parquet` });
   const { deps } = depsFor(dir, lake);
-  const members = await land(lake, new BatchRegistry(lake), 'members', MEMBERS);
+  const members = (await landBatch(lake, 'members', MEMBERS)).record;
   await processBatch(members.batchId, { receiveCount: 1, maxReceiveCount: 3 }, deps);
   const done = await processBatch(batch.batchId, { receiveCount: 2, maxReceiveCount: 3 }, deps);
   t.match(done, { kind: 'processed', record: { rowsProcessed: 2, rowsQuarantined: 0 } });

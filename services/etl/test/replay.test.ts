@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import t from 'tap';
-import { rawObjectKey, type BatchProcessed, type BatchRecord, type DatasetName } from '@peak/contracts';
-import { BatchRegistry, FolderLake, newBatchId, type Lake } from '@peak/lake';
+import { type BatchProcessed } from '@peak/contracts';
+import { BatchRegistry, FolderLake, newBatchId } from '@peak/lake';
 import { processBatch, replayQuarantine, type BatchDeps } from '@peak/etl';
-import { query } from './helpers.js';
+import { landBatch, query } from './helpers.js';
 
 const quiet = { info: () => {}, warn: () => {} };
 const MEMBERS = `member_id,email,first_name,last_name,home_location_id,join_date,plan,status,cancelled_on,birth_year,marketing_opt_in,updated_at
@@ -20,19 +19,6 @@ K1,M000001,,downtown,2026-01-05T06:30:00Z,card
 K4,M000009,,riverside,2026-01-06T07:30:00Z,app
 `;
 
-async function land(lake: Lake, dataset: DatasetName, body: string): Promise<BatchRecord> {
-  const at = new Date();
-  const batchId = newBatchId(dataset, at);
-  const objectKey = rawObjectKey(dataset, at.toISOString().slice(0, 10), batchId, 'csv');
-  await lake.putBytes(objectKey, body);
-  const record: BatchRecord = {
-    batchId, dataset, source: 'test', format: 'csv', compression: 'none', objectKey,
-    contentSha256: createHash('sha256').update(body).digest('hex'), bytes: Buffer.byteLength(body),
-    receivedAt: at.toISOString(), status: 'received', updatedAt: at.toISOString(), attempts: 0,
-  };
-  await new BatchRegistry(lake).create(record);
-  return record;
-}
 
 t.test('check-ins that arrived before their members: replay moves them once the members are in', async (t) => {
   const dir = t.testdir();
@@ -41,14 +27,14 @@ t.test('check-ins that arrived before their members: replay moves them once the 
   const deps: BatchDeps = { lake, registry: new BatchRegistry(lake), announce: async (m) => void announced.push(m), workDir: join(dir, 'work'), log: quiet };
   const once = { receiveCount: 1, maxReceiveCount: 3 };
 
-  const checkins = await land(lake, 'attendance', CHECKINS);
+  const checkins = (await landBatch(lake, 'attendance', CHECKINS)).record;
   await processBatch(checkins.batchId, once, deps);
   t.match(await deps.registry.get(checkins.batchId), { rowsIn: 5, rowsProcessed: 0, rowsQuarantined: 5, reasons: { UNKNOWN_REFERENCE: 4, MALFORMED_RECORD: 1, DUPLICATE_IN_BATCH: 1 } });
 
   const early = await replayQuarantine(checkins.batchId, deps);
   t.match(early, { replay: 1, rowsTried: 4, rowsMoved: 0, rowsQuarantined: 5 }, 'nothing passes while the members are missing');
 
-  const members = await land(lake, 'members', MEMBERS);
+  const members = (await landBatch(lake, 'members', MEMBERS)).record;
   await processBatch(members.batchId, once, deps);
   const r = await replayQuarantine(checkins.batchId, deps);
   t.match(r, { replay: 2, rowsTried: 4, rowsMoved: 2, rowsQuarantined: 3 });
@@ -78,7 +64,7 @@ t.test('replay refuses batches that are not processed, and unknown ones', async 
   const dir = t.testdir();
   const lake = new FolderLake(join(dir, 'lake'));
   const deps: BatchDeps = { lake, registry: new BatchRegistry(lake), announce: async () => {}, workDir: join(dir, 'work'), log: quiet };
-  const waiting = await land(lake, 'members', MEMBERS);
+  const waiting = (await landBatch(lake, 'members', MEMBERS)).record;
   await t.rejects(replayQuarantine(waiting.batchId, deps), { code: 'REPLAY_NOT_POSSIBLE', statusCode: 409, message: /is received/ });
   await t.rejects(replayQuarantine(newBatchId('members'), deps), { code: 'BATCH_NOT_FOUND', statusCode: 404 });
   await processBatch(waiting.batchId, { receiveCount: 1, maxReceiveCount: 3 }, deps);

@@ -2,19 +2,18 @@
  * The ETL service process killed (SIGKILL) while a batch runs, twice, at different moments:
  * after each restart the message comes back and the batch ends processed, every row exactly once.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { queueList, queues, rawObjectKey, type BatchRecord } from '@peak/contracts';
-import { BatchRegistry, FolderLake, newBatchId } from '@peak/lake';
+import { queueList, queues } from '@peak/contracts';
+import { BatchRegistry, FolderLake } from '@peak/lake';
 import { localAwsEnv, waitFor } from '@peak/local-stack';
 import { Queues } from '@peak/service-kit';
 import { closedEndpoint, localClients, spawnService, useSqsEmulator } from '@peak/service-kit/testing';
 import { processBatch } from '@peak/etl';
-import { query } from './helpers.js';
+import { landBatch, query } from './helpers.js';
 
 const server = fileURLToPath(new URL('../src/service/server.ts', import.meta.url));
 const ROWS = 1_000_000;
@@ -42,20 +41,8 @@ async function setUp(t: Test) {
   con.closeSync();
   instance.closeSync();
 
-  const land = async (dataset: 'members' | 'attendance') => {
-    const body = await readFile(join(files, `${dataset}.csv`));
-    const at = new Date();
-    const batchId = newBatchId(dataset, at);
-    const objectKey = rawObjectKey(dataset, at.toISOString().slice(0, 10), batchId, 'csv');
-    await lake.putBytes(objectKey, body);
-    const record: BatchRecord = {
-      batchId, dataset, source: 'test', format: 'csv', compression: 'none', objectKey,
-      contentSha256: createHash('sha256').update(body).digest('hex'), bytes: body.length,
-      receivedAt: at.toISOString(), status: 'received', updatedAt: at.toISOString(), attempts: 0,
-    };
-    await registry.create(record);
-    return record;
-  };
+  const land = async (dataset: 'members' | 'attendance') => (await landBatch(lake, dataset, await readFile(join(files, `${dataset}.csv`)))).record;
+
   const members = await land('members');
   await processBatch(members.batchId, { receiveCount: 1, maxReceiveCount: 3 }, {
     lake, registry, announce: async () => {}, workDir: join(dir, 'work'), log: { info: () => {}, warn: () => {} },

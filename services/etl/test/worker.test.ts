@@ -1,13 +1,13 @@
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import t from 'tap';
-import { queueList, queues, rawObjectKey, dlqName, type BatchRecord, type RawLanded } from '@peak/contracts';
-import { BatchRegistry, FolderLake, newBatchId, type Lake } from '@peak/lake';
+import { queueList, queues, dlqName } from '@peak/contracts';
+import { BatchRegistry, FolderLake, type Lake } from '@peak/lake';
 import { localClients, useSqsEmulator } from '@peak/service-kit/testing';
 import { Queues } from '@peak/service-kit';
 import { waitFor } from '@peak/local-stack';
 import { createBatchWorker, watchDeadLetters, type BatchOutcome } from '@peak/etl';
+import { landBatch } from './helpers.js';
 
 const quiet = { info: () => {}, warn: () => {} };
 
@@ -23,23 +23,6 @@ const MEMBERS = `member_id,email,first_name,last_name,home_location_id,join_date
 M000001,ada@example.com,Ada,Lovelace,downtown,2026-01-02,unlimited,active,,1990,true,2026-01-02T10:00:00Z
 `;
 
-async function land(lake: Lake, body: string): Promise<{ record: BatchRecord; message: RawLanded }> {
-  const at = new Date();
-  const batchId = newBatchId('members', at);
-  const objectKey = rawObjectKey('members', at.toISOString().slice(0, 10), batchId, 'csv');
-  await lake.putBytes(objectKey, body);
-  const record: BatchRecord = {
-    batchId, dataset: 'members', source: 'test', format: 'csv', compression: 'none', objectKey,
-    contentSha256: createHash('sha256').update(body).digest('hex'), bytes: Buffer.byteLength(body),
-    receivedAt: at.toISOString(), status: 'received', updatedAt: at.toISOString(), attempts: 0,
-  };
-  await new BatchRegistry(lake).create(record);
-  const message: RawLanded = {
-    type: 'raw-landed', version: 1, batchId, dataset: 'members', objectKey, format: 'csv', compression: 'none',
-    contentSha256: record.contentSha256, bytes: record.bytes, source: 'test', receivedAt: record.receivedAt,
-  };
-  return { record, message };
-}
 
 async function drain(client: SQSClient, queueUrl: string, waitSeconds = 0): Promise<string[]> {
   const bodies: string[] = [];
@@ -73,7 +56,7 @@ t.test('the same raw-landed delivered three times, to two workers at once: one r
   const dir = t.testdir();
   const lake = new FolderLake(join(dir, 'lake'));
   const queueUrl = await url(queues.rawLanded.name);
-  const { record, message } = await land(lake, MEMBERS);
+  const { record, message } = await landBatch(lake, 'members', MEMBERS);
   for (let i = 0; i < 3; i++) await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message) }));
   const outcomes: BatchOutcome[] = [];
   const errors: Error[] = [];
@@ -115,7 +98,7 @@ t.test('a batch whose message reached the DLQ without being marked is marked fai
   const dir = t.testdir();
   const lake = new FolderLake(join(dir, 'lake'));
   const registry = new BatchRegistry(lake);
-  const { record, message } = await land(lake, MEMBERS);
+  const { record, message } = await landBatch(lake, 'members', MEMBERS);
   await registry.update(record.batchId, { status: 'processing' });
   const dlqUrl = await url(dlqName(queues.rawLanded));
   await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(message) }));
