@@ -8,3 +8,4 @@ export * from './lake.js';
 export * from './batch.js';
 export * from './validate.js';
 export * from './errors.js';
+export { splitCsvLine } from './csv.js';

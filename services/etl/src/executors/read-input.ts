@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { splitCsvLine } from '@peak/contracts';
 import type { EtlPlan } from '../plan/build-plan.js';
 
 export type InputFormat = 'csv' | 'json' | 'ndjson';
@@ -137,7 +138,7 @@ async function counts(con: DuckDBConnection): Promise<{ keptRows: number; reject
   return { keptRows: Number(kept), rejectedLines: Number(rejected) };
 }
 
-const MAX_HEADER_BYTES = 1 << 20;
+export const MAX_HEADER_BYTES = 1 << 20;
 
 /** The CSV header's names (BOM and surrounding spaces removed), or undefined for an empty file. */
 export async function readHeader(input: Readable): Promise<string[] | undefined> {
@@ -159,20 +160,4 @@ export async function readHeader(input: Readable): Promise<string[] | undefined>
   if (text.endsWith('\r')) text = text.slice(0, -1);
   if (text === '' && length === 0) return undefined;
   return splitCsvLine(text).map((h) => h.trim());
-}
-
-/** RFC 4180 split of one line (a header; quoted names are allowed). */
-export function splitCsvLine(text: string): string[] {
-  if (!text.includes('"')) return text.split(',');
-  const fields: string[] = [];
-  let field = '', inQuotes = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (inQuotes) {
-      if (ch === '"') { if (text[i + 1] === '"') { field += '"'; i++; } else inQuotes = false; } else field += ch;
-    } else if (ch === '"') inQuotes = true;
-    else if (ch === ',') { fields.push(field); field = ''; } else field += ch;
-  }
-  fields.push(field);
-  return fields;
 }

@@ -2,7 +2,7 @@ import { datasets, type DatasetName } from '@peak/contracts';
 import { buildPlan, type EtlPlan } from '../plan/build-plan.js';
 import { renderDuckdb } from '../plan/render-duckdb.js';
 import { RELATIONS } from '../plan/render-sql.js';
-import { INPUT_RELATIONS, READER_ERRORS, sqlStr } from '../executors/read-input.js';
+import { INPUT_RELATIONS, MAX_HEADER_BYTES, READER_ERRORS, sqlStr } from '../executors/read-input.js';
 
 /**
  * The job bundle: everything an executor outside this repo (the Glue Python-shell job) needs to run one
@@ -28,7 +28,6 @@ export const BUNDLE_VERSION = 1;
 /** Longest raw text kept per quarantined record (runBatch's default). */
 export const DEFAULT_MAX_RAW_BYTES = 1 << 20;
 /** The CSV header must end within this many bytes (read-input.ts). */
-export const MAX_HEADER_BYTES = 1 << 20;
 /** Table the line scan fills: record number → physical line and raw text of each rejected record. */
 export const RECORD_LINES = 'record_lines';
 

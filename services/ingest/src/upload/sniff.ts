@@ -1,4 +1,4 @@
-import type { DatasetContract, RawFormat } from '@peak/contracts';
+import { splitCsvLine, type DatasetContract, type RawFormat } from '@peak/contracts';
 import { IngestError } from '../errors.js';
 import { CONTENT_TYPE_OF, type Declared } from './declared.js';
 
@@ -95,27 +95,6 @@ function checkCsvHeader(line: string, contract: DatasetContract): void {
     `The CSV header lacks required ${contract.name} columns: ${missing.join(', ')}. Header found: ${names.join(', ') || '(empty first line)'}. ` +
       `Columns of ${contract.name}: ${contract.columns.join(', ')}.`,
   );
-}
-
-/** RFC 4180 fields of one line (quotes may hold commas; "" is a quote). */
-function splitCsvLine(line: string): string[] {
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch !== '"') field += ch;
-      else if (line[i + 1] === '"') field += line[++i];
-      else quoted = false;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      fields.push(field);
-      field = '';
-    } else field += ch;
-  }
-  fields.push(field);
-  return fields;
 }
 
 const ndjsonRefusal = (why: string) =>
