@@ -23,6 +23,8 @@ export const sparkDialect: Dialect = {
   toDate: (arg) => `to_date(${arg})`,
   codeList: (items) => `array_sort(array_distinct(filter(array(\n      ${items.join(',\n      ')}), x -> x IS NOT NULL)))`,
   semiJoin: 'LEFT SEMI JOIN',
+  antiJoin: 'LEFT ANTI JOIN',
+  inlineCte: '', // Spark SQL has no such keyword (and plans a renaming CTE as a projection)
 };
 
 export function renderSpark(plan: EtlPlan, options?: RenderOptions): RenderedPlan {

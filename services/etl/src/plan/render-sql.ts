@@ -17,6 +17,10 @@ export type Dialect = {
   codeList(items: string[]): string;
   /** Keyword(s) of a semi join (rows of the left side that have a match on the right). */
   semiJoin: string;
+  /** Keyword(s) of an anti join (rows of the left side with no match on the right). */
+  antiJoin: string;
+  /** Inserted after `AS` of the `src` CTE: it only renames columns, so it must never be copied (DuckDB materialises a CTE used twice). */
+  inlineCte: string;
 };
 
 /** Relations the statements create or read besides the plan's input and reference relations. */
@@ -98,7 +102,7 @@ export function renderWith(d: Dialect, plan: EtlPlan, options: RenderOptions = {
   if (dedupe.versionColumn !== null && version === undefined) throw new Error(`${plan.dataset}: version column ${dedupe.versionColumn} is not a plan column`);
 
   const { recordNumber, malformed, rawRecord, relation } = plan.input;
-  const src = `src AS (
+  const src = `src AS ${d.inlineCte}(
   SELECT
     ${id(recordNumber)} AS ${rec},
     ${id(malformed)} AS ${id('malformed_detail')},
@@ -186,9 +190,8 @@ WITH ${src},
 typed AS (
   SELECT
     ${rec},
-${plan.columns.map((c) => `    ${expr(c.cast)} AS ${id(c.name)}`).join(',\n')}
-  FROM src
-  WHERE ${rec} NOT IN (SELECT ${rec} FROM ${id(RELATIONS.rejected)})
+${plan.columns.map((c) => `    ${expr(unguardedCast(c.cast))} AS ${id(c.name)}`).join(',\n')}
+  FROM src ${d.antiJoin} ${id(RELATIONS.rejected)} ${id('__rejected')} ON ${id('__rejected')}.${rec} = src.${rec}
 )
 SELECT
 ${plan.columns.map((c) => `  ${id(c.name)}`).join(',\n')},
@@ -207,6 +210,15 @@ WHERE ${id('malformed_detail')} IS NULL AND ${rawName(partitionSource)} IS NOT N
 
   const sql = `-- ETL of ${plan.dataset} (plan v${plan.planVersion}, ${d.name}): four statements, run in this order.\n\n${partitions}\n${laterDuplicates}\n${rejected}\n${processed}`;
   return { laterDuplicates, rejected, processed, partitions, sql, referencesChecked: refs.map((r) => r.relation), processedKeysChecked: checkProcessed };
+}
+
+/**
+ * A column's cast without its lexical guard. Only for rows that passed every check: for them the guard
+ * held (BAD_TYPE rejects present text that fails it, and absent text casts to NULL either way), so
+ * testing it again on every valid row would only cost time.
+ */
+function unguardedCast(cast: Expr): Expr {
+  return cast.op === 'if' && cast.cond.op === 'matches' && cast.then.op === 'tryCast' ? cast.then : cast;
 }
 
 function containsUnavailableKnown(e: Expr, available: Set<string>): boolean {

@@ -1,7 +1,7 @@
 -- ETL of attendance (plan v1, duckdb): four statements, run in this order.
 
 -- partitions: the days the batch's well-formed records name (before casting).
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -19,7 +19,7 @@ FROM src
 WHERE "malformed_detail" IS NULL AND "raw_checked_in_at" IS NOT NULL
 
 -- later_duplicates: records whose key is kept elsewhere in the batch (first record wins).
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -46,7 +46,7 @@ ranked AS (
 SELECT "record_number" FROM ranked WHERE "occurrence" > 1
 
 -- rejected_records: every record that fails a check, with all its reason codes.
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -66,7 +66,7 @@ typed AS (
     "raw_member_id" AS "member_id",
     "raw_class_id" AS "class_id",
     "raw_location_id" AS "location_id",
-    CASE WHEN regexp_matches("raw_checked_in_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_checked_in_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "checked_in_at",
+    CASE WHEN regexp_matches("raw_checked_in_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN make_timestamp(epoch_us(TRY_CAST("raw_checked_in_at" AS TIMESTAMPTZ))) END AS "checked_in_at",
     "raw_method" AS "method",
     ref_0."__key" AS "__known_member_id",
     ref_1."__key" AS "__known_class_id",
@@ -159,7 +159,7 @@ FROM flagged
 WHERE "__rejected"
 
 -- processed: the typed rows of every record that was not rejected, with their partition.
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -179,10 +179,9 @@ typed AS (
     "raw_member_id" AS "member_id",
     "raw_class_id" AS "class_id",
     "raw_location_id" AS "location_id",
-    CASE WHEN regexp_matches("raw_checked_in_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_checked_in_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "checked_in_at",
+    make_timestamp(epoch_us(TRY_CAST("raw_checked_in_at" AS TIMESTAMPTZ))) AS "checked_in_at",
     "raw_method" AS "method"
-  FROM src
-  WHERE "record_number" NOT IN (SELECT "record_number" FROM "rejected_records")
+  FROM src ANTI JOIN "rejected_records" "__rejected" ON "__rejected"."record_number" = src."record_number"
 )
 SELECT
   "checkin_id",

@@ -179,10 +179,9 @@ typed AS (
     `raw_member_id` AS `member_id`,
     `raw_class_id` AS `class_id`,
     `raw_location_id` AS `location_id`,
-    CASE WHEN (`raw_checked_in_at` RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN try_cast(`raw_checked_in_at` AS TIMESTAMP) END AS `checked_in_at`,
+    try_cast(`raw_checked_in_at` AS TIMESTAMP) AS `checked_in_at`,
     `raw_method` AS `method`
-  FROM src
-  WHERE `record_number` NOT IN (SELECT `record_number` FROM `rejected_records`)
+  FROM src LEFT ANTI JOIN `rejected_records` `__rejected` ON `__rejected`.`record_number` = src.`record_number`
 )
 SELECT
   `checkin_id`,

@@ -1,7 +1,7 @@
 -- ETL of classes (plan v1, duckdb): four statements, run in this order.
 
 -- partitions: the days the batch's well-formed records name (before casting).
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -24,7 +24,7 @@ FROM src
 WHERE "malformed_detail" IS NULL AND "raw_starts_at" IS NOT NULL
 
 -- later_duplicates: records whose key is kept elsewhere in the batch (newest updated_at, then first record wins).
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -49,14 +49,14 @@ repeated AS (
   HAVING count(*) > 1
 ),
 ranked AS (
-  SELECT src."record_number", row_number() OVER (PARTITION BY src."raw_class_id" ORDER BY CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_updated_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END DESC NULLS LAST, src."record_number") AS "occurrence"
+  SELECT src."record_number", row_number() OVER (PARTITION BY src."raw_class_id" ORDER BY CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN make_timestamp(epoch_us(TRY_CAST("raw_updated_at" AS TIMESTAMPTZ))) END DESC NULLS LAST, src."record_number") AS "occurrence"
   FROM src SEMI JOIN repeated ON src."raw_class_id" = repeated."raw_class_id"
   WHERE src."malformed_detail" IS NULL
 )
 SELECT "record_number" FROM ranked WHERE "occurrence" > 1
 
 -- rejected_records: every record that fails a check, with all its reason codes.
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -83,11 +83,11 @@ typed AS (
     "raw_class_name" AS "class_name",
     "raw_instructor_id" AS "instructor_id",
     "raw_instructor_name" AS "instructor_name",
-    CASE WHEN regexp_matches("raw_starts_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_starts_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "starts_at",
+    CASE WHEN regexp_matches("raw_starts_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN make_timestamp(epoch_us(TRY_CAST("raw_starts_at" AS TIMESTAMPTZ))) END AS "starts_at",
     CASE WHEN regexp_matches("raw_duration_minutes", '^[+-]?[0-9]+$') THEN TRY_CAST("raw_duration_minutes" AS INTEGER) END AS "duration_minutes",
     CASE WHEN regexp_matches("raw_capacity", '^[+-]?[0-9]+$') THEN TRY_CAST("raw_capacity" AS INTEGER) END AS "capacity",
     CASE WHEN regexp_matches("raw_cancelled", '^(true|false)$') THEN TRY_CAST("raw_cancelled" AS BOOLEAN) END AS "cancelled",
-    CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_updated_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "updated_at",
+    CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN make_timestamp(epoch_us(TRY_CAST("raw_updated_at" AS TIMESTAMPTZ))) END AS "updated_at",
     "__later"."record_number" AS "__later_record",
     "__seen"."__version" AS "__seen_version"
   FROM src
@@ -222,7 +222,7 @@ FROM flagged
 WHERE "__rejected"
 
 -- processed: the typed rows of every record that was not rejected, with their partition.
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -249,13 +249,12 @@ typed AS (
     "raw_class_name" AS "class_name",
     "raw_instructor_id" AS "instructor_id",
     "raw_instructor_name" AS "instructor_name",
-    CASE WHEN regexp_matches("raw_starts_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_starts_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "starts_at",
-    CASE WHEN regexp_matches("raw_duration_minutes", '^[+-]?[0-9]+$') THEN TRY_CAST("raw_duration_minutes" AS INTEGER) END AS "duration_minutes",
-    CASE WHEN regexp_matches("raw_capacity", '^[+-]?[0-9]+$') THEN TRY_CAST("raw_capacity" AS INTEGER) END AS "capacity",
-    CASE WHEN regexp_matches("raw_cancelled", '^(true|false)$') THEN TRY_CAST("raw_cancelled" AS BOOLEAN) END AS "cancelled",
-    CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_updated_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "updated_at"
-  FROM src
-  WHERE "record_number" NOT IN (SELECT "record_number" FROM "rejected_records")
+    make_timestamp(epoch_us(TRY_CAST("raw_starts_at" AS TIMESTAMPTZ))) AS "starts_at",
+    TRY_CAST("raw_duration_minutes" AS INTEGER) AS "duration_minutes",
+    TRY_CAST("raw_capacity" AS INTEGER) AS "capacity",
+    TRY_CAST("raw_cancelled" AS BOOLEAN) AS "cancelled",
+    make_timestamp(epoch_us(TRY_CAST("raw_updated_at" AS TIMESTAMPTZ))) AS "updated_at"
+  FROM src ANTI JOIN "rejected_records" "__rejected" ON "__rejected"."record_number" = src."record_number"
 )
 SELECT
   "class_id",

@@ -249,13 +249,12 @@ typed AS (
     `raw_class_name` AS `class_name`,
     `raw_instructor_id` AS `instructor_id`,
     `raw_instructor_name` AS `instructor_name`,
-    CASE WHEN (`raw_starts_at` RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN try_cast(`raw_starts_at` AS TIMESTAMP) END AS `starts_at`,
-    CASE WHEN (`raw_duration_minutes` RLIKE '^[+-]?[0-9]+$') THEN try_cast(`raw_duration_minutes` AS INT) END AS `duration_minutes`,
-    CASE WHEN (`raw_capacity` RLIKE '^[+-]?[0-9]+$') THEN try_cast(`raw_capacity` AS INT) END AS `capacity`,
-    CASE WHEN (`raw_cancelled` RLIKE '^(true|false)$') THEN try_cast(`raw_cancelled` AS BOOLEAN) END AS `cancelled`,
-    CASE WHEN (`raw_updated_at` RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN try_cast(`raw_updated_at` AS TIMESTAMP) END AS `updated_at`
-  FROM src
-  WHERE `record_number` NOT IN (SELECT `record_number` FROM `rejected_records`)
+    try_cast(`raw_starts_at` AS TIMESTAMP) AS `starts_at`,
+    try_cast(`raw_duration_minutes` AS INT) AS `duration_minutes`,
+    try_cast(`raw_capacity` AS INT) AS `capacity`,
+    try_cast(`raw_cancelled` AS BOOLEAN) AS `cancelled`,
+    try_cast(`raw_updated_at` AS TIMESTAMP) AS `updated_at`
+  FROM src LEFT ANTI JOIN `rejected_records` `__rejected` ON `__rejected`.`record_number` = src.`record_number`
 )
 SELECT
   `class_id`,

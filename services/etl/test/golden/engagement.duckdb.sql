@@ -1,7 +1,7 @@
 -- ETL of engagement (plan v1, duckdb): four statements, run in this order.
 
 -- partitions: the days the batch's well-formed records name (before casting).
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -20,7 +20,7 @@ FROM src
 WHERE "malformed_detail" IS NULL AND "raw_occurred_at" IS NOT NULL
 
 -- later_duplicates: records whose key is kept elsewhere in the batch (first record wins).
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -48,7 +48,7 @@ ranked AS (
 SELECT "record_number" FROM ranked WHERE "occurrence" > 1
 
 -- rejected_records: every record that fails a check, with all its reason codes.
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -67,7 +67,7 @@ typed AS (
     src.*,
     "raw_event_id" AS "event_id",
     "raw_member_id" AS "member_id",
-    CASE WHEN regexp_matches("raw_occurred_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_occurred_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "occurred_at",
+    CASE WHEN regexp_matches("raw_occurred_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN make_timestamp(epoch_us(TRY_CAST("raw_occurred_at" AS TIMESTAMPTZ))) END AS "occurred_at",
     "raw_event_type" AS "event_type",
     "raw_platform" AS "platform",
     "raw_session_id" AS "session_id",
@@ -165,7 +165,7 @@ FROM flagged
 WHERE "__rejected"
 
 -- processed: the typed rows of every record that was not rejected, with their partition.
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -184,13 +184,12 @@ typed AS (
     "record_number",
     "raw_event_id" AS "event_id",
     "raw_member_id" AS "member_id",
-    CASE WHEN regexp_matches("raw_occurred_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_occurred_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "occurred_at",
+    make_timestamp(epoch_us(TRY_CAST("raw_occurred_at" AS TIMESTAMPTZ))) AS "occurred_at",
     "raw_event_type" AS "event_type",
     "raw_platform" AS "platform",
     "raw_session_id" AS "session_id",
-    CASE WHEN regexp_matches("raw_duration_seconds", '^[+-]?[0-9]+$') THEN TRY_CAST("raw_duration_seconds" AS INTEGER) END AS "duration_seconds"
-  FROM src
-  WHERE "record_number" NOT IN (SELECT "record_number" FROM "rejected_records")
+    TRY_CAST("raw_duration_seconds" AS INTEGER) AS "duration_seconds"
+  FROM src ANTI JOIN "rejected_records" "__rejected" ON "__rejected"."record_number" = src."record_number"
 )
 SELECT
   "event_id",

@@ -184,13 +184,12 @@ typed AS (
     `record_number`,
     `raw_event_id` AS `event_id`,
     `raw_member_id` AS `member_id`,
-    CASE WHEN (`raw_occurred_at` RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN try_cast(`raw_occurred_at` AS TIMESTAMP) END AS `occurred_at`,
+    try_cast(`raw_occurred_at` AS TIMESTAMP) AS `occurred_at`,
     `raw_event_type` AS `event_type`,
     `raw_platform` AS `platform`,
     `raw_session_id` AS `session_id`,
-    CASE WHEN (`raw_duration_seconds` RLIKE '^[+-]?[0-9]+$') THEN try_cast(`raw_duration_seconds` AS INT) END AS `duration_seconds`
-  FROM src
-  WHERE `record_number` NOT IN (SELECT `record_number` FROM `rejected_records`)
+    try_cast(`raw_duration_seconds` AS INT) AS `duration_seconds`
+  FROM src LEFT ANTI JOIN `rejected_records` `__rejected` ON `__rejected`.`record_number` = src.`record_number`
 )
 SELECT
   `event_id`,

@@ -1,7 +1,7 @@
 -- ETL of members (plan v1, duckdb): four statements, run in this order.
 
 -- partitions: the days the batch's well-formed records name (before casting).
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -25,7 +25,7 @@ FROM src
 WHERE "malformed_detail" IS NULL AND "raw_join_date" IS NOT NULL
 
 -- later_duplicates: records whose key is kept elsewhere in the batch (newest updated_at, then first record wins).
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -51,14 +51,14 @@ repeated AS (
   HAVING count(*) > 1
 ),
 ranked AS (
-  SELECT src."record_number", row_number() OVER (PARTITION BY src."raw_member_id" ORDER BY CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_updated_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END DESC NULLS LAST, src."record_number") AS "occurrence"
+  SELECT src."record_number", row_number() OVER (PARTITION BY src."raw_member_id" ORDER BY CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN make_timestamp(epoch_us(TRY_CAST("raw_updated_at" AS TIMESTAMPTZ))) END DESC NULLS LAST, src."record_number") AS "occurrence"
   FROM src SEMI JOIN repeated ON src."raw_member_id" = repeated."raw_member_id"
   WHERE src."malformed_detail" IS NULL
 )
 SELECT "record_number" FROM ranked WHERE "occurrence" > 1
 
 -- rejected_records: every record that fails a check, with all its reason codes.
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -91,7 +91,7 @@ typed AS (
     CASE WHEN regexp_matches("raw_cancelled_on", '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') THEN TRY_CAST("raw_cancelled_on" AS DATE) END AS "cancelled_on",
     CASE WHEN regexp_matches("raw_birth_year", '^[+-]?[0-9]+$') THEN TRY_CAST("raw_birth_year" AS INTEGER) END AS "birth_year",
     CASE WHEN regexp_matches("raw_marketing_opt_in", '^(true|false)$') THEN TRY_CAST("raw_marketing_opt_in" AS BOOLEAN) END AS "marketing_opt_in",
-    CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_updated_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "updated_at",
+    CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN make_timestamp(epoch_us(TRY_CAST("raw_updated_at" AS TIMESTAMPTZ))) END AS "updated_at",
     "__later"."record_number" AS "__later_record",
     "__seen"."__version" AS "__seen_version"
   FROM src
@@ -221,7 +221,7 @@ FROM flagged
 WHERE "__rejected"
 
 -- processed: the typed rows of every record that was not rejected, with their partition.
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -248,15 +248,14 @@ typed AS (
     "raw_first_name" AS "first_name",
     "raw_last_name" AS "last_name",
     "raw_home_location_id" AS "home_location_id",
-    CASE WHEN regexp_matches("raw_join_date", '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') THEN TRY_CAST("raw_join_date" AS DATE) END AS "join_date",
+    TRY_CAST("raw_join_date" AS DATE) AS "join_date",
     "raw_plan" AS "plan",
     "raw_status" AS "status",
-    CASE WHEN regexp_matches("raw_cancelled_on", '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') THEN TRY_CAST("raw_cancelled_on" AS DATE) END AS "cancelled_on",
-    CASE WHEN regexp_matches("raw_birth_year", '^[+-]?[0-9]+$') THEN TRY_CAST("raw_birth_year" AS INTEGER) END AS "birth_year",
-    CASE WHEN regexp_matches("raw_marketing_opt_in", '^(true|false)$') THEN TRY_CAST("raw_marketing_opt_in" AS BOOLEAN) END AS "marketing_opt_in",
-    CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_updated_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "updated_at"
-  FROM src
-  WHERE "record_number" NOT IN (SELECT "record_number" FROM "rejected_records")
+    TRY_CAST("raw_cancelled_on" AS DATE) AS "cancelled_on",
+    TRY_CAST("raw_birth_year" AS INTEGER) AS "birth_year",
+    TRY_CAST("raw_marketing_opt_in" AS BOOLEAN) AS "marketing_opt_in",
+    make_timestamp(epoch_us(TRY_CAST("raw_updated_at" AS TIMESTAMPTZ))) AS "updated_at"
+  FROM src ANTI JOIN "rejected_records" "__rejected" ON "__rejected"."record_number" = src."record_number"
 )
 SELECT
   "member_id",

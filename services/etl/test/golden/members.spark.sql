@@ -248,15 +248,14 @@ typed AS (
     `raw_first_name` AS `first_name`,
     `raw_last_name` AS `last_name`,
     `raw_home_location_id` AS `home_location_id`,
-    CASE WHEN (`raw_join_date` RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') THEN try_cast(`raw_join_date` AS DATE) END AS `join_date`,
+    try_cast(`raw_join_date` AS DATE) AS `join_date`,
     `raw_plan` AS `plan`,
     `raw_status` AS `status`,
-    CASE WHEN (`raw_cancelled_on` RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') THEN try_cast(`raw_cancelled_on` AS DATE) END AS `cancelled_on`,
-    CASE WHEN (`raw_birth_year` RLIKE '^[+-]?[0-9]+$') THEN try_cast(`raw_birth_year` AS INT) END AS `birth_year`,
-    CASE WHEN (`raw_marketing_opt_in` RLIKE '^(true|false)$') THEN try_cast(`raw_marketing_opt_in` AS BOOLEAN) END AS `marketing_opt_in`,
-    CASE WHEN (`raw_updated_at` RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN try_cast(`raw_updated_at` AS TIMESTAMP) END AS `updated_at`
-  FROM src
-  WHERE `record_number` NOT IN (SELECT `record_number` FROM `rejected_records`)
+    try_cast(`raw_cancelled_on` AS DATE) AS `cancelled_on`,
+    try_cast(`raw_birth_year` AS INT) AS `birth_year`,
+    try_cast(`raw_marketing_opt_in` AS BOOLEAN) AS `marketing_opt_in`,
+    try_cast(`raw_updated_at` AS TIMESTAMP) AS `updated_at`
+  FROM src LEFT ANTI JOIN `rejected_records` `__rejected` ON `__rejected`.`record_number` = src.`record_number`
 )
 SELECT
   `member_id`,

@@ -1,7 +1,7 @@
 -- ETL of signups (plan v1, duckdb): four statements, run in this order.
 
 -- partitions: the days the batch's well-formed records name (before casting).
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -21,7 +21,7 @@ FROM src
 WHERE "malformed_detail" IS NULL AND "raw_booked_at" IS NOT NULL
 
 -- later_duplicates: records whose key is kept elsewhere in the batch (newest updated_at, then first record wins).
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -43,14 +43,14 @@ repeated AS (
   HAVING count(*) > 1
 ),
 ranked AS (
-  SELECT src."record_number", row_number() OVER (PARTITION BY src."raw_signup_id" ORDER BY CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_updated_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END DESC NULLS LAST, src."record_number") AS "occurrence"
+  SELECT src."record_number", row_number() OVER (PARTITION BY src."raw_signup_id" ORDER BY CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN make_timestamp(epoch_us(TRY_CAST("raw_updated_at" AS TIMESTAMPTZ))) END DESC NULLS LAST, src."record_number") AS "occurrence"
   FROM src SEMI JOIN repeated ON src."raw_signup_id" = repeated."raw_signup_id"
   WHERE src."malformed_detail" IS NULL
 )
 SELECT "record_number" FROM ranked WHERE "occurrence" > 1
 
 -- rejected_records: every record that fails a check, with all its reason codes.
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -71,11 +71,11 @@ typed AS (
     "raw_signup_id" AS "signup_id",
     "raw_member_id" AS "member_id",
     "raw_class_id" AS "class_id",
-    CASE WHEN regexp_matches("raw_booked_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_booked_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "booked_at",
+    CASE WHEN regexp_matches("raw_booked_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN make_timestamp(epoch_us(TRY_CAST("raw_booked_at" AS TIMESTAMPTZ))) END AS "booked_at",
     "raw_status" AS "status",
-    CASE WHEN regexp_matches("raw_cancelled_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_cancelled_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "cancelled_at",
+    CASE WHEN regexp_matches("raw_cancelled_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN make_timestamp(epoch_us(TRY_CAST("raw_cancelled_at" AS TIMESTAMPTZ))) END AS "cancelled_at",
     "raw_channel" AS "channel",
-    CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_updated_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "updated_at",
+    CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN make_timestamp(epoch_us(TRY_CAST("raw_updated_at" AS TIMESTAMPTZ))) END AS "updated_at",
     ref_0."__key" AS "__known_member_id",
     ref_1."__key" AS "__known_class_id",
     "__later"."record_number" AS "__later_record",
@@ -178,7 +178,7 @@ FROM flagged
 WHERE "__rejected"
 
 -- processed: the typed rows of every record that was not rejected, with their partition.
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -199,13 +199,12 @@ typed AS (
     "raw_signup_id" AS "signup_id",
     "raw_member_id" AS "member_id",
     "raw_class_id" AS "class_id",
-    CASE WHEN regexp_matches("raw_booked_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_booked_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "booked_at",
+    make_timestamp(epoch_us(TRY_CAST("raw_booked_at" AS TIMESTAMPTZ))) AS "booked_at",
     "raw_status" AS "status",
-    CASE WHEN regexp_matches("raw_cancelled_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_cancelled_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "cancelled_at",
+    make_timestamp(epoch_us(TRY_CAST("raw_cancelled_at" AS TIMESTAMPTZ))) AS "cancelled_at",
     "raw_channel" AS "channel",
-    CASE WHEN regexp_matches("raw_updated_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_updated_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "updated_at"
-  FROM src
-  WHERE "record_number" NOT IN (SELECT "record_number" FROM "rejected_records")
+    make_timestamp(epoch_us(TRY_CAST("raw_updated_at" AS TIMESTAMPTZ))) AS "updated_at"
+  FROM src ANTI JOIN "rejected_records" "__rejected" ON "__rejected"."record_number" = src."record_number"
 )
 SELECT
   "signup_id",

@@ -199,13 +199,12 @@ typed AS (
     `raw_signup_id` AS `signup_id`,
     `raw_member_id` AS `member_id`,
     `raw_class_id` AS `class_id`,
-    CASE WHEN (`raw_booked_at` RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN try_cast(`raw_booked_at` AS TIMESTAMP) END AS `booked_at`,
+    try_cast(`raw_booked_at` AS TIMESTAMP) AS `booked_at`,
     `raw_status` AS `status`,
-    CASE WHEN (`raw_cancelled_at` RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN try_cast(`raw_cancelled_at` AS TIMESTAMP) END AS `cancelled_at`,
+    try_cast(`raw_cancelled_at` AS TIMESTAMP) AS `cancelled_at`,
     `raw_channel` AS `channel`,
-    CASE WHEN (`raw_updated_at` RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN try_cast(`raw_updated_at` AS TIMESTAMP) END AS `updated_at`
-  FROM src
-  WHERE `record_number` NOT IN (SELECT `record_number` FROM `rejected_records`)
+    try_cast(`raw_updated_at` AS TIMESTAMP) AS `updated_at`
+  FROM src LEFT ANTI JOIN `rejected_records` `__rejected` ON `__rejected`.`record_number` = src.`record_number`
 )
 SELECT
   `signup_id`,

@@ -1,7 +1,7 @@
 -- ETL of transactions (plan v1, duckdb): four statements, run in this order.
 
 -- partitions: the days the batch's well-formed records name (before casting).
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -23,7 +23,7 @@ FROM src
 WHERE "malformed_detail" IS NULL AND "raw_occurred_at" IS NOT NULL
 
 -- later_duplicates: records whose key is kept elsewhere in the batch (first record wins).
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -54,7 +54,7 @@ ranked AS (
 SELECT "record_number" FROM ranked WHERE "occurrence" > 1
 
 -- rejected_records: every record that fails a check, with all its reason codes.
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -77,7 +77,7 @@ typed AS (
     "raw_transaction_id" AS "transaction_id",
     "raw_member_id" AS "member_id",
     "raw_location_id" AS "location_id",
-    CASE WHEN regexp_matches("raw_occurred_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_occurred_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "occurred_at",
+    CASE WHEN regexp_matches("raw_occurred_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN make_timestamp(epoch_us(TRY_CAST("raw_occurred_at" AS TIMESTAMPTZ))) END AS "occurred_at",
     "raw_type" AS "type",
     CASE WHEN regexp_matches("raw_amount", '^[+-]?[0-9]+(\.[0-9]+)?$') THEN TRY_CAST("raw_amount" AS DECIMAL(12,2)) END AS "amount",
     "raw_currency" AS "currency",
@@ -207,7 +207,7 @@ FROM flagged
 WHERE "__rejected"
 
 -- processed: the typed rows of every record that was not rejected, with their partition.
-WITH src AS (
+WITH src AS NOT MATERIALIZED (
   SELECT
     "__rec" AS "record_number",
     "__malformed" AS "malformed_detail",
@@ -230,15 +230,14 @@ typed AS (
     "raw_transaction_id" AS "transaction_id",
     "raw_member_id" AS "member_id",
     "raw_location_id" AS "location_id",
-    CASE WHEN regexp_matches("raw_occurred_at", '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN (TRY_CAST("raw_occurred_at" AS TIMESTAMPTZ) AT TIME ZONE 'UTC') END AS "occurred_at",
+    make_timestamp(epoch_us(TRY_CAST("raw_occurred_at" AS TIMESTAMPTZ))) AS "occurred_at",
     "raw_type" AS "type",
-    CASE WHEN regexp_matches("raw_amount", '^[+-]?[0-9]+(\.[0-9]+)?$') THEN TRY_CAST("raw_amount" AS DECIMAL(12,2)) END AS "amount",
+    TRY_CAST("raw_amount" AS DECIMAL(12,2)) AS "amount",
     "raw_currency" AS "currency",
     "raw_status" AS "status",
     "raw_refund_of" AS "refund_of",
     "raw_description" AS "description"
-  FROM src
-  WHERE "record_number" NOT IN (SELECT "record_number" FROM "rejected_records")
+  FROM src ANTI JOIN "rejected_records" "__rejected" ON "__rejected"."record_number" = src."record_number"
 )
 SELECT
   "transaction_id",

@@ -230,15 +230,14 @@ typed AS (
     `raw_transaction_id` AS `transaction_id`,
     `raw_member_id` AS `member_id`,
     `raw_location_id` AS `location_id`,
-    CASE WHEN (`raw_occurred_at` RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$') THEN try_cast(`raw_occurred_at` AS TIMESTAMP) END AS `occurred_at`,
+    try_cast(`raw_occurred_at` AS TIMESTAMP) AS `occurred_at`,
     `raw_type` AS `type`,
-    CASE WHEN (`raw_amount` RLIKE '^[+-]?[0-9]+(\\.[0-9]+)?$') THEN try_cast(`raw_amount` AS DECIMAL(12,2)) END AS `amount`,
+    try_cast(`raw_amount` AS DECIMAL(12,2)) AS `amount`,
     `raw_currency` AS `currency`,
     `raw_status` AS `status`,
     `raw_refund_of` AS `refund_of`,
     `raw_description` AS `description`
-  FROM src
-  WHERE `record_number` NOT IN (SELECT `record_number` FROM `rejected_records`)
+  FROM src LEFT ANTI JOIN `rejected_records` `__rejected` ON `__rejected`.`record_number` = src.`record_number`
 )
 SELECT
   `transaction_id`,
