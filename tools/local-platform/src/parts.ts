@@ -174,6 +174,16 @@ export const parts: readonly Part[] = [
     links: [{ key: 'hubspotSandbox', label: 'HubSpot sandbox', path: '' }],
   },
   {
+    kind: 'node',
+    name: 'sql-sandbox',
+    entry: 'tools/sql-sandbox/src/server.ts',
+    portOffset: 5,
+    after: [],
+    readyPath: '/ready',
+    env: (ctx) => ({ SQL_SANDBOX_LAKE_DIR: join(ctx.dataDir, 'lake') }), // reads the files the ETL writes; no AWS variables
+    links: [{ key: 'sqlSandbox', label: 'SQL sandbox (read-only)', path: '/docs' }],
+  },
+  {
     kind: 'builtin',
     name: 'sqs-emulator',
     portOffset: 20,

@@ -31,6 +31,13 @@ t.test('the whole platform on random ports: ready, queues created, single instan
 
   t.equal(await status(platform.urls.mailViewer as string), 200, 'the SES mail viewer answers');
   t.equal(await status(`${platform.urls.hubspotSandbox}/health`), 200, 'the HubSpot sandbox answers');
+  t.equal(await status(platform.urls.sqlSandbox as string), 200, "the SQL sandbox's docs answer");
+  const sql = await fetch(platform.urls.sqlSandbox?.replace(/\/docs$/, '/v1/query') as string, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sql: 'SELECT count(*) AS visits FROM fact_attendance' }),
+  });
+  t.match(await sql.json(), { columns: [{ name: 'visits', type: 'BIGINT' }], rows: [[0]], truncated: false, elapsedMs: Number }, 'the SQL sandbox reads the (empty) lake of the data dir');
 
   const lock = await readLock(dataDir);
   t.equal(lock?.pid, process.pid, 'the lock names this process');

@@ -1,0 +1,167 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import type { DatasetName } from '@peak/contracts';
+import { QueryError, type ColumnInfo, type QueryEngine, type QueryOptions, type QueryResult, type Row, type SqlParam } from './engine.js';
+import { fromText, normaliseType } from './values.js';
+import { DATASET_RELATIONS, datasetColumns, DIM_DATE, starSchemaViews } from './views.js';
+
+export type DuckDbEngineOptions = {
+  /** The lake folder (the one holding `processed/`). */
+  lakeRoot: string;
+  /** The studios' IANA time zone, for the local day/hour columns of the star schema. */
+  timeZone: string;
+  /** Threads DuckDB may use (default: its own, one per core). */
+  threads?: number;
+  /**
+   * Once the views exist, lock the instance down (the SQL sandbox): files readable only under
+   * `processed/`, no temp files, no extension loading, no further settings changes.
+   */
+  lockDown?: boolean;
+};
+
+const sqlStr = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+/**
+ * The local engine: DuckDB over the lake folder's processed Parquet. Each dataset is a view over its
+ * `dt=` folders (hive partitioning, so a filter on `dt` skips whole days); a dataset with no files yet is
+ * an empty view of the right columns, replaced by the real one as soon as files appear.
+ */
+export class DuckDbEngine implements QueryEngine {
+  readonly name = 'duckdb' as const;
+  private instance: DuckDBInstance | undefined;
+  private ready: Promise<DuckDBInstance> | undefined;
+  private readonly withFiles = new Set<DatasetName>();
+
+  constructor(private readonly options: DuckDbEngineOptions) {}
+
+  private async open(): Promise<DuckDBInstance> {
+    this.ready ??= (async () => {
+      const instance = await DuckDBInstance.create(':memory:', {
+        autoinstall_known_extensions: 'false',
+        ...(this.options.threads ? { threads: String(this.options.threads) } : {}),
+      });
+      const con = await instance.connect();
+      try {
+        await con.run(`SET GLOBAL TimeZone = 'UTC'`); // as Athena: timestamps are UTC whatever the host's zone
+        for (const name of DATASET_RELATIONS) await this.defineDataset(con, name);
+        await con.run(`CREATE TABLE ${DIM_DATE.name} AS ${DIM_DATE.duckdb}`); // 37k rows, built once per instance
+        for (const view of starSchemaViews(this.options.timeZone)) await con.run(`CREATE VIEW ${view.name} AS ${view.sql}`);
+        if (this.options.lockDown) await lockDown(con, resolve(this.options.lakeRoot, 'processed'));
+      } finally {
+        con.closeSync();
+      }
+      this.instance = instance;
+      return instance;
+    })();
+    return this.ready;
+  }
+
+  private hasFiles(name: DatasetName): boolean {
+    const dir = join(this.options.lakeRoot, 'processed', name);
+    if (!existsSync(dir)) return false;
+    for (const part of readdirSync(dir, { withFileTypes: true })) {
+      if (part.isDirectory() && part.name.startsWith('dt=') && readdirSync(join(dir, part.name)).some((f) => f.endsWith('.parquet'))) return true;
+    }
+    return false;
+  }
+
+  /** (Re)defines a dataset's view: over its files when there are any, else empty with the same columns. */
+  private async defineDataset(con: DuckDBConnection, name: DatasetName): Promise<void> {
+    const columns = datasetColumns(name);
+    if (this.hasFiles(name)) {
+      const glob = join(this.options.lakeRoot, 'processed', name, 'dt=*', '*.parquet');
+      const select = columns.map((c) => (c.name === 'dt' ? 'CAST(dt AS DATE) AS dt' : `CAST(${c.name} AS ${c.sqlType}) AS ${c.name}`)).join(', ');
+      await con.run(`CREATE OR REPLACE VIEW ${name} AS SELECT ${select} FROM read_parquet(${sqlStr(glob)}, hive_partitioning = true, union_by_name = true)`);
+      this.withFiles.add(name);
+    } else {
+      await con.run(`CREATE OR REPLACE VIEW ${name} AS SELECT ${columns.map((c) => `CAST(NULL AS ${c.sqlType}) AS ${c.name}`).join(', ')} WHERE FALSE`);
+    }
+  }
+
+  /** Datasets that had no files: look again (a batch may have landed since). */
+  private async refreshDatasets(con: DuckDBConnection): Promise<void> {
+    for (const name of DATASET_RELATIONS) if (!this.withFiles.has(name) && this.hasFiles(name)) await this.defineDataset(con, name);
+  }
+
+  /** A connection of its own over the views, for callers that drive DuckDB directly (the SQL sandbox); the caller closes it. */
+  async connect(): Promise<DuckDBConnection> {
+    const con = await (await this.open()).connect();
+    try {
+      await this.refreshDatasets(con);
+      return con;
+    } catch (err) {
+      con.closeSync();
+      throw err;
+    }
+  }
+
+  async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
+    const started = performance.now();
+    const instance = await this.open();
+    const con = await instance.connect();
+    let timer: NodeJS.Timeout | undefined;
+    let stopped: 'TIMEOUT' | 'CANCELLED' | undefined;
+    const stop = (why: 'TIMEOUT' | 'CANCELLED') => {
+      stopped ??= why;
+      con.interrupt();
+    };
+    const onAbort = () => stop('CANCELLED');
+    try {
+      await this.refreshDatasets(con);
+      if (options.signal?.aborted) throw new QueryError('CANCELLED', 'the query was cancelled before it started');
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      if (options.timeoutMs !== undefined) timer = setTimeout(() => stop('TIMEOUT'), options.timeoutMs);
+
+      const prepared = await con.prepare(sql);
+      if (options.params && options.params.length > 0) prepared.bind(options.params.map(toDuckValue));
+      const reader = await prepared.runAndReadAll();
+      const names = reader.columnNames();
+      const columns: ColumnInfo[] = reader.columnTypes().map((t, i) => ({ name: names[i] ?? `column${i}`, type: normaliseType(t.toString()) }));
+      const json = reader.getRowsJson();
+      const limit = options.maxRows ?? Number.POSITIVE_INFINITY;
+      const rows: Row[] = json.slice(0, limit).map((values) => {
+        const row: Row = {};
+        columns.forEach((c, i) => {
+          const v = values[i];
+          row[c.name] = c.type === 'ARRAY' ? (v as Row[string]) : fromText(v === null || v === undefined ? null : String(v), c.type);
+        });
+        return row;
+      });
+      return { columns, rows, truncated: json.length > limit, stats: { engine: 'duckdb', elapsedMs: performance.now() - started } };
+    } catch (err) {
+      if (err instanceof QueryError) throw err;
+      if (stopped === 'TIMEOUT') throw new QueryError('TIMEOUT', `the query took longer than ${options.timeoutMs} ms and was stopped`);
+      if (stopped === 'CANCELLED') throw new QueryError('CANCELLED', 'the query was cancelled');
+      throw new QueryError('FAILED', (err as Error).message);
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      con.closeSync();
+    }
+  }
+
+  async close(): Promise<void> {
+    const instance = this.instance ?? (this.ready ? await this.ready.catch(() => undefined) : undefined);
+    instance?.closeSync();
+    this.instance = undefined;
+    this.ready = undefined;
+  }
+}
+
+/**
+ * DuckDB's own locks, in the order it accepts them (temp_directory cannot change once external access
+ * is off). The views keep working: they read under `processed/`, which stays allowed.
+ */
+async function lockDown(con: DuckDBConnection, processedDir: string): Promise<void> {
+  await con.run(`SET GLOBAL temp_directory = ''`); // nothing spills to disk
+  await con.run(`SET GLOBAL allowed_directories = [${sqlStr(processedDir + sep)}]`);
+  await con.run(`SET GLOBAL enable_external_access = false`);
+  await con.run(`SET GLOBAL autoload_known_extensions = false`);
+  await con.run(`SET GLOBAL lock_configuration = true`);
+}
+
+function toDuckValue(p: SqlParam): DuckDBValue {
+  if (typeof p === 'number' && !Number.isFinite(p)) throw new QueryError('BAD_PARAMS', `parameter ${p} is not a finite number`);
+  return p;
+}

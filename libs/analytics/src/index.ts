@@ -1,0 +1,14 @@
+export * from './engine.js';
+export { fromText, isoTimestamp, normaliseType } from './values.js';
+export { assertTimeZone, athenaViewDdl, DATASET_RELATIONS, datasetColumns, DIM_DATE, latestVersion, starSchemaViews, type RelationColumn, type ViewDefinition } from './views.js';
+export { DuckDbEngine, type DuckDbEngineOptions } from './duckdb-engine.js';
+export { AthenaEngine, type AthenaEngineOptions } from './athena-engine.js';
+export { sql, trusted, joinSql, dateParam, integerLiteral, placeholdersOutsideWhere, type Sql } from './metrics/sql.js';
+export { defineMetric, type MetricColumn, type MetricDefinition, type MetricOption, type OptionValues } from './metrics/define.js';
+export { addDays, checkFilters, MAX_RANGE_DAYS, MetricInputError, monthsBetween, paramsCte, type MetricFilters, type MetricInputErrorCode } from './metrics/filters.js';
+export { METRICS } from './metrics/catalog.js';
+export { findMetric, resolveOptions, runMetric, type MetricAnswer, type MetricRequest } from './metrics/run.js';
+export { writeLake, type FixtureRow, type FixtureTables } from './fixtures/lake-writer.js';
+export { buildExampleWorld, writeExampleLake, EXAMPLE_CLASS_TYPES, EXAMPLE_INSTRUCTORS, EXAMPLE_LOCATIONS, EXAMPLE_ZONE, type ExampleWorld } from './fixtures/example-world.js';
+export { DEFAULT_PROJECTION_FROM, DEFAULT_PROJECTION_TO, glueTableInputs, glueType, PARQUET_STORAGE, PARTITION_COLUMN, type GlueColumn, type GlueTableInput, type GlueTableOptions } from './glue-tables.js';
+export { checkPortableSql, PORTABILITY_RULES, SYNTAX_RULES, type PortabilityKind, type PortabilityOptions, type PortabilityProblem, type PortabilityRule } from './portable-sql.js';

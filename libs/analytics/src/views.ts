@@ -1,0 +1,119 @@
+import { columnMeta, DATASET_NAMES, datasets, type DatasetName, type SqlType } from '@peak/contracts';
+import type { TSchema } from 'typebox';
+
+/**
+ * The relations every query can use, on both engines:
+ * - one per dataset (`members`, `attendance`, …): the processed Parquet, with its `dt` partition column —
+ *   a DuckDB view over the lake folder locally, a Glue table (partition projection on `dt`) in AWS;
+ * - the star schema on top (`fact_attendance`, `dim_members`, `dim_classes`): SQL views whose text is the
+ *   same on both engines (DuckDB `CREATE VIEW`, Athena `CREATE OR REPLACE VIEW`).
+ */
+
+export type RelationColumn = { name: string; sqlType: SqlType | 'DATE' };
+
+/** A dataset relation's columns: the contract's, then `dt`. */
+export function datasetColumns(name: DatasetName): RelationColumn[] {
+  const contract = datasets[name];
+  const props = contract.row.properties as Record<string, TSchema>;
+  return [...contract.columns.map((c) => ({ name: c, sqlType: columnMeta(props[c] as TSchema)['x-sql'] })), { name: 'dt', sqlType: 'DATE' }];
+}
+
+export const DATASET_RELATIONS: readonly DatasetName[] = DATASET_NAMES;
+
+export type ViewDefinition = { name: string; description: string; sql: string };
+
+/** IANA zone names only (they end up inside SQL text, so nothing else may pass). */
+export function assertTimeZone(zone: string): string {
+  if (!/^[A-Za-z]+(?:[/_+-][A-Za-z0-9]+)*$/.test(zone)) throw new Error(`not an IANA time zone name: ${JSON.stringify(zone)}`);
+  return zone;
+}
+
+/**
+ * `dim_date`: one row per calendar day 2000-01-01…2100-12-31 (`calendar_date`, `month_start`, `iso_weekday`
+ * 1 = Monday, `year_number`). Metric SQL takes its dates from here through WHERE clauses, because Athena
+ * accepts `?` parameters only in WHERE. Its definition is engine-specific (each engine's series function);
+ * the columns are the same.
+ */
+export const DIM_DATE = {
+  name: 'dim_date',
+  description: 'One row per calendar day, 2000–2100: where metric SQL takes its date constants from.',
+  duckdb: `SELECT CAST(d AS DATE) AS calendar_date, CAST(date_trunc('month', d) AS DATE) AS month_start,
+  CAST(isodow(d) AS INTEGER) AS iso_weekday, CAST(year(d) AS INTEGER) AS year_number
+FROM range(TIMESTAMP '2000-01-01', TIMESTAMP '2101-01-01', INTERVAL 1 DAY) AS days(d)`,
+  // Trino's sequence() stops at 10,000 elements: 200 × 200 offsets cover the 36,890 days.
+  athena: `SELECT d AS calendar_date, date_trunc('month', d) AS month_start, day_of_week(d) AS iso_weekday, year(d) AS year_number
+FROM (
+  SELECT date_add('day', hi * 200 + lo, DATE '2000-01-01') AS d
+  FROM UNNEST(sequence(0, 199)) AS h(hi) CROSS JOIN UNNEST(sequence(0, 199)) AS l(lo)
+) AS days
+WHERE d <= DATE '2100-12-31'`,
+} as const;
+
+/** Newest version of each key (the lake keeps every version that arrived; `updated_at` says which is current). */
+export function latestVersion(relation: DatasetName, key: string, columns: string[]): string {
+  return `SELECT ${columns.join(', ')}
+FROM (
+  SELECT ${columns.join(', ')}, row_number() OVER (PARTITION BY ${key} ORDER BY updated_at DESC, dt DESC) AS version_rank
+  FROM ${relation}
+) AS versions
+WHERE version_rank = 1`;
+}
+
+/**
+ * The star schema, in SQL both engines run unchanged. Local time: the studio's zone is a platform setting;
+ * `CAST(ts AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE zone` gives the wall-clock time there on both
+ * (timestamps are stored as UTC and both sessions run in UTC).
+ */
+export function starSchemaViews(timeZone: string): ViewDefinition[] {
+  const zone = assertTimeZone(timeZone);
+  const local = (ts: string) => `(CAST(${ts} AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE '${zone}')`;
+  // ISO weekday 1 = Monday … 7 = Sunday, by date arithmetic (the engines' weekday functions disagree); 2001-01-01 was a Monday.
+  const isoWeekday = (date: string) => `CAST(((date_diff('day', DATE '2001-01-01', ${date}) % 7) + 7) % 7 + 1 AS INTEGER)`;
+  const memberColumns = datasetColumns('members').filter((c) => c.name !== 'dt').map((c) => c.name);
+  const classColumns = datasetColumns('classes').filter((c) => c.name !== 'dt').map((c) => c.name);
+  return [
+    {
+      name: 'dim_members',
+      description: 'One row per member: the newest version the lake holds.',
+      sql: latestVersion('members', 'member_id', memberColumns),
+    },
+    {
+      name: 'dim_classes',
+      description: 'One row per class session: the newest version, with its local start day, weekday and hour.',
+      sql: `SELECT ${classColumns.join(', ')},
+  CAST(${local('starts_at')} AS DATE) AS local_date,
+  ${isoWeekday(`CAST(${local('starts_at')} AS DATE)`)} AS local_weekday,
+  CAST(hour(${local('starts_at')}) AS INTEGER) AS local_hour
+FROM (${latestVersion('classes', 'class_id', classColumns)}) AS current_classes`,
+    },
+    {
+      name: 'fact_attendance',
+      description: 'One row per check-in, with its local day, weekday and hour, and `dt` (UTC day) for partition pruning.',
+      sql: `SELECT checkin_id, member_id, class_id, location_id, checked_in_at, method, dt,
+  CAST(${local('checked_in_at')} AS DATE) AS local_date,
+  ${isoWeekday(`CAST(${local('checked_in_at')} AS DATE)`)} AS local_weekday,
+  CAST(hour(${local('checked_in_at')}) AS INTEGER) AS local_hour
+FROM attendance`,
+    },
+    {
+      name: 'fact_transactions',
+      description: 'One row per payment or refund, with its local day (months of revenue are local months) and `dt` for partition pruning.',
+      sql: `SELECT transaction_id, member_id, location_id, occurred_at, type, amount, currency, status, refund_of, dt,
+  CAST(${local('occurred_at')} AS DATE) AS local_date
+FROM transactions`,
+    },
+    {
+      name: 'dim_signups',
+      description: 'One row per booking: its newest version (bookings change status until the class is over).',
+      sql: latestVersion('signups', 'signup_id', datasetColumns('signups').filter((c) => c.name !== 'dt').map((c) => c.name)),
+    },
+  ];
+}
+
+/** The views as Athena DDL, for the infra to run once per stage after the Glue tables exist (dim_date first). */
+export function athenaViewDdl(timeZone: string): string[] {
+  return [
+    `CREATE OR REPLACE VIEW ${DIM_DATE.name} AS\n${DIM_DATE.athena}`,
+    ...starSchemaViews(timeZone).map((v) => `CREATE OR REPLACE VIEW ${v.name} AS\n${v.sql}`),
+  ];
+}

@@ -1,0 +1,5 @@
+import { runService } from '@peak/service-kit';
+import { buildApp } from './app.js';
+import { readConfig } from './config.js';
+
+await runService('sql-sandbox', readConfig, (config, logger) => buildApp(config, { logger }));
