@@ -1,10 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { DatasetName } from '@peak/contracts';
 import { QueryError, type ColumnInfo, type QueryEngine, type QueryOptions, type QueryResult, type Row, type SqlParam } from './engine.js';
 import { fromText, normaliseType } from './values.js';
-import { DATASET_RELATIONS, datasetColumns, DIM_DATE, starSchemaViews } from './views.js';
+import { DATASET_RELATIONS, datasetColumns, DIM_DATE, starSchemaViews, ZONE_OFFSETS, zoneOffsetDays } from './views.js';
 
 export type DuckDbEngineOptions = {
   /** The lake folder (the one holding `processed/`). */
@@ -18,7 +18,15 @@ export type DuckDbEngineOptions = {
    * `processed/`, no temp files, no extension loading, no further settings changes.
    */
   lockDown?: boolean;
+  /** How often (ms) a query may check whether the cached dimension datasets changed on disk (default 1000). */
+  refreshCheckMs?: number;
 };
+
+/**
+ * Datasets kept as in-memory tables: dimensions, small in rows but spread over many small files (members are
+ * partitioned by join day: a thousand files for 50k rows, ~1 s to open each time). Reloaded when their files change.
+ */
+const CACHED_DATASETS: readonly DatasetName[] = ['members', 'classes'];
 
 const sqlStr = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
@@ -32,6 +40,9 @@ export class DuckDbEngine implements QueryEngine {
   private instance: DuckDBInstance | undefined;
   private ready: Promise<DuckDBInstance> | undefined;
   private readonly withFiles = new Set<DatasetName>();
+  private readonly cacheSignatures = new Map<DatasetName, string>();
+  private lastCacheCheck = 0;
+  private refreshing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: DuckDbEngineOptions) {}
 
@@ -46,7 +57,8 @@ export class DuckDbEngine implements QueryEngine {
         await con.run(`SET GLOBAL TimeZone = 'UTC'`); // as Athena: timestamps are UTC whatever the host's zone
         for (const name of DATASET_RELATIONS) await this.defineDataset(con, name);
         await con.run(`CREATE TABLE ${DIM_DATE.name} AS ${DIM_DATE.duckdb}`); // 37k rows, built once per instance
-        for (const view of starSchemaViews(this.options.timeZone)) await con.run(`CREATE VIEW ${view.name} AS ${view.sql}`);
+        await createZoneOffsets(con, this.options.timeZone);
+        for (const view of starSchemaViews(this.options.timeZone, 'offset-table')) await con.run(`CREATE VIEW ${view.name} AS ${view.sql}`);
         if (this.options.lockDown) await lockDown(con, resolve(this.options.lakeRoot, 'processed'));
       } finally {
         con.closeSync();
@@ -66,22 +78,57 @@ export class DuckDbEngine implements QueryEngine {
     return false;
   }
 
+  /** Files, bytes and newest change of a dataset's Parquet: what tells a cached copy it is stale. */
+  private signature(name: DatasetName): string {
+    const dir = join(this.options.lakeRoot, 'processed', name);
+    let files = 0, bytes = 0, newest = 0;
+    if (existsSync(dir)) {
+      for (const part of readdirSync(dir, { withFileTypes: true })) {
+        if (!part.isDirectory() || !part.name.startsWith('dt=')) continue;
+        for (const f of readdirSync(join(dir, part.name))) {
+          if (!f.endsWith('.parquet')) continue;
+          const st = statSync(join(dir, part.name, f));
+          files++;
+          bytes += st.size;
+          newest = Math.max(newest, st.mtimeMs);
+        }
+      }
+    }
+    return `${files}:${bytes}:${newest}`;
+  }
+
   /** (Re)defines a dataset's view: over its files when there are any, else empty with the same columns. */
   private async defineDataset(con: DuckDBConnection, name: DatasetName): Promise<void> {
     const columns = datasetColumns(name);
     if (this.hasFiles(name)) {
       const glob = join(this.options.lakeRoot, 'processed', name, 'dt=*', '*.parquet');
       const select = columns.map((c) => (c.name === 'dt' ? 'CAST(dt AS DATE) AS dt' : `CAST(${c.name} AS ${c.sqlType}) AS ${c.name}`)).join(', ');
-      await con.run(`CREATE OR REPLACE VIEW ${name} AS SELECT ${select} FROM read_parquet(${sqlStr(glob)}, hive_partitioning = true, union_by_name = true)`);
+      const files = `SELECT ${select} FROM read_parquet(${sqlStr(glob)}, hive_partitioning = true)`;
+      if (CACHED_DATASETS.includes(name)) {
+        this.cacheSignatures.set(name, this.signature(name)); // before reading: a change during the read shows as stale next time
+        await con.run(`CREATE OR REPLACE TABLE cached_${name} AS ${files}`);
+        await con.run(`CREATE OR REPLACE VIEW ${name} AS SELECT * FROM cached_${name}`);
+      } else {
+        await con.run(`CREATE OR REPLACE VIEW ${name} AS ${files}`);
+      }
       this.withFiles.add(name);
     } else {
       await con.run(`CREATE OR REPLACE VIEW ${name} AS SELECT ${columns.map((c) => `CAST(NULL AS ${c.sqlType}) AS ${c.name}`).join(', ')} WHERE FALSE`);
     }
   }
 
-  /** Datasets that had no files: look again (a batch may have landed since). */
-  private async refreshDatasets(con: DuckDBConnection): Promise<void> {
-    for (const name of DATASET_RELATIONS) if (!this.withFiles.has(name) && this.hasFiles(name)) await this.defineDataset(con, name);
+  /** Datasets that had no files, and cached ones whose files changed: define them again (a batch may have landed). One at a time. */
+  private refreshDatasets(con: DuckDBConnection): Promise<void> {
+    const run = this.refreshing.then(async () => {
+      for (const name of DATASET_RELATIONS) if (!this.withFiles.has(name) && this.hasFiles(name)) await this.defineDataset(con, name);
+      if (performance.now() - this.lastCacheCheck < (this.options.refreshCheckMs ?? 1000)) return;
+      this.lastCacheCheck = performance.now();
+      for (const name of CACHED_DATASETS) {
+        if (this.withFiles.has(name) && this.signature(name) !== this.cacheSignatures.get(name)) await this.defineDataset(con, name);
+      }
+    });
+    this.refreshing = run.catch(() => undefined);
+    return run;
   }
 
   /** A connection of its own over the views, for callers that drive DuckDB directly (the SQL sandbox); the caller closes it. */
@@ -159,6 +206,21 @@ async function lockDown(con: DuckDBConnection, processedDir: string): Promise<vo
   await con.run(`SET GLOBAL enable_external_access = false`);
   await con.run(`SET GLOBAL autoload_known_extensions = false`);
   await con.run(`SET GLOBAL lock_configuration = true`);
+}
+
+/** The zone's offsets per UTC day (see LocalTimeMethod in views.ts), 37k rows through an appender. */
+async function createZoneOffsets(con: DuckDBConnection, timeZone: string): Promise<void> {
+  await con.run(`CREATE TABLE ${ZONE_OFFSETS} (utc_day DATE, offset_before INTEGER, offset_after INTEGER, switch_at TIMESTAMP)`);
+  const appender = await con.createAppender(ZONE_OFFSETS);
+  for (const d of zoneOffsetDays(timeZone)) {
+    appender.appendVarchar(d.utcDay);
+    appender.appendInteger(d.offsetBefore);
+    appender.appendInteger(d.offsetAfter);
+    if (d.switchAt === null) appender.appendNull();
+    else appender.appendVarchar(d.switchAt.replace('T', ' ').replace('Z', ''));
+    appender.endRow();
+  }
+  appender.closeSync();
 }
 
 function toDuckValue(p: SqlParam): DuckDBValue {

@@ -60,15 +60,31 @@ WHERE version_rank = 1`;
 }
 
 /**
- * The star schema, in SQL both engines run unchanged. Local time: the studio's zone is a platform setting;
- * `CAST(ts AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE zone` gives the wall-clock time there on both
- * (timestamps are stored as UTC and both sessions run in UTC).
+ * How the views turn a UTC timestamp into the studios' wall-clock time:
+ * - `at-time-zone` (Athena): `CAST(ts AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE zone`, the standard form both
+ *   engines accept (timestamps are stored as UTC and both sessions run in UTC);
+ * - `offset-table` (DuckDB): the same value from `zone_offsets` (one row per UTC day: offset before and after a
+ *   transition that day), because DuckDB's per-row time-zone lookup costs ~4 s per 10M rows and a join on the day
+ *   ~0.3 s. Days outside the table fall back to the standard form, so the result is the same everywhere.
  */
-export function starSchemaViews(timeZone: string): ViewDefinition[] {
+export type LocalTimeMethod = 'at-time-zone' | 'offset-table';
+
+/** The star schema. Its SQL is the same on both engines except for the local-time expression (see LocalTimeMethod). */
+export function starSchemaViews(timeZone: string, method: LocalTimeMethod = 'at-time-zone'): ViewDefinition[] {
   const zone = assertTimeZone(timeZone);
-  const local = (ts: string) => `(CAST(${ts} AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE '${zone}')`;
+  const standard = (ts: string) => `(CAST(${ts} AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE '${zone}')`;
+  /** `SELECT x.*, <local time of ts> AS local_ts FROM <from> x`: computed once, read three times. */
+  const withLocalTs = (from: string, ts: string) =>
+    method === 'at-time-zone'
+      ? `SELECT x.*, ${standard(`x.${ts}`)} AS local_ts FROM ${from} x`
+      : `SELECT x.*, CASE WHEN o.utc_day IS NULL THEN ${standard(`x.${ts}`)}
+    ELSE x.${ts} + INTERVAL '1' MINUTE * (CASE WHEN x.${ts} >= o.switch_at THEN o.offset_after ELSE o.offset_before END) END AS local_ts
+  FROM ${from} x LEFT JOIN ${ZONE_OFFSETS} o ON o.utc_day = CAST(x.${ts} AS DATE)`;
   // ISO weekday 1 = Monday … 7 = Sunday, by date arithmetic (the engines' weekday functions disagree); 2001-01-01 was a Monday.
   const isoWeekday = (date: string) => `CAST(((date_diff('day', DATE '2001-01-01', ${date}) % 7) + 7) % 7 + 1 AS INTEGER)`;
+  const localColumns = `CAST(local_ts AS DATE) AS local_date,
+  ${isoWeekday('CAST(local_ts AS DATE)')} AS local_weekday,
+  CAST(hour(local_ts) AS INTEGER) AS local_hour`;
   const memberColumns = datasetColumns('members').filter((c) => c.name !== 'dt').map((c) => c.name);
   const classColumns = datasetColumns('classes').filter((c) => c.name !== 'dt').map((c) => c.name);
   return [
@@ -81,26 +97,22 @@ export function starSchemaViews(timeZone: string): ViewDefinition[] {
       name: 'dim_classes',
       description: 'One row per class session: the newest version, with its local start day, weekday and hour.',
       sql: `SELECT ${classColumns.join(', ')},
-  CAST(${local('starts_at')} AS DATE) AS local_date,
-  ${isoWeekday(`CAST(${local('starts_at')} AS DATE)`)} AS local_weekday,
-  CAST(hour(${local('starts_at')}) AS INTEGER) AS local_hour
-FROM (${latestVersion('classes', 'class_id', classColumns)}) AS current_classes`,
+  ${localColumns}
+FROM (${withLocalTs(`(${latestVersion('classes', 'class_id', classColumns)})`, 'starts_at')}) AS current_classes`,
     },
     {
       name: 'fact_attendance',
       description: 'One row per check-in, with its local day, weekday and hour, and `dt` (UTC day) for partition pruning.',
       sql: `SELECT checkin_id, member_id, class_id, location_id, checked_in_at, method, dt,
-  CAST(${local('checked_in_at')} AS DATE) AS local_date,
-  ${isoWeekday(`CAST(${local('checked_in_at')} AS DATE)`)} AS local_weekday,
-  CAST(hour(${local('checked_in_at')}) AS INTEGER) AS local_hour
-FROM attendance`,
+  ${localColumns}
+FROM (${withLocalTs('attendance', 'checked_in_at')}) AS checkins`,
     },
     {
       name: 'fact_transactions',
       description: 'One row per payment or refund, with its local day (months of revenue are local months) and `dt` for partition pruning.',
       sql: `SELECT transaction_id, member_id, location_id, occurred_at, type, amount, currency, status, refund_of, dt,
-  CAST(${local('occurred_at')} AS DATE) AS local_date
-FROM transactions`,
+  CAST(local_ts AS DATE) AS local_date
+FROM (${withLocalTs('transactions', 'occurred_at')}) AS payments`,
     },
     {
       name: 'dim_signups',
@@ -108,6 +120,54 @@ FROM transactions`,
       sql: latestVersion('signups', 'signup_id', datasetColumns('signups').filter((c) => c.name !== 'dt').map((c) => c.name)),
     },
   ];
+}
+
+export const ZONE_OFFSETS = 'zone_offsets';
+const OFFSET_DAYS = { from: '2000-01-01', to: '2100-12-31' } as const;
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+export type ZoneOffsetDay = { utcDay: string; offsetBefore: number; offsetAfter: number; switchAt: string | null };
+
+/** The zone's UTC offset in minutes at an instant (Intl: the host's time-zone database). */
+function offsetMinutes(format: Intl.DateTimeFormat, ms: number): number {
+  const name = format.formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /GMT([+-])(\d{2}):?(\d{2})?/.exec(name);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : 0;
+}
+
+const offsetCache = new Map<string, ZoneOffsetDay[]>();
+
+/**
+ * `zone_offsets` rows for 2000–2100: per UTC day, the offset at its start, and the instant (whole minute)
+ * and new offset of a transition within it. One transition per UTC day at most (true of every zone in use).
+ */
+export function zoneOffsetDays(timeZone: string): ZoneOffsetDay[] {
+  const cached = offsetCache.get(timeZone);
+  if (cached) return cached;
+  const format = new Intl.DateTimeFormat('en-US', { timeZone: assertTimeZone(timeZone), timeZoneName: 'longOffset' });
+  const out: ZoneOffsetDay[] = [];
+  const last = Date.parse(`${OFFSET_DAYS.to}T00:00:00Z`);
+  let at = Date.parse(`${OFFSET_DAYS.from}T00:00:00Z`);
+  let before = offsetMinutes(format, at);
+  for (; at <= last; at += DAY) {
+    const after = offsetMinutes(format, at + DAY);
+    let switchAt: string | null = null;
+    if (after !== before) {
+      let lo = at; // offset `before` here
+      let hi = at + DAY; // offset `after` here
+      while (hi - lo > MINUTE) {
+        const mid = lo + Math.floor((hi - lo) / 2 / MINUTE) * MINUTE;
+        if (offsetMinutes(format, mid) === before) lo = mid;
+        else hi = mid;
+      }
+      switchAt = new Date(hi).toISOString();
+    }
+    out.push({ utcDay: new Date(at).toISOString().slice(0, 10), offsetBefore: before, offsetAfter: after, switchAt });
+    before = after;
+  }
+  offsetCache.set(timeZone, out);
+  return out;
 }
 
 /** The views as Athena DDL, for the infra to run once per stage after the Glue tables exist (dim_date first). */

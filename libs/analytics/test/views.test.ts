@@ -1,5 +1,5 @@
 import t from 'tap';
-import { athenaViewDdl, checkPortableSql, DIM_DATE, DuckDbEngine, EXAMPLE_ZONE, starSchemaViews } from '@peak/analytics';
+import { athenaViewDdl, checkPortableSql, DIM_DATE, DuckDbEngine, EXAMPLE_ZONE, starSchemaViews, writeLake } from '@peak/analytics';
 
 t.test('the star schema views are portable SQL; only dim_date is engine-specific', async (t) => {
   for (const v of starSchemaViews(EXAMPLE_ZONE)) t.same(checkPortableSql(v.sql).map((p) => p.id), [], v.name);
@@ -19,4 +19,27 @@ t.test('dim_date on DuckDB: every day 2000–2100, ISO weekdays, month starts', 
   t.same(row, { days: 36890, first: '2000-01-01', last: '2100-12-31', months: 1212, lo: 1, hi: 7 });
   const [wed] = (await engine.query(`SELECT iso_weekday, month_start, year_number FROM dim_date WHERE calendar_date = CAST(? AS DATE)`, { params: ['2026-11-25'] })).rows;
   t.same(wed, { iso_weekday: 3, month_start: '2026-11-01', year_number: 2026 }, '2026-11-25 is a Wednesday');
+});
+
+t.test('local day and hour: DuckDB\'s offset table agrees with the zone database at every awkward instant', async (t) => {
+  const instants = [
+    '2026-03-08T06:59:59Z', '2026-03-08T07:00:00Z', '2026-11-01T05:59:59Z', '2026-11-01T06:00:00Z', // New York DST both ways
+    '2026-04-04T15:29:59Z', '2026-04-04T15:30:00Z', '2026-10-03T15:59:59Z', '2026-10-03T16:00:00Z', // Lord Howe: 30-minute DST
+    '2026-06-30T23:59:59Z', '2026-07-01T00:00:00Z', '2026-01-01T04:59:00Z', '1990-05-05T12:34:56Z', '2150-01-01T03:00:00Z', // day edges, outside the table
+  ];
+  const root = t.testdir();
+  await writeLake(root, {
+    attendance: instants.map((at, i) => ({ checkin_id: `K${i}`, member_id: 'M1', class_id: null, location_id: 'downtown', checked_in_at: at, method: 'card' })),
+  });
+  for (const zone of ['America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata', 'Europe/London', 'UTC']) {
+    const engine = new DuckDbEngine({ lakeRoot: root, timeZone: zone });
+    const rows = (await engine.query('SELECT checked_in_at, local_date, local_hour, local_weekday FROM fact_attendance ORDER BY checked_in_at')).rows;
+    await engine.close();
+    const expected = [...instants].sort().map((at) => {
+      const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(at)).map((p) => [p.type, p.value]));
+      const date = `${parts.year}-${parts.month}-${parts.day}`;
+      return { checked_in_at: new Date(at).toISOString(), local_date: date, local_hour: Number(parts.hour), local_weekday: ((new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7) + 1 };
+    });
+    t.same(rows, expected, zone);
+  }
 });
