@@ -20,6 +20,8 @@ export type DuckDbEngineOptions = {
   lockDown?: boolean;
   /** How often (ms) a query may check whether the cached dimension datasets changed on disk (default 1000). */
   refreshCheckMs?: number;
+  /** Report the bytes each query read from the lake's files (`stats.bytesScanned`), from DuckDB's file-system log. */
+  measureBytes?: boolean;
 };
 
 /**
@@ -43,6 +45,7 @@ export class DuckDbEngine implements QueryEngine {
   private readonly cacheSignatures = new Map<DatasetName, string>();
   private lastCacheCheck = 0;
   private refreshing: Promise<void> = Promise.resolve();
+  private running = 0;
 
   constructor(private readonly options: DuckDbEngineOptions) {}
 
@@ -55,6 +58,7 @@ export class DuckDbEngine implements QueryEngine {
       const con = await instance.connect();
       try {
         await con.run(`SET GLOBAL TimeZone = 'UTC'`); // as Athena: timestamps are UTC whatever the host's zone
+        if (this.options.measureBytes) await con.run(`CALL enable_logging('FileSystem')`);
         for (const name of DATASET_RELATIONS) await this.defineDataset(con, name);
         await con.run(`CREATE TABLE ${DIM_DATE.name} AS ${DIM_DATE.duckdb}`); // 37k rows, built once per instance
         await createZoneOffsets(con, this.options.timeZone);
@@ -154,7 +158,9 @@ export class DuckDbEngine implements QueryEngine {
       con.interrupt();
     };
     const onAbort = () => stop('CANCELLED');
+    this.running++;
     try {
+      const connectionId = this.options.measureBytes ? await connectionIdOf(con) : undefined;
       await this.refreshDatasets(con);
       if (options.signal?.aborted) throw new QueryError('CANCELLED', 'the query was cancelled before it started');
       options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -175,17 +181,27 @@ export class DuckDbEngine implements QueryEngine {
         });
         return row;
       });
-      return { columns, rows, truncated: json.length > limit, stats: { engine: 'duckdb', elapsedMs: performance.now() - started } };
+      const bytesScanned = connectionId === undefined ? undefined : await this.bytesReadBy(con, connectionId);
+      return { columns, rows, truncated: json.length > limit, stats: { engine: 'duckdb', elapsedMs: performance.now() - started, ...(bytesScanned === undefined ? {} : { bytesScanned }) } };
     } catch (err) {
       if (err instanceof QueryError) throw err;
       if (stopped === 'TIMEOUT') throw new QueryError('TIMEOUT', `the query took longer than ${options.timeoutMs} ms and was stopped`);
       if (stopped === 'CANCELLED') throw new QueryError('CANCELLED', 'the query was cancelled');
       throw new QueryError('FAILED', (err as Error).message);
     } finally {
+      this.running--;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       con.closeSync();
     }
+  }
+
+  /** Bytes this connection read from files (cache refreshes included: they are part of answering). */
+  private async bytesReadBy(con: DuckDBConnection, connectionId: number): Promise<number> {
+    const reader = await con.runAndReadAll(`SELECT coalesce(sum(bytes), 0) FROM duckdb_logs_parsed('FileSystem') WHERE op = 'READ' AND connection_id = ${connectionId}`);
+    const bytes = Number(reader.getRowsJson()[0]?.[0] ?? 0);
+    if (this.running === 1) await con.run('CALL truncate_duckdb_logs()'); // no other query is counting: keep the log small
+    return bytes;
   }
 
   async close(): Promise<void> {
@@ -221,6 +237,10 @@ async function createZoneOffsets(con: DuckDBConnection, timeZone: string): Promi
     appender.endRow();
   }
   appender.closeSync();
+}
+
+async function connectionIdOf(con: DuckDBConnection): Promise<number> {
+  return Number((await con.runAndReadAll('SELECT current_connection_id()')).getRowsJson()[0]?.[0]);
 }
 
 function toDuckValue(p: SqlParam): DuckDBValue {
