@@ -50,6 +50,8 @@ const SOURCES: Record<DatasetName, string> = {
     FROM range(1, ${BENCH_LAKE.members + 1}) AS a(m), range(0, 12) AS b(k)`,
   engagement: `SELECT 'E1' AS event_id, 'M000001' AS member_id, TIMESTAMP '${BENCH_LAKE.start} 10:00:00' AS occurred_at, 'app_open' AS event_type, 'ios' AS platform,
       NULL AS session_id, NULL AS duration_seconds`,
+  class_feedback: `SELECT 'F1' AS feedback_id, 'M000001' AS member_id, 'C0000001' AS class_id, TIMESTAMP '${BENCH_LAKE.start} 11:30:00' AS submitted_at, 5 AS rating,
+      NULL AS comment, true AS would_recommend, 'app' AS channel`,
 };
 
 /** Writes the benchmark lake under `root`; returns the row count of each dataset. */

@@ -29,7 +29,7 @@ t.test('the platform comes up with sample data and the dashboard shows every dep
     files: { dataset: string; rows: number }[];
   };
   const datasets = manifest.files.map((f) => f.dataset).sort();
-  t.same(datasets, ['attendance', 'churn_labels', 'classes', 'engagement', 'members', 'signups', 'transactions']);
+  t.same(datasets, ['attendance', 'churn_labels', 'class_feedback', 'classes', 'engagement', 'members', 'signups', 'transactions']);
   for (const f of manifest.files) t.ok(f.rows > 0, `${f.dataset} has rows`);
 
   // File in → Parquet out: every export went through ingest and the ETL; rows in = processed + quarantined.

@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DeleteMessageCommand, GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import t, { type Test } from 'tap';
-import { datasets, DATASET_NAMES, type BatchProcessed, type BatchRecord, type DatasetName, type RawLanded } from '@peak/contracts';
+import { datasets, DATASET_NAMES, loadWaves, type BatchProcessed, type BatchRecord, type DatasetName, type RawLanded } from '@peak/contracts';
 import { processBatch, type BatchDeps, type ReasonCode } from '@peak/etl';
 import { buildApp, INGEST_ERRORS, readConfig } from '@peak/ingest';
 import { generate, DEFECT_KINDS, type DefectKind } from '@peak/sample-data';
@@ -346,7 +346,7 @@ const FITS: Record<Exclude<DefectKind, 'wrong_column_order' | 'crlf_line_endings
   unterminated_quote: ['MALFORMED_RECORD'],
   malformed_line: ['MALFORMED_RECORD'],
 };
-const WAVES: DatasetName[][] = [['members', 'classes'], ['signups', 'attendance', 'transactions', 'engagement']];
+const WAVES = loadWaves();
 const CONTENT_TYPE = { csv: CSV, json: JSON_ARRAY, ndjson: NDJSON } as const;
 
 t.test('--dirty sample through ingest and the ETL: the dirty manifest and the quarantine agree row for row', async (t) => {

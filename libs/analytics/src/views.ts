@@ -69,6 +69,19 @@ WHERE version_rank = 1`;
  */
 export type LocalTimeMethod = 'at-time-zone' | 'offset-table';
 
+/**
+ * Event datasets that get a `fact_<dataset>` view: every column of the dataset, `dt`, and the local day, weekday and
+ * hour of `timeColumn` in the studios' zone (metric filters are local days). Adding a dataset here is the "table"
+ * step of docs/etl-templates.md; fact_attendance and fact_transactions predate it and pick their own columns.
+ */
+export const LOCAL_FACTS: readonly { dataset: DatasetName; timeColumn: string; description: string }[] = [
+  {
+    dataset: 'class_feedback',
+    timeColumn: 'submitted_at',
+    description: 'One row per class rating, with the local day, weekday and hour it was submitted, and `dt` (UTC day) for partition pruning.',
+  },
+];
+
 /** The star schema. Its SQL is the same on both engines except for the local-time expression (see LocalTimeMethod). */
 export function starSchemaViews(timeZone: string, method: LocalTimeMethod = 'at-time-zone'): ViewDefinition[] {
   const zone = assertTimeZone(timeZone);
@@ -119,6 +132,13 @@ FROM (${withLocalTs('transactions', 'occurred_at')}) AS payments`,
       description: 'One row per booking: its newest version (bookings change status until the class is over).',
       sql: latestVersion('signups', 'signup_id', datasetColumns('signups').filter((c) => c.name !== 'dt').map((c) => c.name)),
     },
+    ...LOCAL_FACTS.map((f) => ({
+      name: `fact_${f.dataset}`,
+      description: f.description,
+      sql: `SELECT ${datasetColumns(f.dataset).map((c) => c.name).join(', ')},
+  ${localColumns}
+FROM (${withLocalTs(f.dataset, f.timeColumn)}) AS events`,
+    })),
   ];
 }
 

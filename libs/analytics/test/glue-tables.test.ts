@@ -44,6 +44,10 @@ const EXPECTED_COLUMNS: Record<DatasetName, [string, string][]> = {
     ['event_id', 'string'], ['member_id', 'string'], ['occurred_at', 'timestamp'], ['event_type', 'string'],
     ['platform', 'string'], ['session_id', 'string'], ['duration_seconds', 'int'],
   ],
+  class_feedback: [
+    ['feedback_id', 'string'], ['member_id', 'string'], ['class_id', 'string'], ['submitted_at', 'timestamp'],
+    ['rating', 'int'], ['comment', 'string'], ['would_recommend', 'boolean'], ['channel', 'string'],
+  ],
 };
 
 // The contract SQL types as Hive/Glue spells them, kept apart from the module's own table.

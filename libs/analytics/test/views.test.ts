@@ -1,5 +1,5 @@
 import t from 'tap';
-import { athenaViewDdl, checkPortableSql, DIM_DATE, DuckDbEngine, EXAMPLE_ZONE, starSchemaViews, writeLake } from '@peak/analytics';
+import { athenaViewDdl, checkPortableSql, datasetColumns, DIM_DATE, DuckDbEngine, EXAMPLE_ZONE, LOCAL_FACTS, starSchemaViews, writeLake } from '@peak/analytics';
 
 t.test('the star schema views are portable SQL; only dim_date is engine-specific', async (t) => {
   for (const v of starSchemaViews(EXAMPLE_ZONE)) t.same(checkPortableSql(v.sql).map((p) => p.id), [], v.name);
@@ -42,4 +42,20 @@ t.test('local day and hour: DuckDB\'s offset table agrees with the zone database
     });
     t.same(rows, expected, zone);
   }
+});
+
+t.test('LOCAL_FACTS: a fact_<dataset> view per entry, every dataset column plus local day, weekday and hour of a TIMESTAMP', async (t) => {
+  for (const f of LOCAL_FACTS) {
+    t.equal(datasetColumns(f.dataset).find((c) => c.name === f.timeColumn)?.sqlType, 'TIMESTAMP', `${f.dataset}.${f.timeColumn} is a TIMESTAMP column`);
+  }
+  const root = t.testdir();
+  // 03:30Z on 1 July is 23:30 on 30 June in New York: the local day is the day before the UTC day (dt).
+  await writeLake(root, {
+    class_feedback: [{ feedback_id: 'F1', member_id: 'M1', class_id: 'C1', submitted_at: '2026-07-01T03:30:00Z', rating: 4, comment: null, would_recommend: null, channel: 'app' }],
+  });
+  const engine = new DuckDbEngine({ lakeRoot: root, timeZone: 'America/New_York' });
+  t.teardown(() => engine.close());
+  const result = await engine.query('SELECT * FROM fact_class_feedback');
+  t.same(result.columns.map((c) => c.name), [...datasetColumns('class_feedback').map((c) => c.name), 'local_date', 'local_weekday', 'local_hour']);
+  t.match(result.rows[0], { feedback_id: 'F1', rating: 4, dt: '2026-07-01', local_date: '2026-06-30', local_weekday: 2, local_hour: 23 });
 });

@@ -3,7 +3,7 @@ import Type, { type Static, type TObject, type TProperties } from 'typebox';
 /** A foreign key checked by the ETL: `column` must name a row of `dataset` (by its primary key). */
 export type Reference = { column: string; dataset: DatasetName };
 
-export const DATASET_NAMES = ['members', 'classes', 'signups', 'attendance', 'transactions', 'engagement'] as const;
+export const DATASET_NAMES = ['members', 'classes', 'signups', 'attendance', 'transactions', 'engagement', 'class_feedback'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 /** Everything the platform knows about one source dataset, in one place. */

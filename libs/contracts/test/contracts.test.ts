@@ -15,6 +15,7 @@ import {
   dlqName,
   isValid,
   lakeZones,
+  loadWaves,
   messages,
   physicalQueueName,
   queueList,
@@ -92,6 +93,17 @@ t.test('primary key, partition, version column and references name real columns'
       t.equal(sqlOf(d, ref.column), sqlOf(target, key), `${d.name}.${ref.column} has the type of ${ref.dataset}.${key}`);
     }
   }
+});
+
+t.test('load waves: every dataset once, each after the datasets it references', async (t) => {
+  const waves = loadWaves();
+  t.same(waves.flat().sort(), [...DATASET_NAMES].sort(), 'every dataset is in exactly one wave');
+  t.same(waves[0], ['members', 'classes'], 'the referenced dimensions load first');
+  const waveOf = new Map(waves.flatMap((w, i) => w.map((d) => [d, i] as const)));
+  for (const d of all) {
+    for (const ref of d.references) t.ok((waveOf.get(ref.dataset) ?? Infinity) < (waveOf.get(d.name) ?? -1), `${d.name} loads after ${ref.dataset}`);
+  }
+  t.equal(waveOf.get('class_feedback'), 1, 'class_feedback waits for members and classes only');
 });
 
 // ---------------------------------------------------------------- columns

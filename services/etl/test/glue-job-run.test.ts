@@ -121,7 +121,9 @@ t.test('the Glue job and processBatch do the same to a lake, batch for batch', a
   await both(await land(p, 'members', file('members.csv'), 'csv'));
   await both(await land(p, 'attendance', gzipSync(file('attendance.csv')), 'csv', 'gzip'));
   await both(await land(p, 'engagement', file('engagement.ndjson'), 'ndjson'));
-  const array = `[\n${file('engagement.ndjson').toString('latin1').split('\n').filter((l) => l.startsWith('{')).slice(0, 30).join(',\n')},\n{"event_id": 5}\n]\n`;
+  // Whole objects only: a dirty NDJSON line cut short (malformed_line) would make the whole array unusable.
+  const objects = file('engagement.ndjson').toString('latin1').split('\n').filter((l) => l.startsWith('{') && l.endsWith('}'));
+  const array = `[\n${objects.slice(0, 30).join(',\n')},\n{"event_id": 5}\n]\n`;
   await both(await land(p, 'engagement', Buffer.from(array, 'latin1'), 'json'));
   // The same check-ins again, as a new upload: every row ALREADY_PROCESSED.
   await both(await land(p, 'attendance', file('attendance.csv'), 'csv'));

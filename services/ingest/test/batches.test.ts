@@ -226,7 +226,7 @@ t.test('API keys: Bearer or x-api-key; 401 without one, 403 for an unknown one â
 
 t.test('hostile dataset names and batch ids: 404, nothing read or written outside the lake', async (t) => {
   const { app, lakeDir } = await ingestApp(t, sqs);
-  const datasetsListed = /the datasets are members, classes, signups, attendance, transactions, engagement/;
+  const datasetsListed = /the datasets are members, classes, signups, attendance, transactions, engagement, class_feedback/;
   const names: [string, number, Record<string, unknown>][] = [
     ['visitors', 404, { code: 'UNKNOWN_DATASET', message: datasetsListed }],
     ['..%2F..%2Fetc', 404, { code: 'UNKNOWN_DATASET', message: /No dataset "\.\.\/\.\.\/etc"/ }],

@@ -2,13 +2,13 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { datasets, type BatchRecord, type DatasetName } from '@peak/contracts';
+import { datasets, loadWaves, type BatchRecord, type DatasetName } from '@peak/contracts';
 import type { Manifest } from '@peak/sample-data';
 import { PlatformError, platformErrorCodes } from './errors.js';
 import { seconds } from './time.js';
 
-/** Datasets referenced by others go first: check-ins are checked against the members already processed. */
-const WAVES: readonly (readonly DatasetName[])[] = [['members', 'classes'], ['signups', 'attendance', 'transactions', 'engagement']];
+/** Datasets referenced by others go first (from the contracts' references): check-ins are checked against the members already processed. */
+const WAVES: readonly (readonly DatasetName[])[] = loadWaves();
 const CONTENT_TYPE = { csv: 'text/csv', json: 'application/json', ndjson: 'application/x-ndjson' } as const;
 
 export type LoadedBatch = Pick<BatchRecord, 'batchId' | 'dataset' | 'status' | 'rowsIn' | 'rowsProcessed' | 'rowsQuarantined' | 'error'> & { duplicate: boolean };

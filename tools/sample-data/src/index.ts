@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
-  churnLabel, DATASET_NAMES, datasets, type AttendanceRow, type ChurnLabel, type ClassRow, type DatasetName, type EngagementRow,
+  churnLabel, DATASET_NAMES, datasets, type AttendanceRow, type ChurnLabel, type ClassFeedbackRow, type ClassRow, type DatasetName, type EngagementRow,
   type MemberRow, type SignupRow, type TransactionRow,
 } from '@peak/contracts';
 import { DAY_MS, MINUTE_MS, isoDate, isoTimestamp, parseIsoDate, Zone } from './calendar.js';
@@ -43,7 +43,9 @@ export type DirtyManifest = { rate: number; kinds: string[]; defects: DefectEntr
 export type GenerationResult = { outDir: string; manifest: Manifest; dirty: DirtyManifest; rows: Record<DatasetName | 'churn_labels', number> };
 
 /** Formats a real chain's systems would use: CSV exports, and NDJSON from the app-analytics pipeline. */
-const DEFAULT_FORMAT: Record<DatasetName, Format> = { members: 'csv', classes: 'csv', signups: 'csv', attendance: 'csv', transactions: 'csv', engagement: 'ndjson' };
+const DEFAULT_FORMAT: Record<DatasetName, Format> = {
+  members: 'csv', classes: 'csv', signups: 'csv', attendance: 'csv', transactions: 'csv', engagement: 'ndjson', class_feedback: 'csv',
+};
 const OWN_ENTRIES = ['exports', 'truth', 'manifest.json', 'dirty-manifest.json'];
 
 async function prepareOutDir(dir: string, force: boolean): Promise<void> {
@@ -101,7 +103,8 @@ export async function generate(options: GenerateOptions, onProgress?: (p: Progre
     attendance: writer<AttendanceRow>('attendance'),
     transactions: writer<TransactionRow>('transactions'),
     engagement: writer<EngagementRow>('engagement'),
-  };
+    class_feedback: writer<ClassFeedbackRow>('class_feedback'),
+  } satisfies Record<DatasetName, ExportWriter<object>>; // a new dataset without a writer fails tsc here
 
   for (const s of schedule.sessions) {
     const row: ClassRow = {
@@ -121,7 +124,7 @@ export async function generate(options: GenerateOptions, onProgress?: (p: Progre
   }
   await w.classes.drain();
 
-  const sim = new Simulation(rng('behaviour'), rng('app'), members, schedule, zone, firstDay, lastDay, exportAtMs, w);
+  const sim = new Simulation(rng('behaviour'), rng('app'), rng('feedback'), members, schedule, zone, firstDay, lastDay, exportAtMs, w);
   await sim.run((done, total) => onProgress?.({ phase: 'simulate', done, total }));
 
   const finish = rng('finish');

@@ -1,4 +1,4 @@
-import type { CHANNELS, CHECKIN_METHODS, CLASS_TYPES, MEMBER_PLANS, PLATFORMS } from '@peak/contracts';
+import type { CHANNELS, CHECKIN_METHODS, CLASS_TYPES, FEEDBACK_CHANNELS, MEMBER_PLANS, PLATFORMS } from '@peak/contracts';
 
 /**
  * Every behaviour parameter of the simulation, in one place (README "Behaviour model" explains them).
@@ -10,6 +10,7 @@ export type Plan = (typeof MEMBER_PLANS)[number];
 export type Channel = (typeof CHANNELS)[number];
 export type CheckinMethod = (typeof CHECKIN_METHODS)[number];
 export type Platform = (typeof PLATFORMS)[number];
+export type FeedbackChannel = (typeof FEEDBACK_CHANNELS)[number];
 
 export const LOCATION_SLUGS = ['downtown', 'riverside', 'northgate', 'lakeside', 'westfield', 'harborview', 'hillcrest', 'eastside'] as const;
 /** Relative size of each location's membership (downtown is the flagship). */
@@ -160,3 +161,26 @@ export const PAYMENT_MAX_ATTEMPTS = 3;
 export const REFUND_RATE = { retail: 0.04, class_pack: 0.02, drop_in: 0.02, cancelledDues: 0.5 } as const;
 /** Engagement: mean app sessions per active day at motivation 1 and app affinity 1. */
 export const APP_SESSIONS_PER_DAY = 0.2;
+
+/**
+ * Class ratings (the member app asks after each attended class). Stars come from a latent score: `base` +
+ * `instructor` × ln(instructor popularity) + `motivation` × (motivation − 1) + `noise` × N(0, 1), rounded into 1–5.
+ */
+export const FEEDBACK = {
+  rate: 0.25,
+  score: { base: 3.9, instructor: 1.2, motivation: 0.4, noise: 0.85 },
+  /** app: the prompt right after class; email: the next day's follow-up; kiosk: at the door on the way out. */
+  channels: { app: 0.7, email: 0.2, kiosk: 0.1 } satisfies Record<FeedbackChannel, number>,
+  /** Minutes after the class ends, per channel. */
+  delayMinutes: { app: [5, 180], email: [14 * 60, 40 * 60], kiosk: [0, 15] } satisfies Record<FeedbackChannel, readonly [number, number]>,
+  commentShare: 0.3,
+  /** Share who skip the "would you recommend" question; of the others, the chance of yes by stars 1…5. */
+  recommendSkipped: 0.15,
+  recommendYes: [0.02, 0.1, 0.4, 0.85, 0.97],
+} as const;
+/** Comments by how the class went (commas and quotes included: CSV must quote them). */
+export const FEEDBACK_COMMENTS = {
+  low: ['Room was far too hot', 'Started 10 minutes late', "Too crowded, couldn't see the instructor", 'Not for me'],
+  mid: ['Good workout, music too loud', 'Fine, a bit rushed', 'OK class, nothing special'],
+  high: ['Great class, will be back', 'Loved the playlist', 'Tough but fun', 'The "hill" song again, perfect!', 'Best instructor in the studio'],
+} as const;

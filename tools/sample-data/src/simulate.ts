@@ -1,7 +1,7 @@
-import { CHANNELS, type AttendanceRow, type ENGAGEMENT_EVENTS, type EngagementRow, type SignupRow, type TransactionRow } from '@peak/contracts';
+import { CHANNELS, FEEDBACK_CHANNELS, type AttendanceRow, type ClassFeedbackRow, type ENGAGEMENT_EVENTS, type EngagementRow, type SignupRow, type TransactionRow } from '@peak/contracts';
 import { DAY_MS, MINUTE_MS, dayOfMonth, isoTimestamp, monthKey, monthOf, weekday, type Zone } from './calendar.js';
 import {
-  APP_SESSIONS_PER_DAY, BAND_RANGE, BANDS, BOOKING_OUTCOMES, DROP_IN_PRICE, FADE, FREEZE_DAILY, HAZARD, INTRO_CONVERSION, INTRO_DAYS,
+  APP_SESSIONS_PER_DAY, BAND_RANGE, BANDS, BOOKING_OUTCOMES, DROP_IN_PRICE, FADE, FEEDBACK, FEEDBACK_COMMENTS, FREEZE_DAILY, HAZARD, INTRO_CONVERSION, INTRO_DAYS,
   LATE_FORMAL_CANCEL, MONTH_VISIT_FACTOR, MOTIVATION, OTHER_LOCATION_SHARE, PACK_CLASSES, PAYMENT_FAILURE, PAYMENT_MAX_ATTEMPTS,
   PAYMENT_RETRY_DAYS, PLAN_SPECS, REFUND_RATE, RETAIL_ITEMS, RETAIL_PER_VISIT, WEEKDAY_VISIT_WEIGHT,
   type Band, type Channel, type Plan, type Platform,
@@ -18,6 +18,7 @@ type EventType = (typeof ENGAGEMENT_EVENTS)[number];
 type Intent = { m: Member; session: Session; bookedMs: number; channel: Channel };
 type Checkin = { ms: number; m: Member; classId: string | undefined; loc: number };
 type AppEvent = { ms: number; m: Member; type: EventType; platform: Platform; session: string | undefined; duration: number | undefined };
+type Rating = Omit<ClassFeedbackRow, 'feedback_id' | 'submitted_at'> & { ms: number };
 type Action =
   | { kind: 'bill'; m: Member; retry: boolean }
   | { kind: 'introEnd'; m: Member }
@@ -29,6 +30,7 @@ export type Sinks = {
   attendance: ExportWriter<AttendanceRow>;
   transactions: ExportWriter<TransactionRow>;
   engagement: ExportWriter<EngagementRow>;
+  class_feedback: ExportWriter<ClassFeedbackRow>;
 };
 
 const WEEKEND_BANDS = [0, 0.82, 0.12, 0.06];
@@ -73,10 +75,13 @@ export class Simulation {
   private checkinSeq = 0;
   private txSeq = 0;
   private eventSeq = 0;
+  private feedbackSeq = 0;
   private sessionSeq = 0;
   private checkins: Checkin[] = [];
   private txs: TxRecord[] = [];
   private readonly events = new Map<number, AppEvent[]>();
+  /** Ratings by UTC day of submission, written once no later class can add to the day. */
+  private readonly ratings = new Map<number, Rating[]>();
   private readonly locSlugs: string[];
   /** Scratch array for class choice (reused: this runs for every visit). */
   private readonly weights: number[] = [];
@@ -84,6 +89,7 @@ export class Simulation {
   constructor(
     private readonly rng: Rng,
     private readonly appRng: Rng,
+    private readonly feedbackRng: Rng,
     private readonly members: readonly Member[],
     private readonly schedule: Schedule,
     private readonly zone: Zone,
@@ -111,11 +117,15 @@ export class Simulation {
       this.simulateMembers(day, past);
       if (past) this.flushDay();
       this.flushEvents(day - 9);
+      this.flushRatings(day - 1);
       this.active = this.active.filter((m) => !m.left && m.cancelledOn === undefined);
-      await Promise.all([this.sinks.signups.drain(), this.sinks.attendance.drain(), this.sinks.transactions.drain(), this.sinks.engagement.drain()]);
+      await Promise.all([
+        this.sinks.signups.drain(), this.sinks.attendance.drain(), this.sinks.transactions.drain(), this.sinks.engagement.drain(), this.sinks.class_feedback.drain(),
+      ]);
       onDay(day - this.firstDay + 1, total);
     }
     this.flushEvents(Number.POSITIVE_INFINITY);
+    this.flushRatings(Number.POSITIVE_INFINITY);
   }
 
   // ── membership lifecycle ────────────────────────────────────────────────
@@ -486,6 +496,7 @@ export class Simulation {
     this.checkin(m, day, checkinMs, s.loc, s.id);
     this.payForClass(m, checkinMs, s);
     if (rng.chance(RETAIL_PER_VISIT)) this.retail(m, s.endMs + rng.int(60, 40 * 60) * 1000, s.loc);
+    this.rate(m, s);
     if (this.appRng.chance(m.logProb)) {
       const at = s.endMs + this.appRng.int(5, 120) * MINUTE_MS;
       if (at <= this.exportAtMs) this.event(at, m, 'workout_logged', this.appPlatform(m), undefined, this.appRng.int(1200, 4800));
@@ -598,6 +609,32 @@ export class Simulation {
     else this.events.set(bucket, [e]);
   }
 
+  // ── class ratings ───────────────────────────────────────────────────────
+
+  /** Some attended classes get a rating: stars follow the instructor's popularity and the member's motivation. */
+  private rate(m: Member, s: Session): void {
+    const rng = this.feedbackRng;
+    if (!rng.chance(FEEDBACK.rate)) return;
+    const channel = FEEDBACK_CHANNELS[rng.weighted(FEEDBACK_CHANNELS.map((c) => FEEDBACK.channels[c]))] as ClassFeedbackRow['channel'];
+    const [lo, hi] = FEEDBACK.delayMinutes[channel];
+    const ms = s.endMs + rng.int(lo, hi) * MINUTE_MS + rng.int(0, 59) * 1000;
+    if (ms > this.exportAtMs) return;
+    const k = FEEDBACK.score;
+    const score = k.base + k.instructor * Math.log(s.instructor.popularity) + k.motivation * (Math.exp(m.x) - 1) + k.noise * rng.normal();
+    const rating = clamp(Math.round(score), 1, 5);
+    const comments = rating <= 2 ? FEEDBACK_COMMENTS.low : rating === 3 ? FEEDBACK_COMMENTS.mid : FEEDBACK_COMMENTS.high;
+    const r: Rating = {
+      ms, member_id: m.id, class_id: s.id, rating,
+      comment: rng.chance(FEEDBACK.commentShare) ? rng.pick(comments) : undefined,
+      would_recommend: rng.chance(FEEDBACK.recommendSkipped) ? undefined : rng.chance(FEEDBACK.recommendYes[rating - 1] as number),
+      channel,
+    };
+    const bucket = Math.floor(ms / DAY_MS);
+    const list = this.ratings.get(bucket);
+    if (list) list.push(r);
+    else this.ratings.set(bucket, [r]);
+  }
+
   // ── writing ─────────────────────────────────────────────────────────────
 
   /** Check-ins and payments of the day, in time order, ids following that order. */
@@ -637,6 +674,19 @@ export class Simulation {
       }
     }
     this.txs = [];
+  }
+
+  /** Ratings of UTC days before `beforeUtcDay`, in time order, ids following that order (a class ends after its local day began, so no later day reaches back). */
+  private flushRatings(beforeUtcDay: number): void {
+    const ready = [...this.ratings.keys()].filter((k) => k < beforeUtcDay).sort((a, b) => a - b);
+    for (const key of ready) {
+      const list = (this.ratings.get(key) as Rating[]).sort((a, b) => a.ms - b.ms);
+      this.ratings.delete(key);
+      for (const { ms, ...r } of list) {
+        this.feedbackSeq++;
+        this.sinks.class_feedback.write({ feedback_id: `F${String(this.feedbackSeq).padStart(9, '0')}`, ...r, submitted_at: isoTimestamp(ms) });
+      }
+    }
   }
 
   /** App events are bucketed by UTC day; a bucket is final once no booking can reach back into it. */

@@ -31,6 +31,6 @@ t.test('a non-empty output folder needs force, which replaces only the generator
   await t.rejects(generateInto(out, { members: 20, days: 7 }), { code: 'OUT_DIR_NOT_EMPTY', message: /not empty; pass --force/ });
   await generateInto(out, { members: 20, days: 7, force: true });
   await generateInto(out, { members: 20, days: 7, force: true, format: 'json' });
-  t.same(readdirSync(join(out, 'exports')).sort(), ['attendance.json', 'classes.json', 'engagement.json', 'members.json', 'signups.json', 'transactions.json'], 'old exports are gone');
+  t.same(readdirSync(join(out, 'exports')).sort(), ['attendance.json', 'class_feedback.json', 'classes.json', 'engagement.json', 'members.json', 'signups.json', 'transactions.json'], 'old exports are gone');
   t.equal(readFileSync(join(out, 'notes.txt'), 'utf8'), 'keep me', 'other files stay');
 });

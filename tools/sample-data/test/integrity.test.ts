@@ -13,6 +13,7 @@ t.test('clean exports are referentially sound', async (t) => {
   const attendance = readRows(out, 'exports/attendance.csv', 'attendance');
   const transactions = readRows(out, 'exports/transactions.csv', 'transactions');
   const engagement = readRows(out, 'exports/engagement.ndjson', 'engagement');
+  const feedback = readRows(out, 'exports/class_feedback.csv', 'class_feedback');
   const labels = readRows(out, 'truth/churn_labels.csv', 'churn_labels');
   const memberById = byKey(members, 'member_id');
   const classById = byKey(classes, 'class_id');
@@ -20,6 +21,7 @@ t.test('clean exports are referentially sound', async (t) => {
   for (const [name, rows, key] of [
     ['members', members, 'member_id'], ['classes', classes, 'class_id'], ['signups', signups, 'signup_id'],
     ['attendance', attendance, 'checkin_id'], ['transactions', transactions, 'transaction_id'], ['engagement', engagement, 'event_id'],
+    ['class_feedback', feedback, 'feedback_id'],
   ] as const) {
     t.equal(new Set(rows.map((r) => r[key])).size, rows.length, `${name}: primary keys are unique`);
   }
@@ -30,6 +32,8 @@ t.test('clean exports are referentially sound', async (t) => {
   t.equal(unknown(attendance, 'class_id', classById), 0, 'attendance → classes');
   t.equal(unknown(transactions, 'member_id', memberById), 0, 'transactions → members');
   t.equal(unknown(engagement, 'member_id', memberById), 0, 'engagement → members');
+  t.equal(unknown(feedback, 'member_id', memberById), 0, 'class_feedback → members');
+  t.equal(unknown(feedback, 'class_id', classById), 0, 'class_feedback → classes');
   t.equal(labels.length, members.length, 'one churn label per member');
   t.equal(unknown(labels, 'member_id', memberById), 0, 'labels → members');
 
@@ -65,6 +69,19 @@ t.test('clean exports are referentially sound', async (t) => {
   t.equal(badCheckins, 0, 'each attended signup has exactly one check-in 0–15 minutes before start');
   t.equal([...checkinKeys.values()].reduce((n, l) => n + l.length, 0), attended.size === 0 ? 0 : [...attended.values()].reduce((a, b) => a + b, 0), 'no class check-in without an attended signup');
   t.ok(attendance.some((a) => a.class_id === undefined), 'some open-gym visits');
+
+  // Ratings: of a class the member checked in to, sent after it ended, in time order; every star count, comments and skipped questions occur.
+  const badRatings = feedback.filter((r) => {
+    const c = classById.get(r.class_id);
+    const end = Date.parse(c?.starts_at as string) + (c?.duration_minutes as number) * MIN;
+    return !checkinKeys.has(`${String(r.member_id)}|${String(r.class_id)}`) || Date.parse(r.submitted_at as string) < end;
+  });
+  t.same(badRatings.map((r) => r.feedback_id), [], 'each rating is of an attended class, sent after it ended');
+  const attendedSignups = [...attended.values()].reduce((a, b) => a + b, 0);
+  t.ok(feedback.length > attendedSignups * 0.15 && feedback.length < attendedSignups * 0.3, `${feedback.length} ratings for ${attendedSignups} attended signups (about a quarter)`);
+  t.same(feedback.map((r) => r.submitted_at), feedback.map((r) => r.submitted_at).sort(), 'ratings in time order (ids follow it)');
+  for (const stars of [1, 2, 3, 4, 5]) t.ok(feedback.some((r) => r.rating === stars), `some ${stars}-star ratings`);
+  t.ok(feedback.some((r) => r.comment !== undefined) && feedback.some((r) => r.would_recommend === undefined), 'comments, and skipped recommend questions');
 
   // Signups: cancelled_at exactly for cancellations, after booking, before the class.
   const badCancel = signups.filter((s) => {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { DATASET_RELATIONS } from '@peak/analytics';
 import { createServiceApp, type ShellOverrides } from '@peak/service-kit';
 import { sqlApi } from './api.js';
 import type { Config } from './config.js';
@@ -26,7 +27,7 @@ export async function buildApp(config: Config, { sandbox: given, ...shell }: App
     const app = await createServiceApp({
       name: 'sql-sandbox',
       description:
-        "Read-only SQL over the lake's views (members, classes, signups, attendance, transactions, engagement and the star schema), " +
+        `Read-only SQL over the lake's views (${DATASET_RELATIONS.join(', ')} and the star schema), ` +
         'the local stand-in for the student_sandbox Athena workgroup. See docs/sandbox.md for the views and example queries.',
       bodyLimit: MAX_BODY_BYTES,
       ...shell,

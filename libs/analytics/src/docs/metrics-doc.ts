@@ -8,7 +8,7 @@ import { METRICS } from '../metrics/catalog.js';
 import type { MetricDefinition } from '../metrics/define.js';
 import { checkFilters, MAX_RANGE_DAYS, type MetricFilters } from '../metrics/filters.js';
 import { resolveOptions, runMetric } from '../metrics/run.js';
-import { starSchemaViews } from '../views.js';
+import { DATASET_RELATIONS, starSchemaViews } from '../views.js';
 
 /** The filters every example in the doc uses (the example world spans January–May 2026). */
 export const EXAMPLE_FILTERS: MetricFilters = { from: '2026-03-01', to: '2026-04-30', location: 'downtown' };
@@ -87,7 +87,7 @@ export async function renderMetricsDoc(): Promise<string> {
       '',
       '## Relations the SQL uses',
       '',
-      '- One per dataset (`members`, `classes`, `signups`, `attendance`, `transactions`, `engagement`): the processed Parquet with',
+      `- One per dataset (${DATASET_RELATIONS.map((d) => `\`${d}\``).join(', ')}): the processed Parquet with`,
       '  its `dt` partition (UTC day). Metrics filter on `dt` one day wider than the local range, so both engines read only',
       '  those partitions.',
       ...starSchemaViews(EXAMPLE_ZONE).map((v) => `- \`${v.name}\`: ${v.description}`),

@@ -1,5 +1,9 @@
 import { boolean, date, email, id, integer, money, oneOf, optional, text, timestamp } from '../columns.js';
-import { defineDataset, type DatasetName, type DatasetContract, type RowOf } from '../dataset.js';
+import { DATASET_NAMES, defineDataset, type DatasetName, type DatasetContract, type RowOf } from '../dataset.js';
+import { classFeedback } from './class-feedback.js';
+import { locationId, memberId } from './common.js';
+
+export { CLASS_RATING, classFeedback, FEEDBACK_CHANNELS, type ClassFeedbackRow } from './class-feedback.js';
 
 export const MEMBER_PLANS = ['unlimited', 'eight_per_month', 'four_per_month', 'annual_unlimited', 'class_pack', 'intro_offer'] as const;
 export const MEMBER_STATUSES = ['active', 'frozen', 'cancelled'] as const;
@@ -15,9 +19,6 @@ export const ENGAGEMENT_EVENTS = [
   'push_opened', 'email_opened', 'email_clicked', 'referral_sent',
 ] as const;
 export const PLATFORMS = ['ios', 'android', 'web'] as const;
-
-const memberId = id({ description: 'Member identifier (the studio CRM key)', example: 'M000042' });
-const locationId = id({ description: 'Studio location slug', example: 'downtown' });
 
 export const members = defineDataset({
   name: 'members',
@@ -154,10 +155,26 @@ export const engagement = defineDataset({
   references: [{ column: 'member_id', dataset: 'members' }],
 });
 
-export const datasets = { members, classes, signups, attendance, transactions, engagement } as const satisfies Record<
+export const datasets = { members, classes, signups, attendance, transactions, engagement, class_feedback: classFeedback } as const satisfies Record<
   DatasetName,
   DatasetContract
 >;
+
+/**
+ * The order to load datasets in, derived from the contracts' references: each wave references only datasets of
+ * earlier waves (members and classes first), so the ETL's reference checks find the rows a batch names.
+ */
+export function loadWaves(): DatasetName[][] {
+  const waves: DatasetName[][] = [];
+  const placed = new Set<DatasetName>();
+  while (placed.size < DATASET_NAMES.length) {
+    const wave = DATASET_NAMES.filter((d) => !placed.has(d) && datasets[d].references.every((r) => r.dataset === d || placed.has(r.dataset)));
+    if (wave.length === 0) throw new Error(`the references of ${DATASET_NAMES.filter((d) => !placed.has(d)).join(', ')} form a cycle`);
+    for (const d of wave) placed.add(d);
+    waves.push(wave);
+  }
+  return waves;
+}
 
 export type MemberRow = RowOf<typeof members>;
 export type ClassRow = RowOf<typeof classes>;
