@@ -82,9 +82,13 @@ export const LOCAL_FACTS: readonly { dataset: DatasetName; timeColumn: string; d
   },
 ];
 
-/** The star schema. Its SQL is the same on both engines except for the local-time expression (see LocalTimeMethod). */
-export function starSchemaViews(timeZone: string, method: LocalTimeMethod = 'at-time-zone'): ViewDefinition[] {
+/**
+ * The star schema. Its SQL is the same on both engines except for the local-time expression (see LocalTimeMethod).
+ * `sources` reads a dataset from another relation than its own (the DuckDB engine appends new files this way).
+ */
+export function starSchemaViews(timeZone: string, method: LocalTimeMethod = 'at-time-zone', sources: Partial<Record<DatasetName, string>> = {}): ViewDefinition[] {
   const zone = assertTimeZone(timeZone);
+  const source = (name: DatasetName) => sources[name] ?? name;
   const standard = (ts: string) => `(CAST(${ts} AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE '${zone}')`;
   /** `SELECT x.*, <local time of ts> AS local_ts FROM <from> x`: computed once, read three times. */
   const withLocalTs = (from: string, ts: string) =>
@@ -118,14 +122,14 @@ FROM (${withLocalTs(`(${latestVersion('classes', 'class_id', classColumns)})`, '
       description: 'One row per check-in, with its local day, weekday and hour, and `dt` (UTC day) for partition pruning.',
       sql: `SELECT checkin_id, member_id, class_id, location_id, checked_in_at, method, dt,
   ${localColumns}
-FROM (${withLocalTs('attendance', 'checked_in_at')}) AS checkins`,
+FROM (${withLocalTs(source('attendance'), 'checked_in_at')}) AS checkins`,
     },
     {
       name: 'fact_transactions',
       description: 'One row per payment or refund, with its local day (months of revenue are local months) and `dt` for partition pruning.',
       sql: `SELECT transaction_id, member_id, location_id, occurred_at, type, amount, currency, status, refund_of, dt,
   CAST(local_ts AS DATE) AS local_date
-FROM (${withLocalTs('transactions', 'occurred_at')}) AS payments`,
+FROM (${withLocalTs(source('transactions'), 'occurred_at')}) AS payments`,
     },
     {
       name: 'dim_signups',
@@ -137,7 +141,7 @@ FROM (${withLocalTs('transactions', 'occurred_at')}) AS payments`,
       description: f.description,
       sql: `SELECT ${datasetColumns(f.dataset).map((c) => c.name).join(', ')},
   ${localColumns}
-FROM (${withLocalTs(f.dataset, f.timeColumn)}) AS events`,
+FROM (${withLocalTs(source(f.dataset), f.timeColumn)}) AS events`,
     })),
   ];
 }

@@ -40,6 +40,8 @@ t.test('metrics and options', async (t) => {
   await refused(t, { metric: 'active_members', filters: ok, options: { windowDays: 0 } }, 'BAD_OPTION', /windowDays must be a whole number from 1 to 365/);
   await refused(t, { metric: 'active_members', filters: ok, options: { windowDays: '30 OR 1=1' } }, 'BAD_OPTION', /windowDays must be a whole number/);
   await refused(t, { metric: 'active_members', filters: ok, options: { window: 30 } }, 'BAD_OPTION', /has no option "window"; it has: windowDays/);
+  await refused(t, { metric: 'at_risk_members', filters: ok, options: { minDaysSince: 30 } }, 'BAD_OPTION', /minDaysSince \(30\) must be smaller than windowDays \(30\)/);
+  await refused(t, { metric: 'member_features', filters: ok, options: { minDaysSince: 20, windowDays: 10 } }, 'BAD_OPTION', /minDaysSince \(20\) must be smaller than windowDays \(10\)/);
   await refused(t, { metric: 'churn_monthly', filters: ok, options: { churnBy: 'vibes' } }, 'BAD_OPTION', /churnBy must be one of inactivity, cancellation/);
   await refused(t, { metric: 'visits_per_member_per_week', filters: ok, options: { x: 1 } }, 'BAD_OPTION', /has no option "x"$/);
   t.same(resolveOptions(METRICS.find((m) => m.id === 'churn_monthly')!, { inactivityDays: '45' }), { churnBy: 'inactivity', inactivityDays: 45 }, 'numbers may come as URL text');

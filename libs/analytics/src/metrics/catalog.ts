@@ -1,5 +1,5 @@
-import { defineMetric, type MetricDefinition } from './define.js';
-import { addDays, classFilters, memberVisitsIn, membersInScope, monthsBetween, monthStart, paramsCte, partitionRange, visitsIn, type MetricFilters } from './filters.js';
+import { defineMetric, type MetricDefinition, type OptionValues } from './define.js';
+import { addDays, classFilters, MetricInputError, memberVisitsIn, membersInScope, monthsBetween, monthStart, paramsCte, partitionRange, visitsIn, type MetricFilters } from './filters.js';
 import { dateParam, integerLiteral, sql, trusted, type Sql } from './sql.js';
 import { classRatings } from './class-feedback.js';
 
@@ -24,9 +24,9 @@ export const activeMembers = defineMetric({
     const from = addDays(f.to, -(Number(o.windowDays) - 1));
     return sql`WITH ${paramsCte({ as_of: f.to })},
 scope AS (${membersInScope(f, from, f.to)}),
-visits AS (${memberVisitsIn(f, from, f.to)})
-SELECT p.as_of, count(DISTINCT v.member_id) AS active_members
-FROM params p LEFT JOIN visits v ON TRUE
+active AS (SELECT DISTINCT v.member_id FROM (${memberVisitsIn(f, from, f.to)}) AS v JOIN scope s ON s.member_id = v.member_id)
+SELECT p.as_of, count(a.member_id) AS active_members
+FROM params p LEFT JOIN active a ON TRUE
 GROUP BY p.as_of`;
   },
 });
@@ -56,16 +56,28 @@ GROUP BY p.range_from, p.as_of`;
   },
 });
 
+/** The at-risk window's options, shared by at_risk_members and member_features (the flag is the same rule). */
+const AT_RISK_OPTIONS = {
+  minDaysSince: { kind: 'integer', description: 'Days without a check-in that make an active member at risk', default: 14, min: 1, max: 364 },
+  windowDays: { kind: 'integer', description: 'Activity window: a member with no check-in in this many days is no longer active (as `active_members`)', default: 30, min: 2, max: 365 },
+} as const;
+
+function checkAtRiskOptions(o: OptionValues): void {
+  if (Number(o.minDaysSince) >= Number(o.windowDays)) {
+    throw new MetricInputError('BAD_OPTION', `minDaysSince (${o.minDaysSince}) must be smaller than windowDays (${o.windowDays}): nobody can be active and away that long`);
+  }
+}
+
 export const atRiskMembers = defineMetric({
   id: 'at_risk_members',
   title: 'At-risk members',
   category: 'retention',
   definition:
-    'Members whose membership status is `active` and whose last check-in (within the year before `to`) was at least `minDaysSince` days before `to` (default 14). ' +
-    'Members who never checked in are not listed (they are onboarding, see the first-visit metrics). ' +
+    'Members whose membership status is `active`, who checked in during the `windowDays` local days ending on `to` (default 30, so they still count in `active_members`) ' +
+    'but not in the last `minDaysSince` of them (default 14): last check-in between `windowDays` − 1 and `minDaysSince` days before `to` — the step before churning by inactivity. ' +
     'Their usual pattern comes from the 84 days up to their last visit: check-ins per week (÷ 12 weeks, or the weeks since joining if fewer), most frequent local weekday (1 = Monday) and hour.',
   filtersApply: LOCATION_HOME,
-  options: { minDaysSince: { kind: 'integer', description: 'Days without a check-in that make an active member at risk', default: 14, min: 1, max: 365 } },
+  options: AT_RISK_OPTIONS,
   columns: [
     { name: 'member_id', type: 'VARCHAR', description: 'Member' },
     { name: 'first_name', type: 'VARCHAR', description: 'Given name' },
@@ -79,39 +91,46 @@ export const atRiskMembers = defineMetric({
     { name: 'usual_hour', type: 'INTEGER', description: 'Most frequent local hour then (ties: the earlier hour)' },
   ],
   orderBy: 'days_since_last_visit, member_id',
+  checkOptions: checkAtRiskOptions,
   build(f, o) {
-    const from = addDays(f.to, -(LOOKBACK_DAYS - 1));
+    const windowFrom = addDays(f.to, -(Number(o.windowDays) - 1));
+    const quietFrom = addDays(f.to, -(Number(o.minDaysSince) - 1)); // first day of the quiet stretch
+    const patternFrom = addDays(windowFrom, -83);
     return sql`WITH ${paramsCte({ as_of: f.to })},
-scope AS (${membersInScope(f, from, f.to)}),
-visits AS (${memberVisitsIn(f, from, f.to)}),
-last_visits AS (SELECT member_id, max(local_date) AS last_visit FROM visits GROUP BY member_id),
-recent AS (
-  SELECT v.member_id, v.local_weekday, v.local_hour
-  FROM visits v JOIN last_visits l ON l.member_id = v.member_id
-  WHERE date_diff('day', v.local_date, l.last_visit) < 84
+scope AS (${membersInScope(f, windowFrom, f.to)}),
+last_visits AS (SELECT member_id, max(local_date) AS last_visit FROM (${memberVisitsIn(f, windowFrom, f.to)}) AS v GROUP BY member_id),
+at_risk AS (
+  SELECT s.member_id, s.first_name, s.last_name, s.home_location_id, s.plan, s.join_date, l.last_visit
+  FROM scope s JOIN last_visits l ON l.member_id = s.member_id
+  WHERE s.status = 'active' AND l.last_visit < ${dateParam(quietFrom)}
 ),
-recent_counts AS (SELECT member_id, count(*) AS visits_84d FROM recent GROUP BY member_id),
+recent AS (
+  SELECT v.member_id, v.local_weekday, v.local_hour, count(*) AS visits
+  FROM fact_attendance v JOIN at_risk r ON r.member_id = v.member_id
+  WHERE ${partitionRange(patternFrom, f.to)} AND v.local_date BETWEEN ${dateParam(patternFrom)} AND ${dateParam(f.to)}
+    AND date_diff('day', v.local_date, r.last_visit) BETWEEN 0 AND 83
+  GROUP BY v.member_id, v.local_weekday, v.local_hour
+),
+recent_counts AS (SELECT member_id, sum(visits) AS visits_84d FROM recent GROUP BY member_id),
 weekdays AS (
-  SELECT member_id, local_weekday, row_number() OVER (PARTITION BY member_id ORDER BY count(*) DESC, local_weekday) AS pick
+  SELECT member_id, local_weekday, row_number() OVER (PARTITION BY member_id ORDER BY sum(visits) DESC, local_weekday) AS pick
   FROM recent GROUP BY member_id, local_weekday
 ),
 hours AS (
-  SELECT member_id, local_hour, row_number() OVER (PARTITION BY member_id ORDER BY count(*) DESC, local_hour) AS pick
+  SELECT member_id, local_hour, row_number() OVER (PARTITION BY member_id ORDER BY sum(visits) DESC, local_hour) AS pick
   FROM recent GROUP BY member_id, local_hour
 )
-SELECT s.member_id, s.first_name, s.last_name, s.home_location_id, s.plan, l.last_visit,
-  CAST(date_diff('day', l.last_visit, p.as_of) AS INTEGER) AS days_since_last_visit,
-  CAST(r.visits_84d AS DOUBLE) / CASE WHEN date_diff('day', s.join_date, l.last_visit) >= 77 THEN 12
-    ELSE ceil(CAST(date_diff('day', s.join_date, l.last_visit) + 1 AS DOUBLE) / 7) END AS usual_visits_per_week,
+SELECT r.member_id, r.first_name, r.last_name, r.home_location_id, r.plan, r.last_visit,
+  CAST(date_diff('day', r.last_visit, p.as_of) AS INTEGER) AS days_since_last_visit,
+  CAST(c.visits_84d AS DOUBLE) / CASE WHEN date_diff('day', r.join_date, r.last_visit) >= 77 THEN 12
+    ELSE ceil(CAST(date_diff('day', r.join_date, r.last_visit) + 1 AS DOUBLE) / 7) END AS usual_visits_per_week,
   w.local_weekday AS usual_weekday, h.local_hour AS usual_hour
-FROM scope s
+FROM at_risk r
 CROSS JOIN params p
-JOIN last_visits l ON l.member_id = s.member_id
-JOIN recent_counts r ON r.member_id = s.member_id
-LEFT JOIN weekdays w ON w.member_id = s.member_id AND w.pick = 1
-LEFT JOIN hours h ON h.member_id = s.member_id AND h.pick = 1
-WHERE s.status = 'active' AND date_diff('day', l.last_visit, p.as_of) >= ${Number(o.minDaysSince)}
-ORDER BY days_since_last_visit, s.member_id`;
+JOIN recent_counts c ON c.member_id = r.member_id
+LEFT JOIN weekdays w ON w.member_id = r.member_id AND w.pick = 1
+LEFT JOIN hours h ON h.member_id = r.member_id AND h.pick = 1
+ORDER BY days_since_last_visit, r.member_id`;
   },
 });
 
@@ -121,10 +140,10 @@ export const churnMonthly = defineMetric({
   category: 'retention',
   definition:
     'For each calendar month touching [`from`, `to`]: members at the start (joined before the month, not churned before it), joined in the month, churned in the month, at the end (start + joined − churned), ' +
-    'and churn rate = churned ÷ start. **Churn date**, by `churnBy`: `inactivity` (default) — the day `inactivityDays` (default 30) after the last check-in up to `to` ' +
-    '(a member who never checked in: that many days after joining), only if that day is on or before `to`; `cancellation` — the membership\'s `cancelled_on`. ' +
+    'and churn rate = churned ÷ start. **Churn date**, by `churnBy`: `inactivity` (default) — the day `inactivityDays` (default 30) after the later of joining and the last check-in up to `to` ' +
+    '(so a member who never checked in churns that many days after joining), only if that day is on or before `to`; `cancellation` — the membership\'s `cancelled_on`. ' +
     'A member who comes back after a long gap is not counted as churned and rejoined (their last check-in is what counts).',
-  filtersApply: LOCATION_HOME,
+  filtersApply: `${LOCATION_HOME}; the period looked at starts \`inactivityDays\` before \`from\``,
   options: {
     churnBy: { kind: 'choice', description: 'What makes a member churned', default: 'inactivity', choices: ['inactivity', 'cancellation'] },
     inactivityDays: { kind: 'integer', description: 'Days without a check-in after which a member has churned (churnBy = inactivity)', default: 30, min: 7, max: 365 },
@@ -141,13 +160,17 @@ export const churnMonthly = defineMetric({
   orderBy: 'month',
   build(f, o) {
     const days = integerLiteral(Number(o.inactivityDays));
-    const lookFrom = addDays(f.from, -(LOOKBACK_DAYS + Number(o.inactivityDays)));
-    const inactiveFrom = sql`CAST(coalesce(l.last_visit, s.join_date) + INTERVAL '1' DAY * ${days} AS DATE)`;
-    const churnDate = o.churnBy === 'cancellation' ? trusted('s.cancelled_on') : sql`CASE WHEN ${inactiveFrom} <= p.as_of THEN ${inactiveFrom} END`;
+    // Check-ins before from − inactivityDays cannot move a churn date into the range (it lands before `from` either way), so none are read.
+    const lookFrom = addDays(f.from, -Number(o.inactivityDays));
+    const inactiveFrom = sql`CAST(CASE WHEN l.last_visit > s.join_date THEN l.last_visit ELSE s.join_date END + INTERVAL '1' DAY * ${days} AS DATE)`;
+    const byCancellation = o.churnBy === 'cancellation';
+    const churnDate = byCancellation ? trusted('s.cancelled_on') : sql`CASE WHEN ${inactiveFrom} <= p.as_of THEN ${inactiveFrom} END`;
+    const lastVisits = byCancellation
+      ? trusted('SELECT member_id, CAST(NULL AS DATE) AS last_visit FROM scope WHERE FALSE') // the churn date does not depend on visits
+      : sql`SELECT member_id, max(local_date) AS last_visit FROM (${memberVisitsIn(f, lookFrom, f.to)}) AS v GROUP BY member_id`;
     return sql`WITH ${paramsCte({ as_of: f.to })},
 scope AS (${membersInScope(f, lookFrom, f.to)}),
-visits AS (${memberVisitsIn(f, lookFrom, f.to)}),
-last_visits AS (SELECT member_id, max(local_date) AS last_visit FROM visits GROUP BY member_id),
+last_visits AS (${lastVisits}),
 lifecycle AS (
   SELECT s.member_id, s.join_date, ${churnDate} AS churn_date
   FROM scope s CROSS JOIN params p LEFT JOIN last_visits l ON l.member_id = s.member_id
@@ -496,9 +519,10 @@ export const memberFeatures = defineMetric({
   definition:
     'One row per member in scope, as of `to`: what crm-sync and the campaigns need. Last check-in within the year before `to`, check-ins in the last 30 and 90 days, ' +
     'trend = check-ins in the last 30 days − the 30 before, tenure in days, favourite class type over the last 90 days (most check-ins; ties alphabetical), ' +
-    'and the at-risk flag of `at_risk_members` (status active, last check-in ≥ `minDaysSince` days ago).',
+    'and the at-risk flag of `at_risk_members` (status active, last check-in between `windowDays` − 1 and `minDaysSince` days before `to`).',
   filtersApply: LOCATION_HOME,
-  options: { minDaysSince: { kind: 'integer', description: 'Days without a check-in that make an active member at risk', default: 14, min: 1, max: 365 } },
+  options: AT_RISK_OPTIONS,
+  checkOptions: checkAtRiskOptions,
   columns: [
     { name: 'member_id', type: 'VARCHAR', description: 'Member' },
     { name: 'email', type: 'VARCHAR', description: 'Contact email (the HubSpot key)' },
@@ -515,37 +539,42 @@ export const memberFeatures = defineMetric({
     { name: 'visits_90d', type: 'BIGINT', description: 'Check-ins in the 90 days ending `to`' },
     { name: 'visit_trend', type: 'BIGINT', description: 'visits_30d − check-ins in the 30 days before those' },
     { name: 'favourite_class_type', type: 'VARCHAR', description: 'Most attended class type in the 90 days (empty: no classes)' },
-    { name: 'at_risk', type: 'BOOLEAN', description: 'Active, and no check-in for ≥ minDaysSince days' },
+    { name: 'at_risk', type: 'BOOLEAN', description: 'Listed by `at_risk_members` with the same options' },
   ],
   orderBy: 'member_id',
   build(f, o) {
-    const from = addDays(f.to, -364);
-    const since = (days: number) => sql`date_diff('day', v.local_date, v.as_of) < ${integerLiteral(days)}`;
+    const since = (days: number) => sql`date_diff('day', v.local_date, p.as_of) < ${integerLiteral(days)}`;
+    const days = (n: number) => integerLiteral(n);
+    const atRisk = sql`s.status = 'active' AND date_diff('day', l.last_visit, p.as_of) BETWEEN ${days(Number(o.minDaysSince))} AND ${days(Number(o.windowDays) - 1)}`;
+    // A year of check-ins for the last visit alone; everything else from the last 90 days, per member and class type (none: open gym).
     return sql`WITH ${paramsCte({ as_of: f.to })},
 scope AS (${membersInScope(f, addDays(f.to, -89), f.to)}),
-visits AS (SELECT v.*, p.as_of FROM (${memberVisitsIn(f, from, f.to)}) AS v CROSS JOIN params p),
-counts AS (
-  SELECT v.member_id, max(v.local_date) AS last_visit,
+last_visits AS (SELECT member_id, max(local_date) AS last_visit FROM (${memberVisitsIn(f, addDays(f.to, -(LOOKBACK_DAYS - 1)), f.to)}) AS v GROUP BY member_id),
+recent AS (
+  SELECT v.member_id, c.class_type, count(*) AS visits_90d,
     sum(CASE WHEN ${since(30)} THEN 1 ELSE 0 END) AS visits_30d,
-    sum(CASE WHEN ${since(90)} THEN 1 ELSE 0 END) AS visits_90d,
     sum(CASE WHEN ${since(60)} AND NOT (${since(30)}) THEN 1 ELSE 0 END) AS visits_prev_30d
-  FROM visits AS v GROUP BY v.member_id
+  FROM (${memberVisitsIn(f, addDays(f.to, -89), f.to)}) AS v CROSS JOIN params p LEFT JOIN dim_classes c ON c.class_id = v.class_id
+  GROUP BY v.member_id, c.class_type
+),
+counts AS (
+  SELECT r.member_id, sum(r.visits_30d) AS visits_30d, sum(r.visits_90d) AS visits_90d, sum(r.visits_prev_30d) AS visits_prev_30d
+  FROM recent r GROUP BY r.member_id
 ),
 favourites AS (
-  SELECT v.member_id, c.class_type, row_number() OVER (PARTITION BY v.member_id ORDER BY count(*) DESC, c.class_type) AS pick
-  FROM visits v JOIN dim_classes c ON c.class_id = v.class_id
-  WHERE ${since(90)}
-  GROUP BY v.member_id, c.class_type
+  SELECT member_id, class_type, row_number() OVER (PARTITION BY member_id ORDER BY visits_90d DESC, class_type) AS pick
+  FROM recent WHERE class_type IS NOT NULL
 )
 SELECT s.member_id, s.email, s.first_name, s.home_location_id, s.plan, s.status, s.join_date,
-  CAST(date_diff('day', s.join_date, p.as_of) AS INTEGER) AS tenure_days, s.marketing_opt_in, c.last_visit,
-  CAST(date_diff('day', c.last_visit, p.as_of) AS INTEGER) AS days_since_last_visit,
+  CAST(date_diff('day', s.join_date, p.as_of) AS INTEGER) AS tenure_days, s.marketing_opt_in, l.last_visit,
+  CAST(date_diff('day', l.last_visit, p.as_of) AS INTEGER) AS days_since_last_visit,
   coalesce(c.visits_30d, 0) AS visits_30d, coalesce(c.visits_90d, 0) AS visits_90d,
   coalesce(c.visits_30d, 0) - coalesce(c.visits_prev_30d, 0) AS visit_trend,
   fv.class_type AS favourite_class_type,
-  (s.status = 'active' AND c.last_visit IS NOT NULL AND date_diff('day', c.last_visit, p.as_of) >= ${integerLiteral(Number(o.minDaysSince))}) AS at_risk
+  coalesce(${atRisk}, FALSE) AS at_risk
 FROM scope s
 CROSS JOIN params p
+LEFT JOIN last_visits l ON l.member_id = s.member_id
 LEFT JOIN counts c ON c.member_id = s.member_id
 LEFT JOIN favourites fv ON fv.member_id = s.member_id AND fv.pick = 1
 ORDER BY s.member_id`;

@@ -23,6 +23,8 @@ export type MetricDefinition = {
   columns: readonly MetricColumn[];
   /** Rows come back in this order (stable output for caches, CSV and tests). */
   orderBy: string;
+  /** Rules between options (each option's own range is checked from `options`); throws MetricInputError. */
+  checkOptions?(options: OptionValues): void;
   build(filters: MetricFilters, options: OptionValues): Sql;
 };
 

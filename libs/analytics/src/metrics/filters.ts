@@ -107,12 +107,16 @@ export function membersInScope(f: MetricFilters, from: string, to: string): Sql 
   return sql`SELECT m.* FROM dim_members m WHERE ${where}`;
 }
 
-/** Every check-in of the members in the query's `scope` CTE (built by membersInScope), in local days [from, to]. */
+/**
+ * Check-ins in local days [from, to] of the members in the query's `scope` CTE (built by membersInScope).
+ * Callers join the result to `scope`: without a filter that narrows the members, the check-ins are not
+ * matched against it here too (a probe per check-in, the most expensive step of a year-long metric).
+ */
 export function memberVisitsIn(f: MetricFilters, from: string, to: string): Sql {
+  const narrowed = f.location || f.classType || f.instructor ? trusted('\n    AND f.member_id IN (SELECT member_id FROM scope)') : trusted('');
   return sql`SELECT f.member_id, f.local_date, f.local_weekday, f.local_hour, f.location_id, f.class_id
   FROM fact_attendance f
-  WHERE ${partitionRange(from, to)} AND f.local_date BETWEEN ${dateParam(from)} AND ${dateParam(to)}
-    AND f.member_id IN (SELECT member_id FROM scope)`;
+  WHERE ${partitionRange(from, to)} AND f.local_date BETWEEN ${dateParam(from)} AND ${dateParam(to)}${narrowed}`;
 }
 
 /**

@@ -41,6 +41,7 @@ export function resolveOptions(metric: MetricDefinition, input: Record<string, u
       out[name] = raw;
     }
   }
+  metric.checkOptions?.(out);
   return out;
 }
 

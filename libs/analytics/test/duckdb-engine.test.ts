@@ -1,0 +1,112 @@
+/**
+ * The DuckDB engine's own behaviour: the values it returns, and its in-memory star schema keeping up
+ * with the lake's files (new batches appended, changed or removed files rebuilt, too-big relations left
+ * as views) — always giving the answers the Parquet views give.
+ */
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { DuckDbEngine, writeLake, type DuckDbEngineOptions, type FixtureRow } from '@peak/analytics';
+
+const ZONE = 'America/New_York';
+const checkin = (i: number, at: string, member = `M${i % 3}`): FixtureRow => ({ checkin_id: `K${i}`, member_id: member, class_id: null, location_id: 'downtown', checked_in_at: at, method: 'card' });
+const member = (id: string, updatedAt: string, home: string): FixtureRow => ({
+  member_id: id, email: `${id}@example.com`, first_name: 'A', last_name: 'B', home_location_id: home, join_date: '2026-01-01', plan: 'unlimited',
+  status: 'active', cancelled_on: null, birth_year: null, marketing_opt_in: true, updated_at: updatedAt,
+});
+
+/** What a question returns on every kind of engine set-up: in memory (the default), as plain views, and too big to keep. */
+async function answersEverywhere(root: string, sql: string, extra: Partial<DuckDbEngineOptions> = {}) {
+  const out = [];
+  for (const options of [{}, { materialize: false }, { maxMaterializedRows: 1 }]) {
+    const engine = new DuckDbEngine({ lakeRoot: root, timeZone: ZONE, refreshCheckMs: 0, ...extra, ...options });
+    out.push((await engine.query(sql)).rows);
+    await engine.close();
+  }
+  return out;
+}
+
+t.test('values come back in the shared representation, whatever the type', async (t) => {
+  const engine = new DuckDbEngine({ lakeRoot: t.testdir(), timeZone: ZONE });
+  t.teardown(() => engine.close());
+  const { rows, columns } = await engine.query(`SELECT DATE '2026-01-02' AS d, TIMESTAMP '2026-01-02 03:04:05.678901' AS ts, CAST(12.34 AS DECIMAL(12,2)) AS amount,
+    CAST(sum(5) AS HUGEINT) AS huge, CAST(5 AS BIGINT) AS big, CAST(7 AS INTEGER) AS small, CAST(1.5 AS DOUBLE) AS dbl, [1, 2] AS list, true AS flag,
+    'x' AS text, CAST(NULL AS DATE) AS nothing, {'a': 1} AS struct`);
+  t.same(rows, [{
+    d: '2026-01-02', ts: '2026-01-02T03:04:05.678Z', amount: 12.34, huge: 5, big: 5, small: 7, dbl: 1.5, list: [1, 2], flag: true, text: 'x', nothing: null, struct: '{"a":1}',
+  }]);
+  t.same(columns.map((c) => c.type), ['DATE', 'TIMESTAMP', 'DECIMAL', 'BIGINT', 'BIGINT', 'INTEGER', 'DOUBLE', 'ARRAY', 'BOOLEAN', 'VARCHAR', 'DATE', 'OTHER']);
+  const limited = await engine.query('SELECT * FROM range(5) AS r(i) ORDER BY i', { maxRows: 2 });
+  t.same([limited.rows, limited.truncated], [[{ i: 0 }, { i: 1 }], true], 'maxRows keeps the first rows and says so');
+});
+
+t.test('the in-memory star schema follows the lake: new batches, changed and removed files', async (t) => {
+  const root = t.testdir();
+  const engine = new DuckDbEngine({ lakeRoot: root, timeZone: ZONE, refreshCheckMs: 0 });
+  t.teardown(() => engine.close());
+  const count = async () => (await engine.query('SELECT count(*) AS n, count(DISTINCT local_date) AS days FROM fact_attendance')).rows[0];
+
+  t.same(await count(), { n: 0, days: 0 }, 'an empty lake: empty facts');
+  await writeLake(root, { attendance: [checkin(1, '2026-03-01T15:00:00Z'), checkin(2, '2026-03-02T15:00:00Z')] }, 'b1');
+  t.same(await count(), { n: 2, days: 2 }, 'the first batch appears');
+  await writeLake(root, { attendance: [checkin(3, '2026-03-02T16:00:00Z'), checkin(4, '2026-03-05T15:00:00Z')] }, 'b2');
+  t.same(await count(), { n: 4, days: 3 }, 'a second batch is added (one new day, one day shared with b1)');
+
+  // The same batch written again with other rows (a re-run): the file changed, so the relation is rebuilt.
+  const file = join(root, 'processed', 'attendance', 'dt=2026-03-05', 'b2__0.parquet');
+  const before = statSync(file).mtimeMs;
+  await writeLake(root, { attendance: [checkin(3, '2026-03-02T16:00:00Z'), checkin(5, '2026-03-05T15:00:00Z'), checkin(6, '2026-03-05T17:00:00Z')] }, 'b2');
+  t.not(statSync(file).mtimeMs, before, 'the file was rewritten');
+  t.same(await count(), { n: 5, days: 3 }, 'a rewritten file replaces its old rows');
+
+  rmSync(join(root, 'processed', 'attendance', 'dt=2026-03-01'), { recursive: true });
+  t.same(await count(), { n: 4, days: 2 }, 'a removed file takes its rows with it');
+
+  await writeLake(root, { members: [member('M1', '2026-01-01T00:00:00Z', 'downtown')] }, 'm1');
+  t.same((await engine.query('SELECT home_location_id FROM dim_members')).rows, [{ home_location_id: 'downtown' }]);
+  await writeLake(root, { members: [member('M1', '2026-02-01T00:00:00Z', 'riverside')] }, 'm2');
+  t.same((await engine.query('SELECT home_location_id FROM dim_members')).rows, [{ home_location_id: 'riverside' }], 'a dimension is rebuilt: the newer version wins');
+});
+
+t.test('between checks the engine answers from its copy; refreshCheckMs bounds how stale it can be', async (t) => {
+  const root = t.testdir();
+  await writeLake(root, { attendance: [checkin(1, '2026-03-01T15:00:00Z')] }, 'b1');
+  const engine = new DuckDbEngine({ lakeRoot: root, timeZone: ZONE, refreshCheckMs: 60_000 });
+  t.teardown(() => engine.close());
+  const n = async () => (await engine.query('SELECT count(*) AS n FROM fact_attendance')).rows[0]?.n;
+  t.equal(await n(), 1);
+  await writeLake(root, { attendance: [checkin(2, '2026-03-02T15:00:00Z')] }, 'b2');
+  t.equal(await n(), 1, 'within refreshCheckMs of the last check, the new batch is not looked for');
+  t.equal((await engine.query('SELECT count(*) AS n FROM attendance')).rows[0]?.n, 2, 'the dataset view reads the files themselves');
+});
+
+t.test('in memory, as views, or too big to keep: the same answers', async (t) => {
+  const root = t.testdir();
+  await writeLake(root, {
+    attendance: Array.from({ length: 40 }, (_, i) => checkin(i, new Date(Date.parse('2026-03-01T12:00:00Z') + i * 9 * 3_600_000).toISOString())),
+    members: [member('M0', '2026-01-01T00:00:00Z', 'downtown'), member('M1', '2026-01-01T00:00:00Z', 'riverside')],
+  }, 'b1');
+  await writeLake(root, { members: [member('M0', '2026-02-01T00:00:00Z', 'riverside')] }, 'b2');
+  const [inMemory, views, tooBig] = await answersEverywhere(root, `SELECT m.home_location_id, f.local_date, count(*) AS visits
+    FROM fact_attendance f JOIN dim_members m ON m.member_id = f.member_id GROUP BY ALL ORDER BY ALL`);
+  t.ok((inMemory?.length ?? 0) > 10, `${inMemory?.length} groups`);
+  t.same(views, inMemory, 'views over the Parquet');
+  t.same(tooBig, inMemory, 'relations over maxMaterializedRows stay views');
+});
+
+t.test('bytes read: reported per query, and a shorter date range reads fewer partitions', async (t) => {
+  const root = t.testdir();
+  await writeLake(root, { attendance: Array.from({ length: 300 }, (_, i) => checkin(i, new Date(Date.parse('2026-01-01T15:00:00Z') + i * 86_400_000).toISOString())) });
+  t.equal(readdirSync(join(root, 'processed', 'attendance')).length, 300, 'a partition a day');
+  const engine = new DuckDbEngine({ lakeRoot: root, timeZone: ZONE, materialize: false, measureBytes: true });
+  t.teardown(() => engine.close());
+  const bytes = async (from: string, to: string) =>
+    (await engine.query('SELECT count(*) AS n FROM fact_attendance WHERE dt BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)', { params: [from, to] })).stats.bytesScanned ?? 0;
+  const week = await bytes('2026-03-01', '2026-03-07');
+  const all = await bytes('2026-01-01', '2026-12-31');
+  t.ok(week > 0, `a week: ${week} bytes`);
+  t.ok(all > 10 * week, `the whole range: ${all} bytes, over 10× a week's`);
+  const plain = new DuckDbEngine({ lakeRoot: root, timeZone: ZONE });
+  t.teardown(() => plain.close());
+  t.equal((await plain.query('SELECT 1 AS one')).stats.bytesScanned, undefined, 'not measured unless asked');
+});
