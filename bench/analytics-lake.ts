@@ -50,8 +50,13 @@ const SOURCES: Record<DatasetName, string> = {
     FROM range(1, ${BENCH_LAKE.members + 1}) AS a(m), range(0, 12) AS b(k)`,
   engagement: `SELECT 'E1' AS event_id, 'M000001' AS member_id, TIMESTAMP '${BENCH_LAKE.start} 10:00:00' AS occurred_at, 'app_open' AS event_type, 'ios' AS platform,
       NULL AS session_id, NULL AS duration_seconds`,
-  class_feedback: `SELECT 'F1' AS feedback_id, 'M000001' AS member_id, 'C0000001' AS class_id, TIMESTAMP '${BENCH_LAKE.start} 11:30:00' AS submitted_at, 5 AS rating,
-      NULL AS comment, true AS would_recommend, 'app' AS channel`,
+  // One rating for about one class check-in in twenty (~400k), an hour after the class starts.
+  class_feedback: `SELECT 'F' || lpad(CAST(i AS VARCHAR), 9, '0') AS feedback_id, 'M' || lpad(CAST(1 + ${rnd('i', 11, BENCH_LAKE.members)} AS VARCHAR), 6, '0') AS member_id,
+      'C' || lpad(CAST(c AS VARCHAR), 7, '0') AS class_id,
+      TIMESTAMP '${BENCH_LAKE.start} 11:00:00' + INTERVAL (c // ${BENCH_LAKE.classesPerDay}) DAY + INTERVAL (45 * ((c // 4) % 20)) MINUTE AS submitted_at,
+      1 + CAST(${rnd('i', 22, 5)} AS INTEGER) AS rating, CASE WHEN ${rnd('i', 23, 4)} = 0 THEN 'Great class' END AS comment,
+      CASE WHEN ${rnd('i', 24, 5)} > 0 THEN ${rnd('i', 25, 3)} > 0 END AS would_recommend, 'app' AS channel
+    FROM (SELECT i, ${rnd('i', 15, BENCH_LAKE.classesPerDay * BENCH_LAKE.days)} AS c FROM range(0, ${BENCH_LAKE.checkins}, 20) AS r(i) WHERE ${rnd('i', 12, 5)} > 0)`,
 };
 
 /** Writes the benchmark lake under `root`; returns the row count of each dataset. */
