@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { addDays, DuckDbEngine, findMetric, METRICS, resolveOptions, runMetric, type MetricFilters } from '@peak/analytics';
 import { BENCH_LAKE, writeBenchLake } from './analytics-lake.js';
 
-const RUNS = 3; // best of three, alternating engine and raw, on a noisy shared box
+const RUNS = 5; // best of five, alternating engine and raw, on a noisy shared box
 const ZONE = 'America/New_York';
 const LAST_DAY = BENCH_LAKE.end;
 
