@@ -65,3 +65,29 @@ t.test('a second batch of a dataset leaves the first batch in place; rows it alr
   const rerun = await runBatch({ plan, inputFile: join(dir, 'a.csv'), format: 'csv', outDir: out, batchId: 'b1' });
   t.same(rerun, first, 're-running b1 ignores its own earlier output');
 });
+
+t.test('a badly formed reference is reported as both BAD_FORMAT and UNKNOWN_REFERENCE; a known one passes', async (t) => {
+  const dir = t.testdir();
+  const csv = join(dir, 'attendance.csv');
+  const long = `M${'9'.repeat(70)}`;
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(csv, [
+    'checkin_id,member_id,class_id,location_id,checked_in_at,method',
+    'K1,M000001,C0000001,downtown,2026-03-01T15:00:00Z,card',
+    'K2,M 2,C0000001,downtown,2026-03-01T15:00:00Z,card',
+    `K3,${long},C0000001,downtown,2026-03-01T15:00:00Z,card`,
+    'K4,M000001,C/1,downtown,2026-03-01T15:00:00Z,card',
+  ].join('\n'));
+  const out = join(dir, 'lake');
+  const r = await runBatch({
+    plan: buildPlan(datasets.attendance), inputFile: csv, format: 'csv', outDir: out, batchId: 'refs',
+    knownRefs: { members: ['M000001'], classes: ['C0000001'] },
+  });
+  t.same([r.rowsProcessed, r.rowsQuarantined], [1, 3]);
+  const rows = await query(`SELECT line, reason_details FROM read_parquet('${join(out, 'quarantine', 'attendance', 'refs.parquet')}') ORDER BY line`);
+  t.same(rows.map((x) => [Number(x.line), (x.reason_details as string[]).map((d) => d.split(':').slice(0, 3).join(':'))]), [
+    [3, ['BAD_FORMAT:member_id:pattern', 'UNKNOWN_REFERENCE:member_id:references']],
+    [4, ['BAD_FORMAT:member_id:maxLength', 'UNKNOWN_REFERENCE:member_id:references']],
+    [5, ['BAD_FORMAT:class_id:pattern', 'UNKNOWN_REFERENCE:class_id:references']],
+  ]);
+});

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { Type } from 'typebox';
 import { DATASET_NAMES, datasets } from '@peak/contracts';
 import { buildPlan, planToJson, renderDuckdb, renderSpark, REASON_CODES, type Expr } from '@peak/etl';
 
@@ -44,6 +45,24 @@ t.test('rendering without a known relation drops only that FK check', async (t) 
   t.same(some.referencesChecked, ['known_members']);
   t.notMatch(some.sql, /known_classes/);
   t.match(some.sql, /known_members/);
+});
+
+t.test('format checks of a reference column are skipped for known keys only when the key column has the same rules', async (t) => {
+  const plan = buildPlan(datasets.signups);
+  const formats = plan.checks.filter((c) => c.code === 'BAD_FORMAT' && (c.column === 'member_id' || c.column === 'class_id'));
+  t.ok(formats.length >= 4, 'length and pattern checks on both references');
+  t.ok(formats.every((c) => c.skipWhenKnown === `known_${c.column === 'member_id' ? 'members' : 'classes'}`), 'both keys are ids with the same rules');
+  t.ok(plan.checks.filter((c) => c.column === 'signup_id').every((c) => c.skipWhenKnown === undefined), 'not the booking id: it references nothing');
+
+  // A column looser than the key it references: a known key says nothing about its own rules.
+  const loose = { ...datasets.signups, row: { ...datasets.signups.row, properties: { ...datasets.signups.row.properties, member_id: Type.String({ ...datasets.signups.row.properties.member_id, maxLength: 128 }) } } };
+  const loosePlan = buildPlan(loose as typeof datasets.signups);
+  t.ok(loosePlan.checks.filter((c) => c.column === 'member_id' && c.code === 'BAD_FORMAT').every((c) => c.skipWhenKnown === undefined), 'different maxLength: always checked');
+  const sql = renderDuckdb(plan, { availableReferences: ['known_classes'] }).rejected;
+  const filter = sql.slice(sql.indexOf('flagged AS'), sql.indexOf('AS "__rejected"'));
+  t.match(filter, /regexp_matches\("raw_member_id"/, 'without known members the member id format decides rejection');
+  t.notMatch(filter, /regexp_matches\("raw_class_id"/, 'with known classes, the class id format does not (UNKNOWN_REFERENCE does)');
+  t.match(sql.slice(sql.indexOf('AS "__rejected"')), /BAD_FORMAT:class_id:pattern/, 'the reason list still names it');
 });
 
 t.test('Spark literals escape backslashes; DuckDB literals keep them', async (t) => {

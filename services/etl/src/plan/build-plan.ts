@@ -27,7 +27,15 @@ export type Expr =
 
 export type ColumnPlan = { name: string; source: string; sqlType: SqlType; required: boolean; cast: Expr };
 /** A check fires (adds `code`) when `predicate` is TRUE; NULL counts as not firing. */
-export type Check = { code: ReasonCode; column: string; rule: string; predicate: Expr };
+export type Check = {
+  code: ReasonCode; column: string; rule: string; predicate: Expr;
+  /**
+   * A format check that cannot fail on a known key of this reference relation (the key column has the same rule and
+   * passed it), and whose failures the reference check rejects anyway: with the relation loaded, only the reason
+   * list needs it, not the per-row filter.
+   */
+  skipWhenKnown?: string;
+};
 export type ReferencePlan = { column: string; dataset: DatasetName; relation: string; key: string };
 
 export type EtlPlan = {
@@ -134,6 +142,11 @@ export function buildPlan(contract: DatasetContract): EtlPlan {
     return { column: r.column, dataset: r.dataset, relation: `known_${r.dataset}`, key: contractKey(r.dataset) };
   });
   for (const r of references) {
+    const target = (datasets[r.dataset].row.properties as Record<string, Constraints>)[r.key];
+    if (!target || formatRules(properties[r.column] as Constraints) !== formatRules(target)) continue;
+    for (const check of checks) if (check.code === 'BAD_FORMAT' && check.column === r.column) check.skipWhenKnown = r.relation;
+  }
+  for (const r of references) {
     checks.push({
       code: 'UNKNOWN_REFERENCE', column: r.column, rule: `references:${r.dataset}.${r.key}`,
       predicate: and(present(r.column), { op: 'not', arg: { op: 'known', arg: raw(r.column), relation: r.relation, key: r.key } }),
@@ -157,6 +170,9 @@ export function buildPlan(contract: DatasetContract): EtlPlan {
     malformedCode: 'MALFORMED_RECORD',
   };
 }
+
+/** The text rules a BAD_FORMAT check tests, comparable between two columns. */
+const formatRules = (c: Constraints | undefined): string => JSON.stringify([c?.minLength, c?.maxLength, c?.pattern, c?.format]);
 
 /** The key column a reference points at: the referenced dataset's single-column primary key. */
 function contractKey(dataset: DatasetName): string {

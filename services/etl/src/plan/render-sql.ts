@@ -1,5 +1,5 @@
 import type { SqlType } from '@peak/contracts';
-import type { EtlPlan, Expr } from './build-plan.js';
+import type { Check, EtlPlan, Expr } from './build-plan.js';
 
 /**
  * Shared shape of the ETL queries; each engine supplies only its dialect (literals, casts, regex,
@@ -149,7 +149,10 @@ SELECT ${rec} FROM ranked WHERE ${id('occurrence')} > 1
     ...(alreadyProcessed ? [`CASE WHEN ${alreadyProcessed} THEN ${d.str(detail ? `${dedupe.againstProcessed.code}:${dedupe.key.join('+')}` : dedupe.againstProcessed.code)} END`] : []),
   ];
   // Plain booleans for the filter (cheap on every row); the code lists are built only for rejected rows.
-  const rowFails = [...checks.map((c) => `COALESCE(${expr(c.predicate)}, FALSE)`), laterDuplicate, ...(alreadyProcessed ? [alreadyProcessed] : [])];
+  // A format check on a checked reference decides nothing (a known key passed the same rule, an unknown one fails
+  // UNKNOWN_REFERENCE), so it stays out of the per-row filter; the reason lists still name it.
+  const decides = (c: Check) => !(c.skipWhenKnown && available.has(c.skipWhenKnown));
+  const rowFails = [...checks.filter(decides).map((c) => `COALESCE(${expr(c.predicate)}, FALSE)`), laterDuplicate, ...(alreadyProcessed ? [alreadyProcessed] : [])];
   const malformedList = (detail: boolean) => d.codeList([d.str(detail ? `${plan.malformedCode}:*` : plan.malformedCode)]);
 
   const rejected = `-- ${RELATIONS.rejected}: every record that fails a check, with all its reason codes.

@@ -88,8 +88,6 @@ flagged AS (
       OR COALESCE((char_length(`raw_event_id`) > 64), FALSE)
       OR COALESCE(((NOT (`raw_event_id` IS NULL OR `raw_event_id` = '')) AND (NOT (`raw_event_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE((`raw_member_id` IS NULL OR `raw_member_id` = ''), FALSE)
-      OR COALESCE((char_length(`raw_member_id`) > 64), FALSE)
-      OR COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (NOT (`raw_member_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE((`raw_occurred_at` IS NULL OR `raw_occurred_at` = ''), FALSE)
       OR COALESCE(((NOT (`raw_occurred_at` IS NULL OR `raw_occurred_at` = '')) AND (`occurred_at` IS NULL)), FALSE)
       OR COALESCE((`raw_event_type` IS NULL OR `raw_event_type` = ''), FALSE)

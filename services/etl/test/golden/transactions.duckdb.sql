@@ -100,8 +100,6 @@ flagged AS (
       OR COALESCE((length("raw_transaction_id") > 64), FALSE)
       OR COALESCE(((NOT ("raw_transaction_id" IS NULL OR "raw_transaction_id" = '')) AND (NOT regexp_matches("raw_transaction_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE(("raw_member_id" IS NULL OR "raw_member_id" = ''), FALSE)
-      OR COALESCE((length("raw_member_id") > 64), FALSE)
-      OR COALESCE(((NOT ("raw_member_id" IS NULL OR "raw_member_id" = '')) AND (NOT regexp_matches("raw_member_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE(("raw_location_id" IS NULL OR "raw_location_id" = ''), FALSE)
       OR COALESCE((length("raw_location_id") > 64), FALSE)
       OR COALESCE(((NOT ("raw_location_id" IS NULL OR "raw_location_id" = '')) AND (NOT regexp_matches("raw_location_id", '^[A-Za-z0-9_.:-]+$'))), FALSE)

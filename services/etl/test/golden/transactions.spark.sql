@@ -100,8 +100,6 @@ flagged AS (
       OR COALESCE((char_length(`raw_transaction_id`) > 64), FALSE)
       OR COALESCE(((NOT (`raw_transaction_id` IS NULL OR `raw_transaction_id` = '')) AND (NOT (`raw_transaction_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE((`raw_member_id` IS NULL OR `raw_member_id` = ''), FALSE)
-      OR COALESCE((char_length(`raw_member_id`) > 64), FALSE)
-      OR COALESCE(((NOT (`raw_member_id` IS NULL OR `raw_member_id` = '')) AND (NOT (`raw_member_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE)
       OR COALESCE((`raw_location_id` IS NULL OR `raw_location_id` = ''), FALSE)
       OR COALESCE((char_length(`raw_location_id`) > 64), FALSE)
       OR COALESCE(((NOT (`raw_location_id` IS NULL OR `raw_location_id` = '')) AND (NOT (`raw_location_id` RLIKE '^[A-Za-z0-9_.:-]+$'))), FALSE)
