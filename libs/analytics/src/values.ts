@@ -45,10 +45,41 @@ function toNumber(text: string): number {
   return Number(text);
 }
 
-/** `2026-06-30 22:30:00[.123456][ UTC|+00]` (either engine) → `2026-06-30T22:30:00.123Z`. */
+/**
+ * Timestamp text (either engine) → ISO 8601 UTC with milliseconds: `2026-06-30 22:30:00[.123456]` (UTC), with a
+ * zone — `Z`, ` UTC`, `+02`, `+05:30`, `-0800` (DuckDB TIMESTAMPTZ), or an IANA name (Athena `timestamp with time
+ * zone`, e.g. ` America/New_York`) — converted to the instant it names. Text it cannot read comes back unchanged.
+ */
 export function isoTimestamp(text: string): string {
-  const m = /^(\d{4,})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?/.exec(text);
+  const m = /^(\d{4,})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?\s*(.*)$/.exec(text.trim());
   if (!m) return text;
-  const ms = (m[7] ?? '').padEnd(3, '0').slice(0, 3);
-  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${ms}Z`;
+  const ms = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
+  const year = Number(m[1]);
+  if (year > 9999) return text; // beyond what ISO 8601's four-digit form (and Date) can say
+  const date = new Date(Date.UTC(2000, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), ms));
+  const wall = date.setUTCFullYear(year); // Date.UTC would read years 0–99 as 1900–1999
+  const offset = zoneOffsetMinutes(m[8] ?? '', wall);
+  if (offset === undefined || Number.isNaN(wall)) return text;
+  return new Date(wall - offset * 60_000).toISOString();
+}
+
+/** Minutes east of UTC that a zone suffix means at a wall-clock time (read as if UTC); undefined when unknown. */
+function zoneOffsetMinutes(zone: string, wall: number): number | undefined {
+  if (zone === '' || zone === 'Z' || zone === 'UTC' || zone === 'GMT') return 0;
+  const numeric = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone);
+  if (numeric) return (numeric[1] === '-' ? -1 : 1) * (Number(numeric[2]) * 60 + Number(numeric[3] ?? 0));
+  try {
+    // A named zone: its offset at the instant the wall time would be in UTC, then once more at the corrected instant.
+    let offset = offsetAt(zone, wall);
+    offset = offsetAt(zone, wall - offset * 60_000);
+    return offset;
+  } catch {
+    return undefined;
+  }
+}
+
+function offsetAt(zone: string, instant: number): number {
+  const name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(instant).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /GMT([+-])(\d{2}):?(\d{2})?/.exec(name);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : 0;
 }
