@@ -19,10 +19,12 @@ export type ServiceAppOptions = ServiceInfo & {
   bodyLimit?: number;
   /** How long each /ready dependency check may take (tests shorten it). */
   readinessTimeoutMs?: number;
+  /** /ready also answers each failure's reason (READY_DETAILS; the local launcher turns it on). Default off. */
+  readinessDetails?: boolean;
 };
 
 /** What a test or the launcher may set on the shell of any service (each service adds its clients). */
-export type ShellOverrides = Pick<ServiceAppOptions, 'logger' | 'readinessTimeoutMs'>;
+export type ShellOverrides = Pick<ServiceAppOptions, 'logger' | 'readinessTimeoutMs' | 'readinessDetails'>;
 
 function baseFastify(options: ServiceAppOptions) {
   return Fastify({
@@ -72,6 +74,6 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     reply.code(404).send({ code: 'NOT_FOUND', message: `No route ${request.method} ${request.url}; the API is documented at /docs` }),
   );
 
-  await app.register(healthRoutes, { checkTimeoutMs: options.readinessTimeoutMs });
+  await app.register(healthRoutes, { checkTimeoutMs: options.readinessTimeoutMs, details: options.readinessDetails });
   return app;
 }

@@ -16,6 +16,10 @@ export const baseConfig = {
     default: 'info',
     description: 'pino log level',
   }),
+  READY_DETAILS: Type.Boolean({
+    default: false,
+    description: "Answer each failing dependency's reason in /ready (hosts, client errors): local development only; the reason is always logged",
+  }),
 } satisfies TProperties;
 
 /** PORT with the service's own default, so each service runs alone without setting it. */
@@ -23,7 +27,7 @@ export const servicePort = (defaultPort: number) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: defaultPort, description: `Port to listen on (0 = any free port; default ${defaultPort})` });
 
 /** The variables a service's process needs to listen and log; every service config has them. */
-export type ListenConfig = { HOST: string; PORT: number; LOG_LEVEL: string };
+export type ListenConfig = { HOST: string; PORT: number; LOG_LEVEL: string; READY_DETAILS: boolean };
 
 /** AWS SDK settings. Endpoints are overridden with the SDK's own AWS_ENDPOINT_URL_<SERVICE> variables. */
 export const awsConfig = {

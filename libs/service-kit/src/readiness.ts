@@ -1,7 +1,12 @@
 import fp from 'fastify-plugin';
 import Type from 'typebox';
 
-export type ReadinessCheck = () => Promise<unknown>;
+/**
+ * One dependency check. `signal` aborts when the check's time is up: pass it to the client call
+ * (`client.send(cmd, { abortSignal: signal })`, `fetch(url, { signal })`) so a timed-out call is cancelled,
+ * not left running behind the answer.
+ */
+export type ReadinessCheck = (signal: AbortSignal) => Promise<unknown>;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,18 +18,62 @@ declare module 'fastify' {
 export type HealthRoutesOptions = {
   /** How long one dependency may take to answer before /ready counts it as failing. */
   checkTimeoutMs?: number;
+  /** Also answer each failure's reason under `details` (local development; never where /ready is public). */
+  details?: boolean;
 };
 
 export const DEFAULT_CHECK_TIMEOUT_MS = 2_000;
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+/** What /ready says of one dependency: stable words, never hosts or client error text (those go to the log). */
+export const checkOutcomes = ['ok', 'unreachable', 'timeout', 'error'] as const;
+export type CheckOutcome = (typeof checkOutcomes)[number];
+
+class CheckTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`);
+    this.name = 'CheckTimeoutError';
+  }
+}
+
+/**
+ * Runs one check with a signal that aborts after `ms`. The race stays: a check that ignores its signal
+ * still cannot hold /ready past the deadline.
+ */
+async function runCheck(check: ReadinessCheck, ms: number): Promise<void> {
+  const signal = AbortSignal.timeout(ms);
+  let onAbort = (): void => undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new CheckTimeoutError(ms));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([check(signal), timedOut]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+// Errors meaning the dependency could not be reached at all (refused, unknown host, connection dropped).
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ETIMEDOUT']);
+// ioredis, with its offline queue off, says so in words rather than codes.
+const UNREACHABLE_MESSAGES = /Connection is closed|Stream isn't writeable|connect ECONNREFUSED/;
+
+/** The stable word /ready answers for a failed check (the error itself is logged). */
+export function checkOutcome(err: unknown): Exclude<CheckOutcome, 'ok'> {
+  const seen = new Set<unknown>();
+  const walk = (e: unknown): 'unreachable' | 'timeout' | undefined => {
+    if (!(e instanceof Error) || seen.has(e)) return undefined;
+    seen.add(e);
+    if (e instanceof CheckTimeoutError || e.name === 'TimeoutError') return 'timeout';
+    const code = (e as NodeJS.ErrnoException).code;
+    if ((typeof code === 'string' && UNREACHABLE_CODES.has(code)) || UNREACHABLE_MESSAGES.test(e.message)) return 'unreachable';
+    for (const inner of e instanceof AggregateError ? e.errors : []) {
+      const found = walk(inner);
+      if (found) return found;
+    }
+    return walk(e.cause);
+  };
+  return walk(err) ?? 'error';
 }
 
 /** One line saying why a dependency check failed, whatever shape the client's error has. */
@@ -44,7 +93,12 @@ export function failureReason(err: unknown): string {
 const readyResponse = Type.Object(
   {
     status: Type.Union([Type.Literal('ready'), Type.Literal('not ready')]),
-    checks: Type.Record(Type.String(), Type.String(), { description: 'Each dependency: `ok` or `failing: <reason>`' }),
+    checks: Type.Record(Type.String(), Type.Union(checkOutcomes.map((o) => Type.Literal(o))), {
+      description: 'Each dependency: `ok`, or why not in one stable word: `unreachable`, `timeout` or `error` (the reason is logged at warn)',
+    }),
+    details: Type.Optional(
+      Type.Record(Type.String(), Type.String(), { description: 'Each failing dependency\'s reason; only where READY_DETAILS is on (local development)' }),
+    ),
   },
   { description: 'Every dependency check and its outcome' },
 );
@@ -53,6 +107,7 @@ const readyResponse = Type.Object(
 export const healthRoutes = fp<HealthRoutesOptions>(
   async (app, opts) => {
     const timeoutMs = opts.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
+    const showDetails = opts.details ?? false;
     app.decorate('readiness', new Map<string, ReadinessCheck>());
     app.get(
       '/health',
@@ -74,20 +129,30 @@ export const healthRoutes = fp<HealthRoutesOptions>(
           response: { 200: readyResponse, 503: readyResponse },
         },
       },
-      async (_req, reply) => {
+      async (req, reply) => {
         const entries = [...app.readiness.entries()];
+        const details: Record<string, string> = {};
         const results = await Promise.all(
-          entries.map(async ([name, check]) => {
+          entries.map(async ([name, check]): Promise<[string, CheckOutcome]> => {
             try {
-              await withTimeout(check(), timeoutMs);
-              return [name, 'ok'] as const;
+              await runCheck(check, timeoutMs);
+              return [name, 'ok'];
             } catch (err) {
-              return [name, `failing: ${failureReason(err)}`] as const;
+              const outcome = checkOutcome(err);
+              const reason = failureReason(err);
+              // Hosts, bucket names and SDK text stay in the log: /ready (and the dashboard that shows it) may be public.
+              req.log.warn({ check: name, outcome, reason }, `readiness check ${name} failed: ${reason}`);
+              details[name] = reason;
+              return [name, outcome];
             }
           }),
         );
         const ready = results.every(([, s]) => s === 'ok');
-        return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
+        return reply.code(ready ? 200 : 503).send({
+          status: ready ? 'ready' : 'not ready',
+          checks: Object.fromEntries(results),
+          ...(showDetails && !ready ? { details } : {}),
+        });
       },
     );
   },

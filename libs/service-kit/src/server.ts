@@ -1,5 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { ShellOverrides } from './app.js';
 import { ConfigError, type ListenConfig } from './config.js';
 
 /**
@@ -29,13 +30,13 @@ export function serviceLogger(name: string, level: string): FastifyServerOptions
 
 /**
  * The whole boot sequence of a service's `server.ts`: validate the environment (a clear message and
- * exit 1 when it is wrong, before anything connects), build the app with a pino logger, listen, and
+ * exit 1 when it is wrong, before anything connects), build the app with a pino logger (and READY_DETAILS), listen, and
  * close gracefully on SIGINT/SIGTERM.
  */
 export async function runService<C extends ListenConfig>(
   name: string,
   readConfig: () => C,
-  build: (config: C, logger: FastifyServerOptions['logger']) => Promise<FastifyInstance>,
+  build: (config: C, shell: ShellOverrides) => Promise<FastifyInstance>,
 ): Promise<void> {
   let config: C;
   try {
@@ -47,7 +48,7 @@ export async function runService<C extends ListenConfig>(
   }
   let app: FastifyInstance;
   try {
-    app = await build(config, serviceLogger(name, config.LOG_LEVEL));
+    app = await build(config, { logger: serviceLogger(name, config.LOG_LEVEL), readinessDetails: config.READY_DETAILS });
   } catch (err) {
     console.error(`${name}: could not start: ${(err as Error).stack ?? String(err)}`);
     process.exit(1);

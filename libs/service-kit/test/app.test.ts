@@ -1,7 +1,7 @@
 import t from 'tap';
 import Type from 'typebox';
 import { PeakError } from '@peak/contracts';
-import { createServiceApp, failureReason } from '@peak/service-kit';
+import { checkOutcome, createServiceApp, failureReason } from '@peak/service-kit';
 import type { Teardown } from '@peak/service-kit/testing';
 
 async function testApp(t: Teardown, readinessTimeoutMs?: number) {
@@ -70,30 +70,80 @@ t.test('/health and /ready with no dependencies', async (t) => {
   t.same(ready.json(), { status: 'ready', checks: {} });
 });
 
-t.test('/ready: 200 when every check answers, 503 naming the failing one', async (t) => {
-  const app = await testApp(t);
+/** An app whose pino lines (warn and up) are collected, to check what /ready logs. */
+async function loggedApp(t: Teardown, opts: { readinessTimeoutMs?: number; readinessDetails?: boolean } = {}) {
+  const lines: { level: number; check?: string; outcome?: string; reason?: string; msg: string }[] = [];
+  const stream = { write: (line: string) => lines.push(JSON.parse(line)) };
+  const app = await createServiceApp({ name: 'test', description: 'a test service', logger: { level: 'warn', stream }, ...opts });
+  t.teardown(() => app.close());
+  return { app, lines };
+}
+
+t.test('/ready: 200 when every check answers; 503 with a stable word per dependency, the reason only in the log', async (t) => {
+  const { app, lines } = await loggedApp(t);
   let redisUp = true;
   app.readiness.set('sqs', async () => 'fine');
   app.readiness.set('redis', async () => {
-    if (!redisUp) throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+    if (!redisUp) throw Object.assign(new Error('connect ECONNREFUSED 10.0.3.7:6379'), { code: 'ECONNREFUSED' });
   });
-  const up = await app.inject({ method: 'GET', url: '/ready' });
-  t.equal(up.statusCode, 200);
-  t.same(up.json(), { status: 'ready', checks: { sqs: 'ok', redis: 'ok' } });
-  redisUp = false;
+  app.readiness.set('lake', async () => {
+    throw new Error('bucket internal-lake-prod: AccessDenied (HTTP 403)');
+  });
   const down = await app.inject({ method: 'GET', url: '/ready' });
   t.equal(down.statusCode, 503);
-  t.same(down.json(), { status: 'not ready', checks: { sqs: 'ok', redis: 'failing: connect ECONNREFUSED 127.0.0.1:6379' } });
+  t.same(down.json(), { status: 'not ready', checks: { sqs: 'ok', redis: 'ok', lake: 'error' } });
+  redisUp = false;
+  const both = await app.inject({ method: 'GET', url: '/ready' });
+  t.same(both.json(), { status: 'not ready', checks: { sqs: 'ok', redis: 'unreachable', lake: 'error' } });
+  t.notMatch(both.body, /10\.0\.3\.7|internal-lake-prod|ECONNREFUSED|AccessDenied/, 'no host, bucket or client text in the answer');
+  t.match(
+    lines.filter((l) => l.check === 'redis'),
+    [{ level: 40, check: 'redis', outcome: 'unreachable', reason: 'connect ECONNREFUSED 10.0.3.7:6379' }],
+    'the reason is logged at warn',
+  );
+  t.match(lines.find((l) => l.check === 'lake'), { level: 40, outcome: 'error', reason: /internal-lake-prod: AccessDenied/ });
 });
 
-t.test('/ready: a check that never answers fails after the timeout instead of hanging', async (t) => {
-  const app = await testApp(t, 100);
-  app.readiness.set('slow', () => new Promise(() => {}));
+t.test('/ready with readinessDetails (local development): the same words plus each reason under details', async (t) => {
+  const { app } = await loggedApp(t, { readinessDetails: true });
+  app.readiness.set('sqs', async () => 'fine');
+  app.readiness.set('redis', async () => {
+    throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
+  });
+  const res = await app.inject({ method: 'GET', url: '/ready' });
+  t.same(res.json(), { status: 'not ready', checks: { sqs: 'ok', redis: 'unreachable' }, details: { redis: 'connect ECONNREFUSED 127.0.0.1:6379' } });
+  app.readiness.delete('redis');
+  t.same((await app.inject({ method: 'GET', url: '/ready' })).json(), { status: 'ready', checks: { sqs: 'ok' } }, 'no details when all is well');
+});
+
+t.test('/ready: a check that never answers fails as timeout, and its signal is aborted', async (t) => {
+  const { app, lines } = await loggedApp(t, { readinessTimeoutMs: 100 });
+  let abortedWith: unknown;
+  app.readiness.set('slow', (signal) => {
+    signal.addEventListener('abort', () => (abortedWith = signal.reason));
+    return new Promise(() => {});
+  });
+  // A check that honours its signal: the abort ends the call itself (what AWS SDK sends and fetch do).
+  app.readiness.set('cooperative', (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))));
   const started = Date.now();
   const res = await app.inject({ method: 'GET', url: '/ready' });
   t.equal(res.statusCode, 503);
-  t.same(res.json().checks, { slow: 'failing: no answer within 100 ms' });
+  t.same(res.json().checks, { slow: 'timeout', cooperative: 'timeout' });
   t.ok(Date.now() - started < 2_000, 'answered promptly');
+  t.match(abortedWith, { name: 'TimeoutError' }, 'the timed-out check was told to stop');
+  t.match(lines.find((l) => l.check === 'slow'), { outcome: 'timeout', reason: 'no answer within 100 ms' });
+});
+
+t.test('checkOutcome: unreachable for refused/unknown hosts (also wrapped or aggregated), timeout, error otherwise', async (t) => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+  t.equal(checkOutcome(refused), 'unreachable');
+  t.equal(checkOutcome(new TypeError('fetch failed', { cause: refused })), 'unreachable');
+  t.equal(checkOutcome(new Error('queue q: failed', { cause: new AggregateError([refused], '') })), 'unreachable');
+  t.equal(checkOutcome(Object.assign(new Error('getaddrinfo ENOTFOUND lake.internal'), { code: 'ENOTFOUND' })), 'unreachable');
+  t.equal(checkOutcome(new Error("Stream isn't writeable and enableOfflineQueue options is false")), 'unreachable');
+  t.equal(checkOutcome(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), 'timeout');
+  t.equal(checkOutcome(new Error('HubSpot answered 401 INVALID_AUTHENTICATION')), 'error');
+  t.equal(checkOutcome('a string'), 'error');
 });
 
 t.test('failureReason: one readable line from any client error', async (t) => {

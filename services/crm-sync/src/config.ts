@@ -14,6 +14,11 @@ export const configSchema = {
     minLength: 8,
     description: 'HubSpot private app access token (scopes: crm.objects.contacts.read/write, crm.schemas.contacts.read/write)',
   }),
+  HUBSPOT_READY_CACHE_MS: Type.Integer({
+    minimum: 0,
+    default: 30_000,
+    description: 'How long /ready reuses a successful HubSpot check, so health probes do not spend the rate limit (0 = ask every time)',
+  }),
 };
 
 export type Config = Static<TObject<typeof configSchema>>;

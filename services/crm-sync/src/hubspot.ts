@@ -8,7 +8,17 @@ declare module 'fastify' {
   }
 }
 
-export type HubSpotPluginOptions = { basePath: string; accessToken: string; client?: Client };
+export type HubSpotPluginOptions = {
+  basePath: string;
+  accessToken: string;
+  /** How long a successful /ready check is reused (default 30 s); failures are never reused. */
+  readyCacheMs?: number;
+  client?: Client;
+  /** Milliseconds clock of that cache (default `Date.now`). */
+  now?: () => number;
+};
+
+export const DEFAULT_READY_CACHE_MS = 30_000;
 
 /**
  * The HubSpot client with its own retries off (`numberOfApiCallRetries: 0`): it retries only some
@@ -25,17 +35,43 @@ export function hubspotFailure(err: unknown): string {
   return failureReason(err);
 }
 
-/** Decorates `hubspot`; /ready makes one cheap authenticated call (list contact properties). */
+/**
+ * One cheap authenticated call (list contact properties), cancelled by `signal`. Plain fetch: the HubSpot
+ * client takes no abort signal, and a timed-out check must not keep its request open.
+ */
+export async function checkHubSpot(basePath: string, accessToken: string, signal: AbortSignal): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(`${basePath.replace(/\/+$/, '')}/crm/v3/properties/contacts`, {
+      headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+      signal,
+    });
+  } catch (err) {
+    throw new Error(hubspotFailure(err), { cause: err });
+  }
+  if (res.ok) {
+    await res.body?.cancel(); // only the status matters; the property list is long
+    return;
+  }
+  const body = (await res.json().catch(() => undefined)) as { category?: string; message?: string } | undefined;
+  throw new Error(hubspotFailure({ code: res.status, body }));
+}
+
+/**
+ * Decorates `hubspot`. /ready asks HubSpot (see checkHubSpot), reusing a success for `readyCacheMs` so
+ * health probes every few seconds do not spend the portal's rate limit; a failure is asked again next time.
+ */
 export const hubspotPlugin = fp<HubSpotPluginOptions>(
   async (app, opts) => {
     const hubspot = opts.client ?? hubspotClient(opts.basePath, opts.accessToken);
+    const now = opts.now ?? Date.now;
+    const cacheMs = opts.readyCacheMs ?? DEFAULT_READY_CACHE_MS;
+    let okUntil = -Infinity;
     app.decorate('hubspot', hubspot);
-    app.readiness.set('hubspot', async () => {
-      try {
-        await hubspot.crm.properties.coreApi.getAll('contacts');
-      } catch (err) {
-        throw new Error(hubspotFailure(err), { cause: err });
-      }
+    app.readiness.set('hubspot', async (signal) => {
+      if (now() < okUntil) return;
+      await checkHubSpot(opts.basePath, opts.accessToken, signal);
+      okUntil = now() + cacheMs;
     });
   },
   { name: 'peak-hubspot', dependencies: ['peak-health'] },

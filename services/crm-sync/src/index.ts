@@ -1,3 +1,3 @@
 export { buildApp, type AppOverrides } from './app.js';
 export { configSchema, readConfig, type Config } from './config.js';
-export { hubspotClient, hubspotFailure, hubspotPlugin } from './hubspot.js';
+export { checkHubSpot, DEFAULT_READY_CACHE_MS, hubspotClient, hubspotFailure, hubspotPlugin } from './hubspot.js';

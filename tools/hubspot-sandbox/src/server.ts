@@ -2,4 +2,4 @@ import { runService } from '@peak/service-kit';
 import { buildApp } from './app.js';
 import { readConfig } from './config.js';
 
-await runService('hubspot-sandbox', readConfig, (config, logger) => buildApp(config, { logger }));
+await runService('hubspot-sandbox', readConfig, (config, shell) => buildApp(config, shell));

@@ -19,7 +19,12 @@ export const redisPlugin = fp<RedisPluginOptions>(
       await redis.connect().catch((err: Error) => app.log.warn({ err: err.message }, 'redis not reachable at boot; /ready will say so'));
     }
     app.decorate('redis', redis);
-    app.readiness.set('redis', () => redis.ping());
+    // ioredis cannot cancel a command once sent: the /ready deadline stops waiting for it instead, and with
+    // the offline queue off a dropped connection fails the ping at once.
+    app.readiness.set('redis', async (signal) => {
+      signal.throwIfAborted();
+      await redis.ping();
+    });
     app.addHook('onClose', async () => {
       if (owned) redis.disconnect();
     });

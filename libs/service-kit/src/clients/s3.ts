@@ -23,9 +23,9 @@ export const s3Plugin = fp<S3PluginOptions>(
     // Path-style addressing works against AWS and the emulator alike (no bucket.localhost hosts).
     const s3 = opts.client ?? new S3Client({ region: opts.region, forcePathStyle: true });
     app.decorate('s3', s3);
-    app.readiness.set(opts.checkName ?? 's3', async () => {
+    app.readiness.set(opts.checkName ?? 's3', async (signal) => {
       try {
-        await s3.send(new HeadBucketCommand({ Bucket: opts.bucket }));
+        await s3.send(new HeadBucketCommand({ Bucket: opts.bucket }), { abortSignal: signal });
       } catch (err) {
         throw new Error(`bucket ${opts.bucket}: ${failureReason(err)}`, { cause: err });
       }

@@ -14,7 +14,7 @@ export const sesPlugin = fp<SesPluginOptions>(
     const owned = !opts.client;
     const ses = opts.client ?? new SESv2Client({ region: opts.region });
     app.decorate('ses', ses);
-    app.readiness.set('ses', () => ses.send(new ListEmailTemplatesCommand({ PageSize: 1 })));
+    app.readiness.set('ses', (signal) => ses.send(new ListEmailTemplatesCommand({ PageSize: 1 }), { abortSignal: signal }));
     app.addHook('onClose', async () => {
       if (owned) ses.destroy();
     });

@@ -16,11 +16,12 @@ export class Queues {
     private readonly prefix = '',
   ) {}
 
-  url(queue: Pick<QueueDefinition, 'name'>): Promise<string> {
+  /** `signal` cancels the lookup (an aborted one is not cached); a cached URL is returned as is. */
+  url(queue: Pick<QueueDefinition, 'name'>, signal?: AbortSignal): Promise<string> {
     const name = physicalQueueName(queue.name, this.prefix);
     let url = this.urls.get(name);
     if (!url) {
-      url = this.sqs.send(new GetQueueUrlCommand({ QueueName: name })).then((r) => {
+      url = this.sqs.send(new GetQueueUrlCommand({ QueueName: name }), { abortSignal: signal }).then((r) => {
         if (!r.QueueUrl) throw new Error(`queue ${name} has no URL`);
         return r.QueueUrl;
       });
@@ -33,12 +34,13 @@ export class Queues {
 
   /**
    * Asks SQS about the queue now (a cached URL alone proves nothing once SQS is gone); a queue that
-   * has disappeared is forgotten so the next lookup resolves it afresh.
+   * has disappeared is forgotten so the next lookup resolves it afresh. `signal` cancels the calls.
    */
-  async check(queue: Pick<QueueDefinition, 'name'>): Promise<void> {
+  async check(queue: Pick<QueueDefinition, 'name'>, signal?: AbortSignal): Promise<void> {
     const name = physicalQueueName(queue.name, this.prefix);
     try {
-      await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: await this.url(queue), AttributeNames: ['QueueArn'] }));
+      const QueueUrl = await this.url(queue, signal);
+      await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }), { abortSignal: signal });
     } catch (err) {
       if ((err as Error).name === 'QueueDoesNotExist') this.urls.delete(name);
       throw new Error(`queue ${name}: ${failureReason(err)}`, { cause: err });
@@ -81,9 +83,9 @@ export const sqsPlugin = fp<SqsPluginOptions>(
     const sqs = opts.client ?? new SQSClient({ region: opts.region, useQueueUrlAsEndpoint: false });
     const queues = new Queues(sqs, opts.queuePrefix);
     app.decorate('queues', queues);
-    app.readiness.set('sqs', async () => {
+    app.readiness.set('sqs', async (signal) => {
       // Every queue is asked at once; the first failure in `uses` order is reported, so the reason is stable.
-      const failed = (await Promise.allSettled(opts.uses.map((q) => queues.check(q)))).find((r) => r.status === 'rejected');
+      const failed = (await Promise.allSettled(opts.uses.map((q) => queues.check(q, signal)))).find((r) => r.status === 'rejected');
       if (failed) throw failed.reason;
     });
     app.addHook('onClose', async () => {

@@ -2,4 +2,4 @@ import { runService } from '@peak/service-kit';
 import { buildApp } from './app.js';
 import { readConfig } from './config.js';
 
-await runService('etl', readConfig, (config, logger) => buildApp(config, { logger }));
+await runService('etl', readConfig, (config, shell) => buildApp(config, shell));
