@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { DatasetContract } from '@peak/contracts';
 import { IngestError } from './errors.js';
 
 declare module 'fastify' {
@@ -40,4 +41,13 @@ function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers['x-api-key'];
   const key = bearer ?? (typeof header === 'string' ? header.trim() : undefined);
   return key ? key : undefined;
+}
+
+/**
+ * Each dataset has one source system (its contract's `source`): only that system's keys may send its rows — its own
+ * (`door-system`) or an instance's (`door-system-riverside`, for one system per studio).
+ */
+export function requireOwner(request: FastifyRequest, contract: Pick<DatasetContract, 'name' | 'source'>): void {
+  if (request.source === contract.source || request.source.startsWith(`${contract.source}-`)) return;
+  throw new IngestError('WRONG_SOURCE', `This API key belongs to ${request.source}, but ${contract.name} come from ${contract.source}: send them with a ${contract.source} key.`);
 }

@@ -4,6 +4,7 @@ import { PeakError } from '@peak/contracts';
 export const INGEST_ERRORS = {
   UNAUTHENTICATED: 401,
   INVALID_API_KEY: 403,
+  WRONG_SOURCE: 403, // a valid key of another source system than the one that owns the dataset
   UNKNOWN_DATASET: 404,
   BATCH_NOT_FOUND: 404,
   UPLOAD_TOO_LARGE: 413,

@@ -39,14 +39,18 @@ t.test('ingest', async (t) => {
 
   t.test('/ready: 503 naming sqs when SQS is down', async (t) => {
     const down = localClients.sqs(t, await closedEndpoint());
-    const app = await buildForTest(t, () => buildApp(config(), { sqs: down }));
-    t.match(await readiness(app), { statusCode: 503, checks: { sqs: /^failing: queue raw-landed: connect ECONNREFUSED/, lake: 'ok' } });
+    const app = await buildForTest(t, () => buildApp(config(), { sqs: down, readinessDetails: true }));
+    t.match(await readiness(app), {
+      statusCode: 503,
+      checks: { sqs: 'unreachable', lake: 'ok' },
+      details: { sqs: /^queue raw-landed: connect ECONNREFUSED/ },
+    });
   });
 
   t.test('/ready: 503 naming the lake when its folder is missing, ok once it exists', async (t) => {
     const folder = join(lakeDir, 'later');
-    const app = await buildForTest(t, () => buildApp(config({ LAKE_URI: pathToFileURL(folder).href }), { sqs }));
-    t.match(await readiness(app), { statusCode: 503, checks: { sqs: 'ok', lake: `failing: folder ${folder} does not exist` } });
+    const app = await buildForTest(t, () => buildApp(config({ LAKE_URI: pathToFileURL(folder).href }), { sqs, readinessDetails: true }));
+    t.match(await readiness(app), { statusCode: 503, checks: { sqs: 'ok', lake: 'error' }, details: { lake: `folder ${folder} does not exist` } });
     await mkdir(folder);
     t.teardown(() => rm(folder, { recursive: true, force: true }));
     t.match(await readiness(app), { statusCode: 200, checks: { lake: 'ok' } });
@@ -56,8 +60,8 @@ t.test('ingest', async (t) => {
     const s3 = localClients.s3(t, emu.endpoint);
     const good = await buildForTest(t, () => buildApp(config({ LAKE_URI: 's3://peak-lake/v1' }), { sqs, s3 }));
     t.same(await readiness(good), { statusCode: 200, status: 'ready', checks: { sqs: 'ok', lake: 'ok' } });
-    const missing = await buildForTest(t, () => buildApp(config({ LAKE_URI: 's3://no-such-lake' }), { sqs, s3 }));
-    t.match(await readiness(missing), { statusCode: 503, checks: { lake: 'failing: bucket no-such-lake: NotFound (HTTP 404)' } });
+    const missing = await buildForTest(t, () => buildApp(config({ LAKE_URI: 's3://no-such-lake' }), { sqs, s3, readinessDetails: true }));
+    t.match(await readiness(missing), { statusCode: 503, checks: { lake: 'error' }, details: { lake: 'bucket no-such-lake: NotFound (HTTP 404)' } });
   });
 
   t.test('config: defaults, and a ConfigError naming each bad variable', async (t) => {

@@ -9,7 +9,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { buildForTest, closedEndpoint, localClients, useSqsEmulator } from '@peak/service-kit/testing';
 import { buildApp, INGEST_ERRORS, readConfig } from '@peak/ingest';
 import { newBatchId } from '@peak/lake';
-import { API_KEYS, DOOR, filesUnder, ingestApp, MEMBERSHIP, rawLandedFor, sha256, today } from './helpers.js';
+import { ANNEX, API_KEYS, DOOR, filesUnder, ingestApp, MEMBERSHIP, rawLandedFor, sha256, today } from './helpers.js';
 
 const emu = await useSqsEmulator(t, { buckets: ['peak-lake'] });
 const sqs = localClients.sqs(t, emu.endpoint);
@@ -219,7 +219,10 @@ t.test('API keys: Bearer or x-api-key; 401 without one, 403 for an unknown one â
   ];
   for (const [headers, status] of refused) t.equal((await post(headers)).statusCode, status, JSON.stringify(headers));
   t.match((await post({ 'x-api-key': 'nope' })).json(), { code: 'INVALID_API_KEY' });
-  t.match((await post({ 'x-api-key': 'membership-key-0001' })).json(), { source: 'membership-system' }, 'x-api-key works; the source comes from the key');
+  const wrong = await post(MEMBERSHIP);
+  t.equal(wrong.statusCode, 403, 'a valid key of a system that does not own attendance');
+  t.match(wrong.json(), { code: 'WRONG_SOURCE', message: /belongs to membership-system, but attendance come from door-system: send them with a door-system key/ });
+  t.match((await post(ANNEX)).json(), { source: 'door-system-annex' }, 'x-api-key works; the source comes from the key');
   for (const url of ['/v1/batches', `/v1/batches/${newBatchId('members')}`]) t.equal((await app.inject({ method: 'GET', url })).statusCode, 401, `GET ${url} needs a key`);
   t.equal((await filesUnder(lakeDir)).filter((f) => f.startsWith('raw/')).length, 1, 'only the authenticated upload landed');
 });

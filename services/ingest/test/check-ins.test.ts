@@ -9,7 +9,7 @@ import { attendanceEvent, datasets, type AttendanceRow, type BatchRecord } from 
 import { localAwsEnv } from '@peak/local-stack';
 import { buildForTest, closedEndpoint, localClients, spawnService, useSqsEmulator } from '@peak/service-kit/testing';
 import { buildApp, HEARTBEAT_MS, INGEST_ERRORS, MAX_CHECKINS_BODY_BYTES, readConfig, STALE_AFTER_MS } from '@peak/ingest';
-import { API_KEYS, attendanceEventsFor, DOOR, filesUnder, ingestApp, ManualClock, MEMBERSHIP, rawLandedFor, today } from './helpers.js';
+import { ANNEX, API_KEYS, attendanceEventsFor, DOOR, filesUnder, ingestApp, ManualClock, MEMBERSHIP, rawLandedFor, today } from './helpers.js';
 
 const emu = await useSqsEmulator(t, { buckets: ['peak-lake'] });
 const sqs = localClients.sqs(t, emu.endpoint);
@@ -70,7 +70,7 @@ t.test('one check-in or many: 202, and one attendance-event each on the queue, m
   t.same(single.json(), { accepted: 1, queued: 1 });
 
   const many = checkins(37); // four SendMessageBatch calls of at most 10
-  const batch = await post(many, MEMBERSHIP);
+  const batch = await post(many, ANNEX);
   t.equal(batch.statusCode, 202);
   t.same(batch.json(), { accepted: 37, queued: 37 });
 
@@ -89,7 +89,7 @@ t.test('flush on close: one NDJSON batch per source in the raw zone, recorded an
   const door = checkins(3);
   const desk = checkins(2);
   t.equal((await post(door.slice(0, 2))).statusCode, 202);
-  t.equal((await post(desk, MEMBERSHIP)).statusCode, 202);
+  t.equal((await post(desk, ANNEX)).statusCode, 202);
   t.equal((await post(door[2])).statusCode, 202);
   t.same(app.checkins.stats(), { buffered: 5, waiting: 0, batches: 0 }, 'buffered, nothing written yet');
   t.same(await batchesIn(lakeDir), [], 'the lake is untouched until a flush');
@@ -100,7 +100,7 @@ t.test('flush on close: one NDJSON batch per source in the raw zone, recorded an
   t.equal(batches.length, 2, 'one batch per source');
   const bySource = Object.fromEntries(batches.map((b) => [b.record.source, b]));
   t.same(bySource['door-system']?.rows, door, 'door-system: its check-ins, in the order accepted');
-  t.same(bySource['membership-system']?.rows, desk, 'membership-system: its check-ins');
+  t.same(bySource['door-system-annex']?.rows, desk, 'door-system-annex: its check-ins');
   for (const { record, rows, text } of batches) {
     t.match(record, { dataset: 'attendance', format: 'ndjson', compression: 'none', status: 'received', attempts: 0, bytes: Buffer.byteLength(text) }, `${record.source}: the record`);
     t.match(record.objectKey, new RegExp(`^raw/attendance/dt=${today()}/${record.batchId}\\.ndjson$`), `${record.source}: raw/attendance/dt=<date>/<batchId>.ndjson`);
@@ -365,9 +365,12 @@ t.test('API keys: 401 without one, 403 for an unknown one; the source comes from
   t.equal(missing.statusCode, 401);
   t.match(missing.json(), { code: 'UNAUTHENTICATED' });
   t.equal((await post(checkin(), { 'x-api-key': 'door-key-000000000002' })).statusCode, 403);
-  t.equal((await post(checkin(), { 'x-api-key': 'membership-key-0001' })).statusCode, 202, 'x-api-key works');
+  const wrong = await post(checkin(), MEMBERSHIP);
+  t.equal(wrong.statusCode, 403, 'a valid key of a system that does not own attendance');
+  t.match(wrong.json(), { code: 'WRONG_SOURCE', message: /belongs to membership-system, but attendance come from door-system/ });
+  t.equal((await post(checkin(), ANNEX)).statusCode, 202, 'x-api-key works, for an instance of the door system too');
   await app.close();
-  t.same((await batchesIn(lakeDir)).map((b) => b.record.source), ['membership-system']);
+  t.same((await batchesIn(lakeDir)).map((b) => b.record.source), ['door-system-annex']);
 });
 
 t.test('SQS down: 503 PUBLISH_FAILED, nothing kept, so the door system sends it again', async (t) => {

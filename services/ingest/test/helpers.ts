@@ -7,9 +7,11 @@ import type { AttendanceEvent, RawLanded } from '@peak/contracts';
 import { buildForTest, type Teardown } from '@peak/service-kit/testing';
 import { buildApp, readConfig, type Clock } from '@peak/ingest';
 
-export const API_KEYS = 'door-system:door-key-000000000001,membership-system:membership-key-0001';
+export const API_KEYS = 'door-system:door-key-000000000001,membership-system:membership-key-0001,door-system-annex:annex-key-000000001';
 export const DOOR = { authorization: 'Bearer door-key-000000000001' } as const;
 export const MEMBERSHIP = { 'x-api-key': 'membership-key-0001' } as const;
+/** A second door system (one per studio): an instance of `door-system`, so it may send attendance too. */
+export const ANNEX = { 'x-api-key': 'annex-key-000000001' } as const;
 
 export const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
 export const today = () => new Date().toISOString().slice(0, 10);

@@ -225,7 +225,7 @@ function datasetSection(d: DatasetContract): string {
     ? d.references.map((r) => `${code(r.column)} → ${datasetLink(r.dataset)} (${datasets[r.dataset].primaryKey.map(code).join(', ')})`).join('; ')
     : 'none';
   const facts = [
-    `- **Source system:** ${code(d.source)}`,
+    `- **Source system:** ${code(d.source)} (only its API keys, or an instance's such as ${code(`${d.source}-riverside`)}, may send it)`,
     `- **Primary key:** ${d.primaryKey.map(code).join(', ')}`,
     `- **Partition:** ${code('dt')} = UTC calendar date of ${code(d.partitionBy)} (${sqlTypeOf(d, d.partitionBy)})`,
     `- **References (checked by the ETL):** ${refs}`,

@@ -3,7 +3,7 @@ import Type from 'typebox';
 import { batchIdSchema, datasetNameSchema, datasets, DATASET_NAMES, type BatchRecord, type DatasetContract } from '@peak/contracts';
 import { ingestDate, parseBatchId, type Lake } from '@peak/lake';
 import type { ServiceApp } from '@peak/service-kit';
-import { apiKeyAuth } from '../auth.js';
+import { apiKeyAuth, requireOwner } from '../auth.js';
 import { IngestError } from '../errors.js';
 import { acceptUpload } from '../upload/accept-upload.js';
 import { declaredUpload, UPLOAD_CONTENT_TYPES } from '../upload/declared.js';
@@ -39,6 +39,7 @@ export async function batchRoutes(v1: ServiceApp, opts: BatchRoutesOptions): Pro
       const declared = declaredUpload(request.headers);
       const declaredLength = Number(request.headers['content-length'] ?? 0);
       try {
+        requireOwner(request, contract);
         if (declaredLength > opts.maxUploadBytes) {
           throw new IngestError('UPLOAD_TOO_LARGE', `Content-Length ${declaredLength} is over the limit of ${opts.maxUploadBytes} bytes (MAX_UPLOAD_BYTES); split the export or gzip it.`);
         }

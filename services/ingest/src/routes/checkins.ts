@@ -1,7 +1,7 @@
 import type { FastifyError } from 'fastify';
-import { queues, type AttendanceEvent } from '@peak/contracts';
+import { datasets, queues, type AttendanceEvent } from '@peak/contracts';
 import type { ServiceApp } from '@peak/service-kit';
-import { apiKeyAuth } from '../auth.js';
+import { apiKeyAuth, requireOwner } from '../auth.js';
 import { canonicalRow } from '../checkins/buffer.js';
 import { publishBatched } from '../checkins/publish.js';
 import { checkCheckins, MAX_CHECKINS_PER_REQUEST } from '../checkins/validate.js';
@@ -63,6 +63,7 @@ export async function checkinRoutes(v1: ServiceApp, opts: CheckinRoutesOptions):
       validatorCompiler: () => () => true,
     },
     async (request, reply) => {
+      requireOwner(request, datasets.attendance);
       const verdict = checkCheckins(request.body as unknown);
       if (!verdict.ok) {
         if (verdict.reason === 'too-many') {
