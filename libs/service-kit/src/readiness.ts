@@ -40,16 +40,19 @@ class CheckTimeoutError extends Error {
  * still cannot hold /ready past the deadline.
  */
 async function runCheck(check: ReadinessCheck, ms: number): Promise<void> {
-  const signal = AbortSignal.timeout(ms);
-  let onAbort = (): void => undefined;
+  // Not AbortSignal.timeout: its timer is unref'd, and this one must hold the answer (and the process) until it fires.
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new CheckTimeoutError(ms));
-    signal.addEventListener('abort', onAbort, { once: true });
+    timer = setTimeout(() => {
+      abort.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError'));
+      reject(new CheckTimeoutError(ms));
+    }, ms);
   });
   try {
-    await Promise.race([check(signal), timedOut]);
+    await Promise.race([check(abort.signal), timedOut]);
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    clearTimeout(timer);
   }
 }
 

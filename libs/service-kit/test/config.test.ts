@@ -18,6 +18,7 @@ t.test('applies defaults and converts strings to numbers and booleans', async (t
     HOST: '127.0.0.1',
     PORT: 4100,
     LOG_LEVEL: 'info',
+    READY_DETAILS: false,
     AWS_REGION: 'us-east-1',
     QUEUE_PREFIX: '',
     WIDGETS: 12,

@@ -3,13 +3,13 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@peak/local-stack';
+import { freePort, LOCAL_CREDENTIALS, LOCAL_REGION, portInUse } from '@peak/local-stack';
 import { describeExit, spawnNode, waitForHttp200, type ExitInfo, type ManagedChild } from './child.js';
 import { PlatformError, platformErrorCodes } from './errors.js';
 import { acquireLock } from './lock.js';
 import { loadSamples, type LoadedBatch } from './load-samples.js';
 import { localSecrets, loopback, parts as defaultParts, type NodePart, type Part, type PlatformContext } from './parts.js';
-import { assertPortsFree, planPorts } from './ports.js';
+import { assertPortsFree, isPortClash, pickUnused, planPorts, RANDOM_PORT_ATTEMPTS, type PortPicker } from './ports.js';
 import { ensureSamples, type SampleDataOptions, type SampleProgress, type SamplesInfo } from './samples.js';
 import { seconds } from './time.js';
 
@@ -39,6 +39,10 @@ export type PlatformOptions = {
   env?: NodeJS.ProcessEnv;
   /** The process table; tests may pass a subset. */
   parts?: readonly Part[];
+  /** Random ports come from here (default: a free loopback port from the OS); tests inject taken ones. */
+  pickPort?: PortPicker;
+  /** Ports a part tries in random mode before giving up (default 5). */
+  portAttempts?: number;
 };
 
 export type ProcessInfo = { name: string; pid: number; port: number; kind: 'in-process' | 'child' };
@@ -65,7 +69,8 @@ export type Platform = {
   stop(): Promise<void>;
 };
 
-type Running = ProcessInfo & { stop(): Promise<void>; child?: ManagedChild };
+/** `booting`: not ready yet, so an exit is the start-up's failure (reported, or retried on a port clash), not a crash. */
+type Running = ProcessInfo & { stop(): Promise<void>; child?: ManagedChild; booting?: boolean };
 
 
 /** Computes every link of every part from the planned ports, in table order. */
@@ -127,13 +132,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const lock = await acquireLock(dataDir, {}, log);
   let ports: Record<string, number>;
   try {
-    ports = await planPorts(parts, mode, options.portBase);
+    ports = await planPorts(parts, mode, options.portBase, options.pickPort);
   } catch (err) {
     await lock.release();
     throw err;
   }
-  const links = platformLinks(parts, ports);
-  const urls = Object.fromEntries(links.map((l) => [l.key, l.url]));
+  let links = platformLinks(parts, ports);
+  let urls = Object.fromEntries(links.map((l) => [l.key, l.url]));
   await lock.update({ urls, processes: [] });
 
   const inherited = withoutAws(options.env ?? process.env);
@@ -149,7 +154,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const timers: NodeJS.Timeout[] = [];
 
   const onExit = async (r: Running, how: string) => {
-    if (stopping) return;
+    if (stopping || r.booting) return;
     // Never rejects: an unreadable log must not turn a crash report into an unhandled rejection.
     const lastLines = (await r.child?.lastLines().catch((): string[] => [])) ?? [];
     const logPath = r.child?.logPath;
@@ -172,13 +177,15 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       entry: part.entry,
       cwd: repoRoot,
       logPath: join(logsDir, `${part.name}.log`),
-      env: { ...inherited, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: ctx.logLevel, ...part.env(ctx) },
+      // READY_DETAILS: on one's own machine /ready (and the dashboard) may say which host refused and why.
+      env: { ...inherited, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: ctx.logLevel, READY_DETAILS: 'true', ...part.env(ctx) },
     });
-    const r: Running = { name: part.name, pid: child.pid, port, kind: 'child', child, stop: () => child.stop(stopTimeoutMs) };
+    const r: Running = { name: part.name, pid: child.pid, port, kind: 'child', child, stop: () => child.stop(stopTimeoutMs), booting: true };
     running.set(part.name, r);
     void child.exited.then((e: ExitInfo) => onExit(r, describeExit(e)));
     try {
       await waitForHttp200({ url: loopback(port) + part.readyPath, timeoutMs: readyTimeoutMs, signal, exited: child.exited });
+      r.booting = false;
     } catch (err) {
       if (signal.aborted) throw err;
       const lines = await child.lastLines();
@@ -189,6 +196,55 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     }
   };
 
+  const launchOrExplain = async (part: Part, port: number): Promise<void> => {
+    try {
+      await launch(part, port);
+    } catch (err) {
+      if (err instanceof PlatformError || signal.aborted) throw err;
+      throw new PlatformError(`${part.name} did not start: ${(err as Error).message}`, platformErrorCodes.partFailed);
+    }
+  };
+
+  /**
+   * Random ports are free when picked but not reserved: another program (a parallel test's platform) may
+   * take one before the part listens. Such a port is skipped, or the part restarted, on a fresh pick,
+   * up to `portAttempts` ports. Dependents start later, so they read the port the part ended up on.
+   */
+  const pick = options.pickPort ?? freePort;
+  const attempts = options.portAttempts ?? RANDOM_PORT_ATTEMPTS;
+  const launchOnFreePort = async (part: Part): Promise<number> => {
+    const tried: number[] = [];
+    for (;;) {
+      const port = ports[part.name] as number;
+      tried.push(port);
+      if (mode === 'fixed') {
+        await launchOrExplain(part, port);
+        return port;
+      }
+      try {
+        // Checked first: a port held by another HTTP server could answer the readiness poll in our child's place.
+        if (!(await portInUse(port))) {
+          await launchOrExplain(part, port);
+          return port;
+        }
+      } catch (err) {
+        if (signal.aborted || !isPortClash(err)) throw err;
+        await running.get(part.name)?.stop();
+        running.delete(part.name);
+      }
+      signal.throwIfAborted();
+      if (tried.length >= attempts) {
+        throw new PlatformError(
+          `${part.name} did not start: every port it tried was taken by another program (${tried.join(', ')}). ` +
+            'Something is grabbing loopback ports quickly; start again, or use fixed ports with `--port-base`.',
+          platformErrorCodes.portTaken,
+        );
+      }
+      ports[part.name] = await pickUnused(pick, [...Object.values(ports), ...tried]);
+      log(`  ! ${part.name}: port ${port} was taken by another program; trying ${ports[part.name]}`);
+    }
+  };
+
   const booting = new Map<string, Promise<void>>();
   const boot = (part: Part): Promise<void> => {
     let p = booting.get(part.name);
@@ -196,14 +252,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       p = (async () => {
         await Promise.all(part.after.map((dep) => boot(byName.get(dep) as Part)));
         signal.throwIfAborted();
-        const port = ports[part.name] as number;
         const t0 = performance.now();
-        try {
-          await launch(part, port);
-        } catch (err) {
-          if (err instanceof PlatformError || signal.aborted) throw err;
-          throw new PlatformError(`${part.name} did not start: ${(err as Error).message}`, platformErrorCodes.partFailed);
-        }
+        const port = await launchOnFreePort(part);
         const where = part.links[0] ? loopback(port, part.scheme) : `port ${port}`;
         log(`  ✓ ${part.name.padEnd(16)} ready in ${seconds(performance.now() - t0).padStart(7)}   ${where}`);
       })();
@@ -253,6 +303,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const other = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure ?? other) throw (failure ?? other)?.reason;
     log(`  all ${parts.length} parts ready in ${seconds(performance.now() - t0)}`);
+    // A part may have moved to another random port while starting: print and record where it is.
+    links = platformLinks(parts, ports);
+    urls = Object.fromEntries(links.map((l) => [l.key, l.url]));
 
     const processes = parts.flatMap((p) => {
       const r = running.get(p.name);

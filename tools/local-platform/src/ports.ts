@@ -4,8 +4,35 @@ import type { Part } from './parts.js';
 
 export const DEFAULT_PORT_BASE = 4000;
 
+/** Hands out a port that was free a moment ago (another program may take it before we listen). */
+export type PortPicker = () => Promise<number>;
+
+/** How many ports a part tries in random mode before giving up (each taken one is replaced by a fresh pick). */
+export const RANDOM_PORT_ATTEMPTS = 5;
+
+/** A fresh port from `pick` that no other part of this platform has. */
+export async function pickUnused(pick: PortPicker, taken: Iterable<number>): Promise<number> {
+  const used = new Set(taken);
+  for (let i = 0; i < 100; i++) {
+    const port = await pick();
+    if (!used.has(port)) return port;
+  }
+  throw new PlatformError('the port picker keeps returning ports this platform already uses', platformErrorCodes.portTaken);
+}
+
+/** Whether a part failed because its port was taken (a Node listen error, or redis-server saying so). */
+export function isPortClash(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  return e?.code === 'EADDRINUSE' || /EADDRINUSE|address already in use/i.test(String(e?.message ?? ''));
+}
+
 /** Fixed ports: base + each part's offset (stable, bookmarkable). Random: a free loopback port each. */
-export async function planPorts(parts: readonly Part[], mode: 'fixed' | 'random', base = DEFAULT_PORT_BASE): Promise<Record<string, number>> {
+export async function planPorts(
+  parts: readonly Part[],
+  mode: 'fixed' | 'random',
+  base = DEFAULT_PORT_BASE,
+  pick: PortPicker = freePort,
+): Promise<Record<string, number>> {
   const ports: Record<string, number> = {};
   if (mode === 'fixed') {
     const highest = Math.max(...parts.map((p) => p.portOffset));
@@ -15,14 +42,8 @@ export async function planPorts(parts: readonly Part[], mode: 'fixed' | 'random'
     for (const part of parts) ports[part.name] = base + part.portOffset;
     return ports;
   }
-  const taken = new Set<number>();
-  for (const part of parts) {
-    let port = await freePort();
-    // The OS may hand the same just-released port out twice; every part needs its own.
-    while (taken.has(port)) port = await freePort();
-    taken.add(port);
-    ports[part.name] = port;
-  }
+  // The OS may hand the same just-released port out twice; every part needs its own.
+  for (const part of parts) ports[part.name] = await pickUnused(pick, Object.values(ports));
   return ports;
 }
 

@@ -4,6 +4,7 @@
  * `server.ts` process. Imported as `@peak/service-kit/testing`; never from service code.
  */
 import { spawn } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -54,6 +55,36 @@ export async function closedEndpoint(): Promise<string> {
   return `http://127.0.0.1:${await freePort()}`;
 }
 
+/**
+ * `http://127.0.0.1:PORT` that accepts connections, reads requests and never answers: a dependency that
+ * hangs. `requests()` counts connections that sent a request; `pending()` those still open (a cancelled
+ * call closes its own; an idle pooled keep-alive socket, which sent nothing, is not counted).
+ */
+export async function silentEndpoint(t: Teardown): Promise<{ url: string; requests(): number; pending(): number }> {
+  const sockets = new Set<Socket>();
+  const asked = new Set<Socket>();
+  let requests = 0;
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.once('data', () => {
+      requests += 1;
+      asked.add(socket);
+    });
+    socket.on('close', () => {
+      sockets.delete(socket);
+      asked.delete(socket);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, requests: () => requests, pending: () => asked.size };
+}
+
 const local = (endpoint: string) => ({ region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS });
 
 /** AWS SDK clients aimed at an emulator (or a closed port), destroyed after the test. */
@@ -83,11 +114,12 @@ export async function buildForTest<A extends FastifyInstance>(t: Teardown, build
   return app;
 }
 
-export type Readiness = { statusCode: number; status: string; checks: Record<string, string> };
+/** /ready's answer: `details` only when the app was built with `readinessDetails` and something fails. */
+export type Readiness = { statusCode: number; status: string; checks: Record<string, string>; details?: Record<string, string> };
 
 export async function readiness(app: FastifyInstance): Promise<Readiness> {
   const res = await app.inject({ method: 'GET', url: '/ready' });
-  const body = res.json<{ status: string; checks: Record<string, string> }>();
+  const body = res.json<Omit<Readiness, 'statusCode'>>();
   return { statusCode: res.statusCode, ...body };
 }
 
