@@ -1,6 +1,6 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBDateValue, type DuckDBDecimalValue, type DuckDBResultReader, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBDateValue, type DuckDBResultReader, type DuckDBValue } from '@duckdb/node-api';
 import type { DatasetName } from '@peak/contracts';
 import { QueryError, type ColumnInfo, type ColumnType, type QueryEngine, type QueryOptions, type QueryResult, type Row, type SqlParam, type SqlValue } from './engine.js';
 import { fromText, normaliseType } from './values.js';
@@ -65,6 +65,8 @@ export class DuckDbEngine implements QueryEngine {
   private starViews = new Map<string, string>();
   private lastCheck = Number.NEGATIVE_INFINITY;
   private refreshing: Promise<void> = Promise.resolve();
+  /** The engine's own connection for refreshes: a query that stops waiting must not interrupt a rebuild others need. */
+  private refreshCon: DuckDBConnection | undefined;
   private running = 0;
 
   constructor(private readonly options: DuckDbEngineOptions) {}
@@ -87,9 +89,15 @@ export class DuckDbEngine implements QueryEngine {
           await con.run(`CREATE VIEW ${view.name} AS ${view.sql}`);
         }
         if (this.options.lockDown) await lockDown(con, resolve(this.options.lakeRoot, 'processed'));
-      } finally {
+      } catch (err) {
+        // Not cached: the next query tries again (the lake may have been mended meanwhile).
         con.closeSync();
+        instance.closeSync();
+        this.ready = undefined;
+        this.withFiles.clear();
+        throw err;
       }
+      this.refreshCon = con;
       this.instance = instance;
       return instance;
     })();
@@ -98,24 +106,19 @@ export class DuckDbEngine implements QueryEngine {
 
   private hasFiles(name: DatasetName): boolean {
     const dir = join(this.options.lakeRoot, 'processed', name);
-    if (!existsSync(dir)) return false;
-    for (const part of readdirSync(dir, { withFileTypes: true })) {
-      if (part.isDirectory() && part.name.startsWith('dt=') && readdirSync(join(dir, part.name)).some((f) => f.endsWith('.parquet'))) return true;
-    }
-    return false;
+    return partitionsOf(dir).some((part) => entriesOf(join(dir, part)).some((f) => f.endsWith('.parquet')));
   }
 
+  /** The dataset's Parquet files with size and change time; entries removed while listing are skipped. */
   private listFiles(name: DatasetName): FileSet {
     const dir = join(this.options.lakeRoot, 'processed', name);
     const files: FileSet = new Map();
-    if (!existsSync(dir)) return files;
-    for (const part of readdirSync(dir, { withFileTypes: true })) {
-      if (!part.isDirectory() || !part.name.startsWith('dt=')) continue;
-      for (const f of readdirSync(join(dir, part.name))) {
+    for (const part of partitionsOf(dir)) {
+      for (const f of entriesOf(join(dir, part))) {
         if (!f.endsWith('.parquet')) continue;
-        const path = join(dir, part.name, f);
-        const st = statSync(path);
-        files.set(path, `${st.size}:${st.mtimeMs}`);
+        const path = join(dir, part, f);
+        const st = statSync(path, { throwIfNoEntry: false });
+        if (st) files.set(path, `${st.size}:${st.mtimeMs}`);
       }
     }
     return files;
@@ -130,55 +133,81 @@ export class DuckDbEngine implements QueryEngine {
       this.withFiles.add(name);
     } else {
       await con.run(`CREATE OR REPLACE VIEW ${name} AS SELECT ${columns.map((c) => `CAST(NULL AS ${c.sqlType}) AS ${c.name}`).join(', ')} WHERE FALSE`);
+      this.withFiles.delete(name);
     }
   }
 
   /**
-   * Datasets that had no files get their view once files appear; in-memory star relations catch up with the
-   * files (at most every `refreshCheckMs`, at once when a dataset first gets files). One refresh at a time.
+   * Dataset views follow their files (over the Parquet once files appear, empty again if all go); in-memory star
+   * relations catch up (at most every `refreshCheckMs`, at once when a dataset gains or loses all its files).
+   * One refresh at a time, on the engine's own connection.
    */
-  private refreshDatasets(con: DuckDBConnection): Promise<void> {
+  private refreshDatasets(): Promise<void> {
     const run = this.refreshing.then(async () => {
-      let appeared = false;
+      const con = this.refreshCon;
+      if (!con) return;
+      let changed = false;
       for (const name of DATASET_RELATIONS) {
-        if (!this.withFiles.has(name) && this.hasFiles(name)) {
+        if (this.withFiles.has(name) !== this.hasFiles(name)) {
           await this.defineDataset(con, name);
-          appeared = true;
+          changed = true;
         }
       }
       if (this.options.materialize === false) return;
-      if (!appeared && performance.now() - this.lastCheck < (this.options.refreshCheckMs ?? 1000)) return;
+      if (!changed && performance.now() - this.lastCheck < (this.options.refreshCheckMs ?? 1000)) return;
       this.lastCheck = performance.now();
-      for (const m of MATERIALIZED) if (this.withFiles.has(m.dataset)) await this.materialize(con, m);
+      for (const m of MATERIALIZED) {
+        if (!this.withFiles.has(m.dataset) && !this.materialized.has(m.view)) continue;
+        try {
+          await this.materialize(con, m);
+        } catch {
+          // One relation that cannot be copied (a damaged file, say) must not fail every query: it reads the
+          // Parquet again, where only queries that touch it see the error; the next check tries anew.
+          this.materialized.delete(m.view);
+          await con.run(`CREATE OR REPLACE VIEW ${m.view} AS ${this.starViews.get(m.view) ?? ''}`).catch(() => undefined);
+          await con.run(`DROP TABLE IF EXISTS materialized_${m.view}`).catch(() => undefined);
+        }
+      }
     });
     this.refreshing = run.catch(() => undefined);
     return run;
   }
 
-  /** Brings one star relation's in-memory copy up to date with its dataset's files (append, rebuild, or back to a view when too big). */
+  /**
+   * Brings one star relation's in-memory copy up to date with its dataset's files: append the new files, rebuild,
+   * back to a view over the Parquet when too big, or empty when the files are gone. Facts are read from exactly the
+   * files listed, so a file landing meanwhile is picked up by the next check, once.
+   */
   private async materialize(con: DuckDBConnection, m: (typeof MATERIALIZED)[number]): Promise<void> {
-    const files = this.listFiles(m.dataset); // listed before reading: a file written meanwhile shows up next time
+    const files = this.listFiles(m.dataset);
     const before = this.materialized.get(m.view);
     if (before && sameFiles(before.files, files)) return;
     const table = `materialized_${m.view}`;
     const viewSql = this.starViews.get(m.view) ?? '';
-    const rows = Number((await con.runAndReadAll(`SELECT count(*) FROM ${m.dataset}`)).getRowsJson()[0]?.[0] ?? 0); // Parquet metadata only
+    const toView = async () => {
+      await con.run(`CREATE OR REPLACE VIEW ${m.view} AS ${viewSql}`);
+      await con.run(`DROP TABLE IF EXISTS ${table}`);
+    };
+    if (files.size === 0) {
+      await toView(); // the dataset view is empty again, and so is this relation
+      this.materialized.delete(m.view);
+      return;
+    }
+    const columns = datasetColumns(m.dataset);
+    const over = (paths: string[]) =>
+      starSchemaViews(this.options.timeZone, 'offset-table', { [m.dataset]: `(${datasetSelect(columns, `[${paths.map(sqlStr).join(', ')}]`)})` }).find((v) => v.name === m.view)?.sql ?? '';
+    const rows = Number((await con.runAndReadAll(`SELECT count(*) FROM read_parquet([${[...files.keys()].map(sqlStr).join(', ')}])`)).getRowsJson()[0]?.[0] ?? 0); // metadata only
     if (rows > (this.options.maxMaterializedRows ?? DEFAULT_MAX_MATERIALIZED_ROWS)) {
-      if (before?.inMemory !== false) {
-        await con.run(`CREATE OR REPLACE VIEW ${m.view} AS ${viewSql}`);
-        await con.run(`DROP TABLE IF EXISTS ${table}`);
-      }
+      if (before?.inMemory !== false) await toView();
       this.materialized.set(m.view, { files, inMemory: false });
       return;
     }
     const added = before?.inMemory && m.appendOnly && [...before.files].every(([f, sig]) => files.get(f) === sig) ? [...files.keys()].filter((f) => !before.files.has(f)) : undefined;
     if (added) {
-      const columns = datasetColumns(m.dataset);
-      const source = `(${datasetSelect(columns, `[${added.map(sqlStr).join(', ')}]`)})`;
-      const fresh = starSchemaViews(this.options.timeZone, 'offset-table', { [m.dataset]: source }).find((v) => v.name === m.view)?.sql ?? '';
-      await con.run(`INSERT INTO ${table} ${fresh}`);
+      await con.run(`INSERT INTO ${table} ${over(added)}`);
     } else {
-      await con.run(`CREATE OR REPLACE TABLE ${table} AS ${viewSql}`);
+      // Facts from the listed files; dimensions rank every version, read through their dataset view.
+      await con.run(`CREATE OR REPLACE TABLE ${table} AS ${m.appendOnly ? over([...files.keys()]) : viewSql}`);
       await con.run(`CREATE OR REPLACE VIEW ${m.view} AS SELECT * FROM ${table}`);
     }
     this.materialized.set(m.view, { files, inMemory: true });
@@ -186,38 +215,39 @@ export class DuckDbEngine implements QueryEngine {
 
   /** A connection of its own over the views, for callers that drive DuckDB directly (the SQL sandbox); the caller closes it. */
   async connect(): Promise<DuckDBConnection> {
-    const con = await (await this.open()).connect();
-    try {
-      await this.refreshDatasets(con);
-      return con;
-    } catch (err) {
-      con.closeSync();
-      throw err;
-    }
+    const instance = await this.open();
+    await this.refreshDatasets();
+    return instance.connect();
   }
 
   async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
     const started = performance.now();
-    const instance = await this.open();
-    const con = await instance.connect();
+    let con: DuckDBConnection | undefined;
     let timer: NodeJS.Timeout | undefined;
     let stopped: 'TIMEOUT' | 'CANCELLED' | undefined;
+    let giveUp: () => void = () => undefined;
+    const givenUp = new Promise<never>((_, reject) => (giveUp = () => reject(new Error('stopped'))));
+    givenUp.catch(() => undefined);
     const stop = (why: 'TIMEOUT' | 'CANCELLED') => {
       stopped ??= why;
-      con.interrupt();
+      con?.interrupt();
+      giveUp();
     };
     const onAbort = () => stop('CANCELLED');
     this.running++;
     try {
-      const connectionId = this.options.measureBytes ? await connectionIdOf(con) : undefined;
-      await this.refreshDatasets(con);
       if (options.signal?.aborted) throw new QueryError('CANCELLED', 'the query was cancelled before it started');
       options.signal?.addEventListener('abort', onAbort, { once: true });
       if (options.timeoutMs !== undefined) timer = setTimeout(() => stop('TIMEOUT'), options.timeoutMs);
+      const instance = await Promise.race([this.open(), givenUp]);
+      con = await instance.connect();
+      const connectionId = this.options.measureBytes ? await connectionIdOf(con) : undefined;
+      await Promise.race([this.refreshDatasets(), givenUp]); // waiting stops at the deadline; the refresh goes on for the next query
 
       const prepared = await con.prepare(sql);
       if (options.params && options.params.length > 0) prepared.bind(options.params.map(toDuckValue));
       const reader = await prepared.runAndReadAll();
+      clearTimeout(timer); // answered: a deadline now would only throw the answer away
       const names = reader.columnNames();
       const columns: ColumnInfo[] = reader.columnTypes().map((t, i) => ({ name: names[i] ?? `column${i}`, type: normaliseType(t.toString()) }));
       const limit = options.maxRows ?? Number.POSITIVE_INFINITY;
@@ -234,11 +264,11 @@ export class DuckDbEngine implements QueryEngine {
       this.running--;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      con.closeSync();
+      con?.closeSync();
     }
   }
 
-  /** Bytes this connection read from files (cache refreshes included: they are part of answering). */
+  /** Bytes this connection read from files (the in-memory copy's refreshes run on the engine's own connection: not counted). */
   private async bytesReadBy(con: DuckDBConnection, connectionId: number): Promise<number> {
     const reader = await con.runAndReadAll(`SELECT coalesce(sum(bytes), 0) FROM duckdb_logs_parsed('FileSystem') WHERE op = 'READ' AND connection_id = ${connectionId}`);
     const bytes = Number(reader.getRowsJson()[0]?.[0] ?? 0);
@@ -248,6 +278,9 @@ export class DuckDbEngine implements QueryEngine {
 
   async close(): Promise<void> {
     const instance = this.instance ?? (this.ready ? await this.ready.catch(() => undefined) : undefined);
+    await this.refreshing;
+    this.refreshCon?.closeSync();
+    this.refreshCon = undefined;
     instance?.closeSync();
     this.instance = undefined;
     this.ready = undefined;
@@ -291,6 +324,18 @@ function datasetSelect(columns: RelationColumn[], files: string): string {
   return `SELECT ${select} FROM read_parquet(${files}, hive_partitioning = true)`;
 }
 
+/** Names in a folder; none when it does not exist (any more). */
+function entriesOf(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+    throw err;
+  }
+}
+
+const partitionsOf = (dir: string): string[] => entriesOf(dir).filter((p) => p.startsWith('dt='));
+
 function sameFiles(a: FileSet, b: FileSet): boolean {
   if (a.size !== b.size) return false;
   for (const [f, sig] of a) if (b.get(f) !== sig) return false;
@@ -329,7 +374,7 @@ function converter(type: ColumnType): (v: unknown) => SqlValue {
     case 'DOUBLE':
       return (v) => (typeof v === 'number' ? v : Number(v));
     case 'DECIMAL':
-      return (v) => (v as DuckDBDecimalValue).toDouble();
+      return (v) => Number(String(v)); // its exact text, as Athena's (toDouble can differ in the last digit)
     case 'DATE': {
       const seen = new Map<number, SqlValue>();
       return (v) => {

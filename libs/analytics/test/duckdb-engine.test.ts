@@ -3,7 +3,7 @@
  * with the lake's files (new batches appended, changed or removed files rebuilt, too-big relations left
  * as views) — always giving the answers the Parquet views give.
  */
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { DuckDbEngine, writeLake, type DuckDbEngineOptions, type FixtureRow } from '@peak/analytics';
@@ -32,12 +32,12 @@ t.test('values come back in the shared representation, whatever the type', async
   const { rows, columns } = await engine.query(`SELECT DATE '2026-01-02' AS d, TIMESTAMP '2026-01-02 03:04:05.678901' AS ts, CAST(12.34 AS DECIMAL(12,2)) AS amount,
     CAST(sum(5) AS HUGEINT) AS huge, CAST(5 AS BIGINT) AS big, CAST(7 AS INTEGER) AS small, CAST(1.5 AS DOUBLE) AS dbl, [1, 2] AS list, true AS flag,
     'x' AS text, CAST(NULL AS DATE) AS nothing, {'a': 1} AS struct`);
-  t.same(rows, [{
+  t.strictSame(rows, [{
     d: '2026-01-02', ts: '2026-01-02T03:04:05.678Z', amount: 12.34, huge: 5, big: 5, small: 7, dbl: 1.5, list: [1, 2], flag: true, text: 'x', nothing: null, struct: '{"a":1}',
   }]);
-  t.same(columns.map((c) => c.type), ['DATE', 'TIMESTAMP', 'DECIMAL', 'BIGINT', 'BIGINT', 'INTEGER', 'DOUBLE', 'ARRAY', 'BOOLEAN', 'VARCHAR', 'DATE', 'OTHER']);
+  t.strictSame(columns.map((c) => c.type), ['DATE', 'TIMESTAMP', 'DECIMAL', 'BIGINT', 'BIGINT', 'INTEGER', 'DOUBLE', 'ARRAY', 'BOOLEAN', 'VARCHAR', 'DATE', 'OTHER']);
   const limited = await engine.query('SELECT * FROM range(5) AS r(i) ORDER BY i', { maxRows: 2 });
-  t.same([limited.rows, limited.truncated], [[{ i: 0 }, { i: 1 }], true], 'maxRows keeps the first rows and says so');
+  t.strictSame([limited.rows, limited.truncated], [[{ i: 0 }, { i: 1 }], true], 'maxRows keeps the first rows and says so');
 });
 
 t.test('the in-memory star schema follows the lake: new batches, changed and removed files', async (t) => {
@@ -109,4 +109,56 @@ t.test('bytes read: reported per query, and a shorter date range reads fewer par
   const plain = new DuckDbEngine({ lakeRoot: root, timeZone: ZONE });
   t.teardown(() => plain.close());
   t.equal((await plain.query('SELECT 1 AS one')).stats.bytesScanned, undefined, 'not measured unless asked');
+});
+
+t.test('a dataset whose files all go: its relations are empty again, and every other query still answers', async (t) => {
+  const root = t.testdir();
+  await writeLake(root, { attendance: [checkin(1, '2026-03-01T15:00:00Z')], members: [member('M1', '2026-01-01T00:00:00Z', 'downtown')] }, 'b1');
+  const engine = new DuckDbEngine({ lakeRoot: root, timeZone: ZONE, refreshCheckMs: 0 });
+  t.teardown(() => engine.close());
+  t.strictSame((await engine.query('SELECT count(*) AS n FROM fact_attendance')).rows, [{ n: 1 }]);
+  rmSync(join(root, 'processed', 'attendance'), { recursive: true });
+  t.strictSame((await engine.query('SELECT count(*) AS n FROM fact_attendance')).rows, [{ n: 0 }], 'empty, not an error');
+  t.strictSame((await engine.query('SELECT count(*) AS n FROM attendance')).rows, [{ n: 0 }], 'the dataset view too');
+  t.strictSame((await engine.query('SELECT count(*) AS n FROM dim_members')).rows, [{ n: 1 }], 'other relations unaffected');
+  await writeLake(root, { attendance: [checkin(2, '2026-03-02T15:00:00Z')] }, 'b2');
+  t.strictSame((await engine.query('SELECT count(*) AS n FROM fact_attendance')).rows, [{ n: 1 }], 'and back when files return');
+});
+
+t.test('a damaged file: only queries that read it fail; the engine recovers once it is mended', async (t) => {
+  const root = t.testdir();
+  await writeLake(root, { attendance: [checkin(1, '2026-03-01T15:00:00Z')], members: [member('M1', '2026-01-01T00:00:00Z', 'downtown')] }, 'b1');
+  const broken = join(root, 'processed', 'attendance', 'dt=2026-03-02');
+  mkdirSync(broken, { recursive: true });
+  writeFileSync(join(broken, 'bad__0.parquet'), 'not parquet at all');
+  const engine = new DuckDbEngine({ lakeRoot: root, timeZone: ZONE, refreshCheckMs: 0 });
+  t.teardown(() => engine.close());
+  t.strictSame((await engine.query('SELECT 1 AS one')).rows, [{ one: 1 }], 'a query that reads no data answers');
+  t.strictSame((await engine.query('SELECT home_location_id FROM dim_members')).rows, [{ home_location_id: 'downtown' }], 'other relations answer');
+  await t.rejects(engine.query('SELECT count(*) FROM fact_attendance'), { name: 'QueryError', code: 'FAILED', message: /bad__0\.parquet/ }, 'the damaged relation says which file');
+  rmSync(broken, { recursive: true });
+  t.strictSame((await engine.query('SELECT count(*) AS n FROM fact_attendance')).rows, [{ n: 1 }], 'mended: answers again');
+});
+
+t.test('a lake that cannot be opened is tried again on the next query, with a QueryError', async (t) => {
+  const root = t.testdir();
+  const bad = join(root, 'processed', 'members', 'dt=2026-01-01');
+  mkdirSync(bad, { recursive: true });
+  writeFileSync(join(bad, 'x__0.parquet'), 'garbage');
+  const engine = new DuckDbEngine({ lakeRoot: root, timeZone: ZONE, refreshCheckMs: 0, materialize: false });
+  t.teardown(() => engine.close());
+  const first = await engine.query('SELECT count(*) AS n FROM members').catch((e: unknown) => e);
+  t.match(first, { name: 'QueryError', code: 'FAILED' });
+  rmSync(bad, { recursive: true });
+  await writeLake(root, { members: [member('M1', '2026-01-01T00:00:00Z', 'downtown')] }, 'm1');
+  t.strictSame((await engine.query('SELECT count(*) AS n FROM members')).rows, [{ n: 1 }]);
+});
+
+t.test('a deadline also bounds the wait for a refresh', async (t) => {
+  const root = t.testdir();
+  await writeLake(root, { attendance: Array.from({ length: 50 }, (_, i) => checkin(i, new Date(Date.parse('2026-01-01T15:00:00Z') + i * 86_400_000).toISOString())) });
+  const engine = new DuckDbEngine({ lakeRoot: root, timeZone: ZONE, refreshCheckMs: 0 });
+  t.teardown(() => engine.close());
+  await t.rejects(engine.query('SELECT count(*) FROM fact_attendance', { timeoutMs: 0 }), { name: 'QueryError', code: 'TIMEOUT' });
+  t.strictSame((await engine.query('SELECT count(*) AS n FROM fact_attendance')).rows, [{ n: 50 }], 'the next query gets the copy the refresh finished');
 });
