@@ -147,15 +147,16 @@ export class DuckDbEngine implements QueryEngine {
       const con = this.refreshCon;
       if (!con) return;
       let changed = false;
+      // Every query: datasets that had no files (cheap to look at). At each check: datasets that lost them all.
+      const due = performance.now() - this.lastCheck >= (this.options.refreshCheckMs ?? 1000);
       for (const name of DATASET_RELATIONS) {
-        if (this.withFiles.has(name) !== this.hasFiles(name)) {
+        if ((!this.withFiles.has(name) || due) && this.withFiles.has(name) !== this.hasFiles(name)) {
           await this.defineDataset(con, name);
           changed = true;
         }
       }
-      if (this.options.materialize === false) return;
-      if (!changed && performance.now() - this.lastCheck < (this.options.refreshCheckMs ?? 1000)) return;
-      this.lastCheck = performance.now();
+      if (due) this.lastCheck = performance.now();
+      if (this.options.materialize === false || !(changed || due)) return;
       for (const m of MATERIALIZED) {
         if (!this.withFiles.has(m.dataset) && !this.materialized.has(m.view)) continue;
         try {
