@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBDateValue, type DuckDBResultReader, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBDateValue, type DuckDBResultReader, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { DatasetName } from '@peak/contracts';
 import { QueryError, type ColumnInfo, type ColumnType, type QueryEngine, type QueryOptions, type QueryResult, type Row, type SqlParam, type SqlValue } from './engine.js';
 import { fromText, normaliseType } from './values.js';
@@ -351,16 +351,26 @@ function toRows(reader: DuckDBResultReader, columns: ColumnInfo[], limit: number
   const count = Math.min(reader.currentRowCount, limit);
   const rows: Row[] = Array.from({ length: count }, () => ({}));
   const raw = reader.getColumns();
-  const json = columns.some((c) => c.type === 'ARRAY' || c.type === 'OTHER') ? reader.getColumnsJson() : [];
+  const json = columns.some((c) => c.type === 'OTHER') ? reader.getColumnsJson() : [];
+  const types = reader.columnTypes();
   columns.forEach((c, i) => {
-    const values: readonly unknown[] = (c.type === 'ARRAY' || c.type === 'OTHER' ? json[i] : raw[i]) ?? [];
-    const convert = converter(c.type);
+    const values: readonly unknown[] = (c.type === 'OTHER' ? json[i] : raw[i]) ?? [];
+    const convert = c.type === 'ARRAY' && types[i] ? listConverter(types[i]) : converter(c.type);
     for (let r = 0; r < count; r++) {
       const v = values[r];
       (rows[r] as Row)[c.name] = v === null || v === undefined ? null : convert(v);
     }
   });
   return rows;
+}
+
+/** A list (or fixed-size array) column: each element as its own type is converted, nested lists too. */
+function listConverter(type: DuckDBType): (v: unknown) => SqlValue {
+  const child = 'valueType' in type ? (type as { valueType: DuckDBType }).valueType : undefined;
+  if (!child) return (v) => String(v);
+  const item = normaliseType(child.toString()) === 'ARRAY' ? listConverter(child) : converter(normaliseType(child.toString()));
+  const other = normaliseType(child.toString()) === 'OTHER';
+  return (v) => (v as { items: readonly unknown[] }).items.map((x) => (x === null || x === undefined ? null : other ? String(x) : item(x)));
 }
 
 /** One column's conversion. Dates repeat (a few hundred distinct days in 50k rows), so their text is worked out once each. */

@@ -3,7 +3,7 @@ import type { ColumnType, SqlValue } from './engine.js';
 /** Maps an engine's type name (DuckDB `DECIMAL(12,2)`, Athena `decimal(12,2)`, `timestamp(3)`…) to a ColumnType. */
 export function normaliseType(engineType: string): ColumnType {
   const t = engineType.trim().toUpperCase();
-  if (t.endsWith('[]') || t.startsWith('ARRAY')) return 'ARRAY';
+  if (/\[\d*\]$/.test(t) || t.startsWith('ARRAY')) return 'ARRAY'; // INTEGER[] (list), INTEGER[3] (fixed size), array(varchar)
   if (t === 'VARCHAR' || t.startsWith('VARCHAR(') || t === 'CHAR' || t.startsWith('CHAR(') || t === 'STRING') return 'VARCHAR';
   if (t === 'BIGINT' || t === 'HUGEINT' || t === 'UBIGINT' || t === 'UINTEGER') return 'BIGINT';
   if (t === 'INTEGER' || t === 'INT' || t === 'SMALLINT' || t === 'TINYINT' || t === 'USMALLINT' || t === 'UTINYINT') return 'INTEGER';

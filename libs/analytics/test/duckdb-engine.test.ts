@@ -36,6 +36,10 @@ t.test('values come back in the shared representation, whatever the type', async
     d: '2026-01-02', ts: '2026-01-02T03:04:05.678Z', amount: 12.34, huge: 5, big: 5, small: 7, dbl: 1.5, list: [1, 2], flag: true, text: 'x', nothing: null, struct: '{"a":1}',
   }]);
   t.strictSame(columns.map((c) => c.type), ['DATE', 'TIMESTAMP', 'DECIMAL', 'BIGINT', 'BIGINT', 'INTEGER', 'DOUBLE', 'ARRAY', 'BOOLEAN', 'VARCHAR', 'DATE', 'OTHER']);
+  const lists = await engine.query(`SELECT [CAST(1 AS BIGINT), NULL] AS bigints, [TIMESTAMP '2026-01-02 03:04:05'] AS times, [CAST(1.5 AS DECIMAL(4,2))] AS amounts,
+    CAST([1, 2] AS INTEGER[2]) AS fixed, [[1], [2, 3]] AS nested, CAST([] AS VARCHAR[]) AS empty`);
+  t.strictSame(lists.rows, [{ bigints: [1, null], times: ['2026-01-02T03:04:05.000Z'], amounts: [1.5], fixed: [1, 2], nested: [[1], [2, 3]], empty: [] }], 'list elements converted as their own type');
+  t.ok(lists.columns.every((c) => c.type === 'ARRAY'), 'fixed-size arrays are ARRAY too');
   const limited = await engine.query('SELECT * FROM range(5) AS r(i) ORDER BY i', { maxRows: 2 });
   t.strictSame([limited.rows, limited.truncated], [[{ i: 0 }, { i: 1 }], true], 'maxRows keeps the first rows and says so');
 });
