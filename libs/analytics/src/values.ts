@@ -63,23 +63,30 @@ export function isoTimestamp(text: string): string {
   return new Date(wall - offset * 60_000).toISOString();
 }
 
+/** Minutes east of UTC in a `+05:30` / `-08` / `-0800` / `GMT+02:00` style offset; undefined when it is not one. */
+function offsetText(text: string): number | undefined {
+  const m = /^(?:GMT)?([+-])(\d{2}):?(\d{2})?$/.exec(text);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : undefined;
+}
+
+/** Formats offsets of one IANA zone (throws for an unknown zone). Reuse it: building one is the costly part. */
+export const offsetFormat = (zone: string): Intl.DateTimeFormat => new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
+
+/** The zone's UTC offset in minutes at an instant (Intl: the host's time-zone database). */
+export function offsetMinutesAt(format: Intl.DateTimeFormat, instant: number): number {
+  return offsetText(format.formatToParts(instant).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT') ?? 0;
+}
+
 /** Minutes east of UTC that a zone suffix means at a wall-clock time (read as if UTC); undefined when unknown. */
 function zoneOffsetMinutes(zone: string, wall: number): number | undefined {
   if (zone === '' || zone === 'Z' || zone === 'UTC' || zone === 'GMT') return 0;
-  const numeric = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone);
-  if (numeric) return (numeric[1] === '-' ? -1 : 1) * (Number(numeric[2]) * 60 + Number(numeric[3] ?? 0));
+  const numeric = offsetText(zone);
+  if (numeric !== undefined) return numeric;
   try {
     // A named zone: its offset at the instant the wall time would be in UTC, then once more at the corrected instant.
-    let offset = offsetAt(zone, wall);
-    offset = offsetAt(zone, wall - offset * 60_000);
-    return offset;
+    const format = offsetFormat(zone);
+    return offsetMinutesAt(format, wall - offsetMinutesAt(format, wall) * 60_000);
   } catch {
     return undefined;
   }
-}
-
-function offsetAt(zone: string, instant: number): number {
-  const name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(instant).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
-  const m = /GMT([+-])(\d{2}):?(\d{2})?/.exec(name);
-  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : 0;
 }

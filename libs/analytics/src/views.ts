@@ -1,5 +1,6 @@
 import { columnMeta, DATASET_NAMES, datasets, type DatasetName, type SqlType } from '@peak/contracts';
 import type { TSchema } from 'typebox';
+import { offsetFormat, offsetMinutesAt } from './values.js';
 
 /**
  * The relations every query can use, on both engines:
@@ -153,13 +154,6 @@ const DAY = 86_400_000;
 
 export type ZoneOffsetDay = { utcDay: string; offsetBefore: number; offsetAfter: number; switchAt: string | null };
 
-/** The zone's UTC offset in minutes at an instant (Intl: the host's time-zone database). */
-function offsetMinutes(format: Intl.DateTimeFormat, ms: number): number {
-  const name = format.formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
-  const m = /GMT([+-])(\d{2}):?(\d{2})?/.exec(name);
-  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : 0;
-}
-
 const offsetCache = new Map<string, ZoneOffsetDay[]>();
 
 /**
@@ -169,20 +163,20 @@ const offsetCache = new Map<string, ZoneOffsetDay[]>();
 export function zoneOffsetDays(timeZone: string): ZoneOffsetDay[] {
   const cached = offsetCache.get(timeZone);
   if (cached) return cached;
-  const format = new Intl.DateTimeFormat('en-US', { timeZone: assertTimeZone(timeZone), timeZoneName: 'longOffset' });
+  const format = offsetFormat(assertTimeZone(timeZone));
   const out: ZoneOffsetDay[] = [];
   const last = Date.parse(`${OFFSET_DAYS.to}T00:00:00Z`);
   let at = Date.parse(`${OFFSET_DAYS.from}T00:00:00Z`);
-  let before = offsetMinutes(format, at);
+  let before = offsetMinutesAt(format, at);
   for (; at <= last; at += DAY) {
-    const after = offsetMinutes(format, at + DAY);
+    const after = offsetMinutesAt(format, at + DAY);
     let switchAt: string | null = null;
     if (after !== before) {
       let lo = at; // offset `before` here
       let hi = at + DAY; // offset `after` here
       while (hi - lo > MINUTE) {
         const mid = lo + Math.floor((hi - lo) / 2 / MINUTE) * MINUTE;
-        if (offsetMinutes(format, mid) === before) lo = mid;
+        if (offsetMinutesAt(format, mid) === before) lo = mid;
         else hi = mid;
       }
       switchAt = new Date(hi).toISOString();

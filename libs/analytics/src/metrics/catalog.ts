@@ -544,8 +544,7 @@ export const memberFeatures = defineMetric({
   orderBy: 'member_id',
   build(f, o) {
     const since = (days: number) => sql`date_diff('day', v.local_date, p.as_of) < ${integerLiteral(days)}`;
-    const days = (n: number) => integerLiteral(n);
-    const atRisk = sql`s.status = 'active' AND date_diff('day', l.last_visit, p.as_of) BETWEEN ${days(Number(o.minDaysSince))} AND ${days(Number(o.windowDays) - 1)}`;
+    const atRisk = sql`s.status = 'active' AND date_diff('day', l.last_visit, p.as_of) BETWEEN ${integerLiteral(Number(o.minDaysSince))} AND ${integerLiteral(Number(o.windowDays) - 1)}`;
     // A year of check-ins for the last visit alone; everything else from the last 90 days, per member and class type (none: open gym).
     return sql`WITH ${paramsCte({ as_of: f.to })},
 scope AS (${membersInScope(f, addDays(f.to, -89), f.to)}),
