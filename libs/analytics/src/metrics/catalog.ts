@@ -2,6 +2,7 @@ import { defineMetric, type MetricDefinition, type OptionValues } from './define
 import { addDays, classFilters, MetricInputError, memberVisitsIn, membersInScope, monthsBetween, monthStart, paramsCte, partitionRange, visitsIn, type MetricFilters } from './filters.js';
 import { dateParam, integerLiteral, sql, trusted, type Sql } from './sql.js';
 import { classRatings } from './class-feedback.js';
+import { churnFeatures } from './churn-features.js';
 
 const LOCATION_HOME = 'location = members whose home studio it is; class type / instructor = members who attended such a class in the period looked at (their other visits still count)';
 const LOCATION_VISIT = 'location = where the check-in happened; class type / instructor = check-ins of such classes only (open-gym visits drop out)';
@@ -583,5 +584,5 @@ ORDER BY s.member_id`;
 export const METRICS: readonly MetricDefinition[] = [
   activeMembers, visitsPerMemberPerWeek, atRiskMembers, churnMonthly, retentionCohorts, firstVisitGap, bookingOutcomes,
   classFillHeatmap, fillByClassType, instructorPerformance, revenueMonthly, ltvEstimate, memberFeatures,
-  classRatings,
+  classRatings, churnFeatures,
 ];

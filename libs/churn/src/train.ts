@@ -1,0 +1,138 @@
+import { addDays, type QueryEngine } from '@peak/analytics';
+import { encode, encodedColumns, fitEncoder } from './encode.js';
+import { loadFeatures, type MemberFeatures } from './features.js';
+import { lakeEnd, lakeStart, LabelWindowError, loadLabels, truthChurnedBy, type ChurnReason, type TruthRow } from './labels.js';
+import { modelVersion, MODEL_FORMAT, MODEL_FORMAT_VERSION, scoreMember, type ChurnModel, type EvaluationPair } from './model.js';
+import { applyPlatt, evaluate, fitLogistic, fitPlatt, fitScaler, logit, standardise, type Label } from './ml/index.js';
+
+export type TrainingSettings = {
+  /** Label: churned within this many days after the cut-off. */
+  horizonDays: number;
+  /** The stated churn definition's days without a check-in. */
+  inactivityDays: number;
+  /** Days after the label window a churner must also stay away (a pause followed by a return is no churn). */
+  confirmDays: number;
+  /** Days between training cut-offs. */
+  stepDays: number;
+  /** Days of history a cut-off needs before it (the features look back 90 days). */
+  historyDays: number;
+  /** L2 penalty of the logistic regression (on standardised features). */
+  l2: number;
+  bands: { high: number; medium: number };
+};
+
+export const DEFAULT_SETTINGS: TrainingSettings = { horizonDays: 30, inactivityDays: 30, confirmDays: 30, stepDays: 14, historyDays: 90, l2: 1, bands: { high: 0.5, medium: 0.2 } };
+
+export type CutoffPlan = { trainCutoffs: string[]; calibrationCutoff: string; validationCutoff: string };
+
+/**
+ * Time-based split, newest last: validation = the last cut-off whose label window the data covers; calibration one
+ * horizon before it; training cut-offs every `stepDays` ending one horizon before calibration. No label window
+ * overlaps a later set's, so nothing from the evaluation period leaks into training.
+ */
+export function planCutoffs(start: string, end: string, s: Pick<TrainingSettings, 'horizonDays' | 'confirmDays' | 'stepDays' | 'historyDays'>): CutoffPlan {
+  const span = s.horizonDays + s.confirmDays; // days of data a label needs after its cut-off
+  const validationCutoff = addDays(end, -span);
+  const calibrationCutoff = addDays(validationCutoff, -span);
+  const earliest = addDays(start, s.historyDays - 1);
+  const trainCutoffs: string[] = [];
+  for (let c = addDays(calibrationCutoff, -span); c >= earliest; c = addDays(c, -s.stepDays)) trainCutoffs.unshift(c);
+  if (trainCutoffs.length === 0) {
+    const needed = s.historyDays + 3 * span;
+    throw new LabelWindowError(`the lake's check-ins run from ${start} to ${end}; training needs at least ${needed} days (${s.historyDays} of history + 3 label windows of ${span} days)`);
+  }
+  return { trainCutoffs, calibrationCutoff, validationCutoff };
+}
+
+export type Example = { cutoff: string; features: MemberFeatures; churned: boolean; reason: ChurnReason | null };
+
+/** The population at a cut-off with its features and lake labels. */
+export async function collectExamples(engine: QueryEngine, cutoff: string, s: Pick<TrainingSettings, 'horizonDays' | 'inactivityDays' | 'confirmDays'>): Promise<Example[]> {
+  const features = await loadFeatures(engine, { cutoff, inactivityDays: s.inactivityDays });
+  const labels = await loadLabels(engine, features, { cutoff, horizonDays: s.horizonDays, inactivityDays: s.inactivityDays, confirmDays: s.confirmDays });
+  return features.map((f, i) => ({ cutoff, features: f, churned: labels[i]?.churned ?? false, reason: labels[i]?.reason ?? null }));
+}
+
+/** The simple baseline the model must beat: days since the last visit (since joining when none), Platt-scaled. */
+export const baselineSignal = (f: MemberFeatures) => f.days_since_last_visit ?? f.tenure_days;
+
+const labelsOf = (xs: readonly Example[]): Label[] => xs.map((x) => (x.churned ? 1 : 0));
+
+export type TrainingData = { plan: CutoffPlan; train: Example[]; calibration: Example[]; validation: Example[] };
+
+export type ProgressFn = (step: string, done: number, total: number) => void;
+
+/** Features and labels for every cut-off of the plan (one catalog query and one label query each). */
+export async function collectTrainingData(engine: QueryEngine, s: TrainingSettings, onProgress?: ProgressFn): Promise<TrainingData> {
+  const [start, end] = [await lakeStart(engine), await lakeEnd(engine)];
+  if (start === undefined || end === undefined) throw new LabelWindowError('the lake has no check-ins yet: load attendance (and members) before training');
+  const plan = planCutoffs(start, end, s);
+  const all = [...plan.trainCutoffs, plan.calibrationCutoff, plan.validationCutoff];
+  const sets: Example[][] = [];
+  for (const [i, cutoff] of all.entries()) {
+    onProgress?.(`cut-off ${cutoff}`, i, all.length);
+    sets.push(await collectExamples(engine, cutoff, s));
+  }
+  onProgress?.('features and labels', all.length, all.length);
+  return { plan, train: sets.slice(0, -2).flat(), calibration: sets.at(-2) ?? [], validation: sets.at(-1) ?? [] };
+}
+
+function checkBothClasses(xs: readonly Example[], what: string): void {
+  const positives = xs.filter((x) => x.churned).length;
+  if (xs.length === 0) throw new LabelWindowError(`no members in the ${what} set: the lake holds no members with recent check-ins`);
+  if (positives === 0 || positives === xs.length) {
+    throw new LabelWindowError(`the ${what} set has ${xs.length} members and ${positives === 0 ? 'no churners' : 'only churners'}: a churn model needs both; load more history`);
+  }
+}
+
+/**
+ * Fits encoder, scaler and logistic regression on the training cut-offs, Platt calibration on the calibration
+ * cut-off, and evaluates model and baseline on the validation cut-off (against the truth too when given).
+ */
+export function fitChurnModel(data: TrainingData, s: TrainingSettings, truth?: Map<string, TruthRow>, trainedAt = new Date().toISOString()): ChurnModel {
+  checkBothClasses(data.train, 'training');
+  checkBothClasses(data.calibration, 'calibration');
+  checkBothClasses(data.validation, 'validation');
+  const encoder = fitEncoder(data.train.map((x) => x.features), s.inactivityDays);
+  const encodeAll = (xs: readonly Example[]) => xs.map((x) => encode(encoder, x.features));
+  const rawTrain = encodeAll(data.train);
+  const scaler = fitScaler(rawTrain);
+  const logistic = fitLogistic(rawTrain.map((r) => standardise(scaler, r)), labelsOf(data.train), { l2: s.l2 });
+  const logitsOf = (xs: readonly Example[]) => encodeAll(xs).map((r) => logit(logistic, standardise(scaler, r)));
+  const platt = fitPlatt(logitsOf(data.calibration), labelsOf(data.calibration));
+  const baseline = fitPlatt(data.calibration.map((x) => baselineSignal(x.features)), labelsOf(data.calibration));
+
+  const validationLogits = logitsOf(data.validation);
+  const modelP = validationLogits.map((l) => applyPlatt(platt, l));
+  const baselineP = data.validation.map((x) => applyPlatt(baseline, baselineSignal(x.features)));
+  const pair = (y: Label[]): EvaluationPair => ({ model: evaluate(modelP, y), baseline: evaluate(baselineP, y) });
+  const truthLabels = truth && data.validation.map((x): Label => (truthChurnedBy(truth.get(x.features.member_id), x.cutoff, s.horizonDays, s.inactivityDays) ? 1 : 0));
+
+  const body = {
+    format: MODEL_FORMAT,
+    formatVersion: MODEL_FORMAT_VERSION,
+    horizonDays: s.horizonDays,
+    inactivityDays: s.inactivityDays,
+    confirmDays: s.confirmDays,
+    trainingWindow: {
+      trainCutoffs: data.plan.trainCutoffs,
+      calibrationCutoff: data.plan.calibrationCutoff,
+      validationCutoff: data.plan.validationCutoff,
+      trainRows: data.train.length,
+      trainPositives: data.train.filter((x) => x.churned).length,
+    },
+    columns: encodedColumns(encoder),
+    encoder,
+    scaler,
+    logistic,
+    platt,
+    bands: s.bands,
+    evaluation: { lake: pair(labelsOf(data.validation)), ...(truthLabels ? { truth: pair(truthLabels) } : {}) },
+  } as const;
+  return { ...body, version: modelVersion(body), trainedAt };
+}
+
+/** Another model evaluated on the same validation examples (the registry compares a candidate with the champion this way). */
+export function evaluateOn(m: ChurnModel, validation: readonly Example[]): ReturnType<typeof evaluate> {
+  return evaluate(validation.map((x) => scoreMember(m, x.features).score), labelsOf(validation));
+}
