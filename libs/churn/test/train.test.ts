@@ -1,0 +1,117 @@
+/**
+ * The whole training path on a generated lake (sample-data generator → ETL → DuckDB engine): features and labels
+ * per cut-off, the fitted and calibrated model, its evaluation against the lake's labels and the generator's truth.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { DuckDbEngine } from '@peak/analytics';
+import {
+  buildSampleLake, collectTrainingData, DEFAULT_SETTINGS, fitChurnModel, LabelWindowError, ModelFileError, parseModel, readTruth, scoreMember,
+  type ChurnModel, type Example, type MemberFeatures, type TrainingData,
+} from '../src/index.js';
+
+const dir = t.testdir();
+const lake = await buildSampleLake(dir, { members: 1500, days: 365, end: '2026-06-30', seed: 5 });
+const engine = new DuckDbEngine({ lakeRoot: lake.lakeRoot, timeZone: lake.timeZone });
+t.teardown(() => engine.close());
+const settings = { ...DEFAULT_SETTINGS, stepDays: 28 };
+const data = await collectTrainingData(engine, settings);
+const truth = await readTruth(lake.truthFile);
+const model = fitChurnModel(data, settings, truth, '2026-07-01T00:00:00.000Z');
+
+t.test('the plan and the examples', async (t) => {
+  t.equal(data.plan.validationCutoff, '2026-05-01', 'validation: the last cut-off whose label span the data covers');
+  t.ok(data.plan.trainCutoffs.length >= 4, `${data.plan.trainCutoffs.length} training cut-offs`);
+  for (const x of [...data.train, ...data.calibration, ...data.validation]) {
+    if (x.features.join_date > x.cutoff) t.fail(`${x.features.member_id} joined after cut-off ${x.cutoff}`);
+  }
+  const churners = data.train.filter((x) => x.churned);
+  t.ok(churners.length > 50 && churners.length < data.train.length / 3, `${churners.length} of ${data.train.length} training rows churned`);
+  t.ok(churners.some((x) => x.reason === 'cancelled') && churners.some((x) => x.reason === 'inactivity'), 'both ways of churning occur');
+});
+
+t.test('the model beats the days-since-last-visit baseline, against the lake and the truth', async (t) => {
+  t.ok(model.logistic.converged, `IRLS converged in ${model.logistic.iterations} iterations`);
+  for (const k of ['lake', 'truth'] as const) {
+    const e = model.evaluation[k];
+    if (!e) throw new Error(`no ${k} evaluation`);
+    t.ok(e.model.rocAuc > 0.75, `${k}: model ROC AUC ${e.model.rocAuc.toFixed(3)}`);
+    t.ok(e.model.rocAuc > e.baseline.rocAuc + 0.03, `${k}: above the baseline's ${e.baseline.rocAuc.toFixed(3)}`);
+    t.ok(e.model.liftTopDecile > 2, `${k}: top-decile lift ${e.model.liftTopDecile.toFixed(2)}`);
+    t.equal(e.model.n, data.validation.length, `${k}: evaluated on every validation member`);
+    t.equal(e.model.reliability.reduce((n, b) => n + b.count, 0), data.validation.length, `${k}: the reliability bins hold every member`);
+  }
+  const e = model.evaluation.lake;
+  // Calibrated on a separate, earlier cut-off: the mean score is near the observed churn rate on the later one.
+  const meanScore = e.model.reliability.reduce((s, b) => s + b.meanPredicted * b.count, 0) / e.model.n;
+  t.ok(Math.abs(meanScore - e.model.baseRate) < 0.05, `mean score ${meanScore.toFixed(3)} vs churn rate ${e.model.baseRate.toFixed(3)}`);
+});
+
+t.test('the saved model scores the same after a round trip; every score is a real probability with its reasons', async (t) => {
+  const again = parseModel(JSON.stringify(model));
+  t.equal(again.version, model.version);
+  t.match(model.version, /^churn-2026-05-01-[0-9a-f]{10}$/, 'the version names the validation cut-off and a content hash');
+  t.equal(fitChurnModel(data, settings, truth, 'another time').version, model.version, 'same data and settings, same version');
+  let high = 0;
+  for (const x of data.validation) {
+    const a = scoreMember(model, x.features);
+    const b = scoreMember(again, x.features);
+    if (a.score !== b.score) t.fail(`${x.features.member_id}: ${a.score} ≠ ${b.score} after the round trip`);
+    if (!(a.score > 0 && a.score < 1)) t.fail(`${x.features.member_id}: score ${a.score}`);
+    if (a.band !== (a.score >= model.bands.high ? 'high' : a.score >= model.bands.medium ? 'medium' : 'low')) t.fail(`${x.features.member_id}: band ${a.band}`);
+    if (a.topFactors.some((f) => !(f.contribution > 0) || f.text === '')) t.fail(`${x.features.member_id}: factors ${JSON.stringify(a.topFactors)}`);
+    if (a.band === 'high') high++;
+  }
+  t.ok(high > 0, `${high} members in the high band`);
+  const risky = data.validation.map((x) => scoreMember(model, x.features)).sort((a, b) => b.score - a.score)[0];
+  t.ok(risky && risky.topFactors.length > 0, `the riskiest member has reasons: ${risky?.topFactors.map((f) => f.text).join('; ')}`);
+});
+
+t.test('a member with no visits, bookings, app use or age still gets a score (missing values are imputed and flagged)', async (t) => {
+  const bare: MemberFeatures = {
+    member_id: 'NEW1', home_location_id: 'nowhere-new', plan: 'brand_new_plan', join_date: '2026-04-25', tenure_days: 6, age: null, last_visit: null, days_since_last_visit: null,
+    visits_7d: 0, visits_30d: 0, visits_90d: 0, visits_prev_30d: 0, visit_trend: 0, active_weeks_12w: 0, routine_share: null, favourite_class_type: null, favourite_time: null,
+    bookings_90d: 0, no_show_rate: null, late_cancel_rate: null, booking_lead_hours: null, app_events_30d: 0, app_days_30d: 0, app_events_prev_30d: 0,
+    failed_payments_90d: 0, refunds_90d: 0, usual_class_fill: null, ratings_90d: 0, avg_rating_90d: null,
+  };
+  const s = scoreMember(model, bare);
+  t.ok(s.score > 0 && s.score < 1, `score ${s.score.toFixed(3)} (unseen plan and studio encode as no category)`);
+  t.same(s.topFactors.filter((f) => f.factor === 'days_since_last_visit').map((f) => f.text).slice(0, 1).concat(), s.topFactors.some((f) => f.factor === 'days_since_last_visit') ? ['no visit since joining 6 days ago'] : [], 'when days away is a reason, it is told in words');
+});
+
+t.test('a model file that is corrupt or from another version is refused with what to do', async (t) => {
+  const text = JSON.stringify(model);
+  const edit = (f: (m: Record<string, unknown>) => void) => {
+    const m = JSON.parse(text) as Record<string, unknown>;
+    f(m);
+    return JSON.stringify(m);
+  };
+  t.throws(() => parseModel('{"format": "peak-churn-model", "formatVer'), ModelFileError);
+  t.throws(() => parseModel('{"format": "peak-churn-model", "formatVer'), /is not JSON .*retrain with `npm run churn -- train`/);
+  t.throws(() => parseModel('{"hello": 1}'), /is not a churn model/);
+  t.throws(() => parseModel(edit((m) => (m.formatVersion = 2))), /model format version 2; this code reads version 1: retrain/);
+  t.throws(() => parseModel(edit((m) => delete m.platt)), /is damaged: .*platt/);
+  t.throws(() => parseModel(edit((m) => ((m.logistic as ChurnModel['logistic']).coefficients = [1, 2]))), /is damaged: \d+ columns but \d+ scaler means and 2 coefficients/);
+  t.throws(() => parseModel(edit((m) => ((m.columns as ChurnModel['columns'])[0] = { name: 'shoe_size', factor: 'age' }))), /lists columns this code does not encode/);
+  t.throws(() => parseModel(text.replace(/"a":[-0-9.e]+/, '"a":1e999')), /damaged/);
+});
+
+t.test('bad training input gets a clear error, never a model', async (t) => {
+  const empty = join(dir, 'empty-lake');
+  mkdirSync(empty, { recursive: true });
+  const none = new DuckDbEngine({ lakeRoot: empty, timeZone: lake.timeZone });
+  t.teardown(() => none.close());
+  await t.rejects(collectTrainingData(none, settings), LabelWindowError);
+  await t.rejects(collectTrainingData(none, settings), /the lake has no check-ins yet/);
+
+  const short = await buildSampleLake(join(dir, 'short'), { members: 60, days: 120, end: '2026-06-30', seed: 3 });
+  const shortEngine = new DuckDbEngine({ lakeRoot: short.lakeRoot, timeZone: short.timeZone });
+  t.teardown(() => shortEngine.close());
+  await t.rejects(collectTrainingData(shortEngine, settings), /training needs at least 270 days/);
+
+  const stayersOnly = (xs: Example[]) => xs.map((x) => ({ ...x, churned: false, reason: null }));
+  const noChurners: TrainingData = { ...data, train: stayersOnly(data.train) };
+  t.throws(() => fitChurnModel(noChurners, settings), /the training set has \d+ members and no churners: a churn model needs both/);
+  t.throws(() => fitChurnModel({ ...data, validation: [] }, settings), /no members in the validation set/);
+});
