@@ -19,7 +19,7 @@ export const CATEGORICAL = ['plan', 'home_location_id', 'favourite_class_type', 
 export type CategoricalFeature = (typeof CATEGORICAL)[number];
 
 /** The member-facing factor a model column belongs to: contributions are summed per factor. */
-export type Factor = keyof Omit<MemberFeatures, 'member_id' | 'join_date' | 'last_visit' | 'visits_prev_30d' | 'app_events_prev_30d'>;
+export type Factor = keyof Omit<MemberFeatures, 'member_id' | 'join_date' | 'last_visit' | 'visits_prev_30d' | 'app_events_prev_30d' | 'app_events_7d'>;
 
 type NumericColumn = { name: string; factor: Factor; value: (f: MemberFeatures, e: Encoder) => number };
 
@@ -48,6 +48,10 @@ const NUMERIC: readonly NumericColumn[] = [
   { name: 'no_show_rate', factor: 'no_show_rate', value: (f) => f.no_show_rate ?? 0 },
   { name: 'late_cancel_rate', factor: 'late_cancel_rate', value: (f) => f.late_cancel_rate ?? 0 },
   { name: 'log_booking_lead_hours', factor: 'booking_lead_hours', value: (f, e) => log1p(imputed(f.booking_lead_hours, e, 'booking_lead_hours')) },
+  { name: 'log_upcoming_bookings', factor: 'upcoming_bookings', value: (f) => log1p(f.upcoming_bookings) },
+  { name: 'log_app_events_7d', factor: 'app_events_30d', value: (f) => log1p(f.app_events_7d) },
+  // No app event in 60 days reads as 60: the absence is as far as the query looks.
+  { name: 'log_days_since_app', factor: 'days_since_app', value: (f) => log1p(f.days_since_app ?? 60) },
   { name: 'log_app_events_30d', factor: 'app_events_30d', value: (f) => log1p(f.app_events_30d) },
   { name: 'app_days_30d', factor: 'app_days_30d', value: (f) => f.app_days_30d },
   { name: 'app_trend_ratio', factor: 'app_events_30d', value: (f) => ratio(f.app_events_30d, f.app_events_prev_30d) },

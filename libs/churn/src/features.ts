@@ -23,9 +23,12 @@ export type MemberFeatures = {
   no_show_rate: number | null;
   late_cancel_rate: number | null;
   booking_lead_hours: number | null;
+  upcoming_bookings: number;
+  app_events_7d: number;
   app_events_30d: number;
   app_days_30d: number;
   app_events_prev_30d: number;
+  days_since_app: number | null;
   failed_payments_90d: number;
   refunds_90d: number;
   usual_class_fill: number | null;
@@ -36,10 +39,10 @@ export type MemberFeatures = {
 const TEXT = ['member_id', 'home_location_id', 'plan', 'join_date'] as const;
 const NULLABLE_TEXT = ['last_visit', 'favourite_class_type', 'favourite_time'] as const;
 const NUMBERS = [
-  'tenure_days', 'visits_7d', 'visits_30d', 'visits_90d', 'visits_prev_30d', 'visit_trend', 'active_weeks_12w', 'bookings_90d', 'app_events_30d', 'app_days_30d',
+  'tenure_days', 'visits_7d', 'visits_30d', 'visits_90d', 'visits_prev_30d', 'visit_trend', 'active_weeks_12w', 'bookings_90d', 'upcoming_bookings', 'app_events_7d', 'app_events_30d', 'app_days_30d',
   'app_events_prev_30d', 'failed_payments_90d', 'refunds_90d', 'ratings_90d',
 ] as const;
-const NULLABLE_NUMBERS = ['age', 'days_since_last_visit', 'routine_share', 'no_show_rate', 'late_cancel_rate', 'booking_lead_hours', 'usual_class_fill', 'avg_rating_90d'] as const;
+const NULLABLE_NUMBERS = ['age', 'days_since_last_visit', 'routine_share', 'no_show_rate', 'late_cancel_rate', 'booking_lead_hours', 'usual_class_fill', 'avg_rating_90d', 'days_since_app'] as const;
 
 function value(row: Row, name: string): SqlValue {
   if (!(name in row)) throw new Error(`churn_features returned no column ${name}: the catalog and the churn library disagree`);

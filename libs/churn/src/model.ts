@@ -27,7 +27,8 @@ export const modelArtifact = Type.Object({
   confirmDays: Type.Integer({ minimum: 0 }),
   trainingWindow: Type.Object({
     trainCutoffs: Type.Array(Type.String()),
-    calibrationCutoff: Type.String(),
+    calibrationShare: num,
+    calibrationRows: num,
     validationCutoff: Type.String(),
     trainRows: num,
     trainPositives: num,
@@ -143,6 +144,8 @@ export function describeFactor(factor: Factor, f: MemberFeatures): string {
     case 'late_cancel_rate': return `late cancellations: ${pct(f.late_cancel_rate)} of bookings`;
     case 'booking_lead_hours': return f.booking_lead_hours === null ? 'books no classes' : `books ${Math.round(f.booking_lead_hours)} hours ahead on average`;
     case 'app_events_30d': return `${plural(f.app_events_30d, 'app action')} in 30 days (${f.app_events_prev_30d} the 30 before)`;
+    case 'upcoming_bookings': return f.upcoming_bookings === 0 ? 'no classes booked ahead' : `${plural(f.upcoming_bookings, 'class', 'classes')} booked ahead`;
+    case 'days_since_app': return f.days_since_app === null ? 'no app use in 60 days' : `last used the app ${plural(f.days_since_app, 'day')} ago`;
     case 'app_days_30d': return `used the app on ${plural(f.app_days_30d, 'day')} of the last 30`;
     case 'failed_payments_90d': return `${plural(f.failed_payments_90d, 'failed payment')} in 90 days`;
     case 'refunds_90d': return `${plural(f.refunds_90d, 'refund')} in 90 days`;

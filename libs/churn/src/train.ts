@@ -16,32 +16,44 @@ export type TrainingSettings = {
   stepDays: number;
   /** Days of history a cut-off needs before it (the features look back 90 days). */
   historyDays: number;
+  /** Share of members (by id hash) whose training-period rows calibrate the probabilities instead of training. */
+  calibrationShare: number;
   /** L2 penalty of the logistic regression (on standardised features). */
   l2: number;
   bands: { high: number; medium: number };
 };
 
-export const DEFAULT_SETTINGS: TrainingSettings = { horizonDays: 30, inactivityDays: 30, confirmDays: 30, stepDays: 14, historyDays: 90, l2: 1, bands: { high: 0.5, medium: 0.2 } };
+export const DEFAULT_SETTINGS: TrainingSettings = { horizonDays: 30, inactivityDays: 30, confirmDays: 30, calibrationShare: 0.2, stepDays: 14, historyDays: 90, l2: 1, bands: { high: 0.5, medium: 0.2 } };
 
-export type CutoffPlan = { trainCutoffs: string[]; calibrationCutoff: string; validationCutoff: string };
+export type CutoffPlan = { trainCutoffs: string[]; validationCutoff: string };
 
 /**
- * Time-based split, newest last: validation = the last cut-off whose label window the data covers; calibration one
- * horizon before it; training cut-offs every `stepDays` ending one horizon before calibration. No label window
- * overlaps a later set's, so nothing from the evaluation period leaks into training.
+ * Time-based split: validation = the last cut-off whose label span the data covers; training cut-offs every
+ * `stepDays` back from one label span before it, so no training label window overlaps the validation one and nothing
+ * of the evaluation period leaks into training. (Calibration holds out members, not time: see `isCalibrationMember`.)
  */
 export function planCutoffs(start: string, end: string, s: Pick<TrainingSettings, 'horizonDays' | 'confirmDays' | 'stepDays' | 'historyDays'>): CutoffPlan {
   const span = s.horizonDays + s.confirmDays; // days of data a label needs after its cut-off
   const validationCutoff = addDays(end, -span);
-  const calibrationCutoff = addDays(validationCutoff, -span);
   const earliest = addDays(start, s.historyDays - 1);
   const trainCutoffs: string[] = [];
-  for (let c = addDays(calibrationCutoff, -span); c >= earliest; c = addDays(c, -s.stepDays)) trainCutoffs.unshift(c);
-  if (trainCutoffs.length === 0) {
-    const needed = s.historyDays + 3 * span;
-    throw new LabelWindowError(`the lake's check-ins run from ${start} to ${end}; training needs at least ${needed} days (${s.historyDays} of history + 3 label windows of ${span} days)`);
+  for (let c = addDays(validationCutoff, -span); c >= earliest; c = addDays(c, -s.stepDays)) trainCutoffs.unshift(c);
+  if (trainCutoffs.length < 2) {
+    const needed = s.historyDays + 2 * span + s.stepDays;
+    throw new LabelWindowError(`the lake's check-ins run from ${start} to ${end}; training needs at least ${needed} days (${s.historyDays} of history, two training cut-offs ${s.stepDays} days apart and two label spans of ${span} days)`);
   }
-  return { trainCutoffs, calibrationCutoff, validationCutoff };
+  return { trainCutoffs, validationCutoff };
+}
+
+/**
+ * Members whose rows calibrate instead of train: a fixed share chosen by a hash of the member id, so a member is in one
+ * set only and the choice is the same on every run. Calibrating on held-out members of the same period (rather than on
+ * a later cut-off) lets training use the most recent cut-offs.
+ */
+export function isCalibrationMember(memberId: string, share: number): boolean {
+  let h = 0x811c9dc5; // FNV-1a, 32 bits
+  for (let i = 0; i < memberId.length; i++) h = Math.imul(h ^ memberId.charCodeAt(i), 0x01000193);
+  return ((h >>> 0) % 1000) < share * 1000;
 }
 
 export type Example = { cutoff: string; features: MemberFeatures; churned: boolean; reason: ChurnReason | null };
@@ -67,14 +79,16 @@ export async function collectTrainingData(engine: QueryEngine, s: TrainingSettin
   const [start, end] = [await lakeStart(engine), await lakeEnd(engine)];
   if (start === undefined || end === undefined) throw new LabelWindowError('the lake has no check-ins yet: load attendance (and members) before training');
   const plan = planCutoffs(start, end, s);
-  const all = [...plan.trainCutoffs, plan.calibrationCutoff, plan.validationCutoff];
+  const all = [...plan.trainCutoffs, plan.validationCutoff];
   const sets: Example[][] = [];
   for (const [i, cutoff] of all.entries()) {
     onProgress?.(`cut-off ${cutoff}`, i, all.length);
     sets.push(await collectExamples(engine, cutoff, s));
   }
   onProgress?.('features and labels', all.length, all.length);
-  return { plan, train: sets.slice(0, -2).flat(), calibration: sets.at(-2) ?? [], validation: sets.at(-1) ?? [] };
+  const history = sets.slice(0, -1).flat();
+  const held = (x: Example) => isCalibrationMember(x.features.member_id, s.calibrationShare);
+  return { plan, train: history.filter((x) => !held(x)), calibration: history.filter(held), validation: sets.at(-1) ?? [] };
 }
 
 function checkBothClasses(xs: readonly Example[], what: string): void {
@@ -116,7 +130,8 @@ export function fitChurnModel(data: TrainingData, s: TrainingSettings, truth?: M
     confirmDays: s.confirmDays,
     trainingWindow: {
       trainCutoffs: data.plan.trainCutoffs,
-      calibrationCutoff: data.plan.calibrationCutoff,
+      calibrationShare: s.calibrationShare,
+      calibrationRows: data.calibration.length,
       validationCutoff: data.plan.validationCutoff,
       trainRows: data.train.length,
       trainPositives: data.train.filter((x) => x.churned).length,

@@ -32,12 +32,11 @@ t.test('truthChurnedBy: the generator\'s truth dated as the stated definition da
 t.test('planCutoffs: later sets never share a label window with earlier ones', async (t) => {
   const plan = planCutoffs('2025-07-01', '2026-06-30', { horizonDays: 30, confirmDays: 30, stepDays: 14, historyDays: 90 });
   t.equal(plan.validationCutoff, '2026-05-01', 'validation: its window and confirmation end on the last day of data');
-  t.equal(plan.calibrationCutoff, '2026-03-02');
-  t.equal(plan.trainCutoffs.at(-1), '2026-01-01', 'the last training cut-off is one label span before calibration');
+  t.equal(plan.trainCutoffs.at(-1), '2026-03-02', 'the last training cut-off is one label span before validation');
   t.ok(plan.trainCutoffs[0] as string >= '2025-09-28', 'the first has 90 days of history');
   t.same([...plan.trainCutoffs].sort(), plan.trainCutoffs, 'in time order');
   t.throws(() => planCutoffs('2026-04-01', '2026-06-30', { horizonDays: 30, confirmDays: 30, stepDays: 14, historyDays: 90 }), LabelWindowError, 'three months are too few');
-  t.throws(() => planCutoffs('2026-04-01', '2026-06-30', { horizonDays: 30, confirmDays: 30, stepDays: 14, historyDays: 90 }), /training needs at least 270 days/);
+  t.throws(() => planCutoffs('2026-04-01', '2026-06-30', { horizonDays: 30, confirmDays: 30, stepDays: 14, historyDays: 90 }), /training needs at least 224 days/);
 });
 
 t.test('readTruth reads the generator\'s truth file and refuses another CSV', async (t) => {

@@ -9,3 +9,4 @@ export * from './batch.js';
 export * from './validate.js';
 export * from './errors.js';
 export { splitCsvLine } from './csv.js';
+export * from './derived.js';

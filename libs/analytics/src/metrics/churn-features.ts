@@ -18,7 +18,8 @@ export const churnFeatures = defineMetric({
     '(the later of joining and the last check-in is fewer than `inactivityDays` days before it — `churn_monthly`\'s definition). Only data dated on or before `to` is read. ' +
     'Check-ins in the last 7, 30 and 90 days and the 30 before the last 30; days since the last check-in (empty: none since joining); weeks with a check-in among the last 12; ' +
     'routine = share of the last 84 days\' check-ins on their most frequent weekday; favourite class type and time band (morning < 10:00 ≤ midday < 16:00 ≤ evening) over 90 days; ' +
-    'bookings of classes held in the last 90 days with their no-show and late-cancel rates and mean lead time in hours; app events and active app days in the last 30 UTC days and the 30 before; ' +
+    'bookings of classes held in the last 90 days with their no-show and late-cancel rates and mean lead time in hours; bookings already made (before the UTC day `to`, so nothing later leaks in) for classes after `to`; ' +
+    'app events in the last 7 and 30 UTC days and the 30 before, active app days, days since the last app event; ' +
     'failed membership payments and refunds in 90 days; the mean fill (check-ins ÷ capacity) of the classes they attended in 90 days; class ratings they gave in 90 days and their mean stars. ' +
     'Rates and means are empty when there is nothing to divide by.',
   filtersApply: 'location = members whose home studio it is; class type / instructor = members who attended such a class in the 90 days (their other activity still counts)',
@@ -47,9 +48,12 @@ export const churnFeatures = defineMetric({
     { name: 'no_show_rate', type: 'DOUBLE', description: 'no_show ÷ those bookings' },
     { name: 'late_cancel_rate', type: 'DOUBLE', description: 'late_cancelled ÷ those bookings' },
     { name: 'booking_lead_hours', type: 'DOUBLE', description: 'Mean hours between booking and class start' },
+    { name: 'upcoming_bookings', type: 'BIGINT', description: 'Bookings made before the UTC day `to` for classes after `to`, not cancelled by then' },
+    { name: 'app_events_7d', type: 'BIGINT', description: 'App events in the 7 UTC days ending `to`' },
     { name: 'app_events_30d', type: 'BIGINT', description: 'App events in the 30 UTC days ending `to`' },
     { name: 'app_days_30d', type: 'BIGINT', description: 'Distinct UTC days with an app event in them' },
     { name: 'app_events_prev_30d', type: 'BIGINT', description: 'App events in the 30 UTC days before those' },
+    { name: 'days_since_app', type: 'INTEGER', description: '`to` − the UTC day of their last app event in the 60 days (empty: none)' },
     { name: 'failed_payments_90d', type: 'BIGINT', description: 'Failed membership payments in the 90 days' },
     { name: 'refunds_90d', type: 'BIGINT', description: 'Refunds in the 90 days' },
     { name: 'usual_class_fill', type: 'DOUBLE', description: 'Mean of check-ins ÷ capacity over the classes they attended in 90 days' },
@@ -121,6 +125,13 @@ bookings AS (
   WHERE c.local_date BETWEEN ${dateParam(addDays(to, -89))} AND ${dateParam(to)}
   GROUP BY s.member_id
 ),
+upcoming AS (
+  SELECT s.member_id, count(*) AS upcoming_bookings
+  FROM dim_signups s JOIN dim_classes c ON c.class_id = s.class_id
+  WHERE c.local_date > ${dateParam(to)} AND CAST(s.booked_at AS DATE) < ${dateParam(to)}
+    AND (s.cancelled_at IS NULL OR CAST(s.cancelled_at AS DATE) >= ${dateParam(to)})
+  GROUP BY s.member_id
+),
 app_events AS (
   SELECT e.member_id, CAST(e.occurred_at AS DATE) AS utc_day FROM engagement e
   WHERE e.dt BETWEEN ${dateParam(addDays(to, -59))} AND ${dateParam(to)}
@@ -128,7 +139,8 @@ app_events AS (
 app AS (
   SELECT e.member_id, ${count(within('e.utc_day', 30))} AS app_events_30d,
     count(DISTINCT CASE WHEN ${within('e.utc_day', 30)} THEN e.utc_day END) AS app_days_30d,
-    ${count(sql`NOT (${within('e.utc_day', 30)})`)} AS app_events_prev_30d
+    ${count(sql`NOT (${within('e.utc_day', 30)})`)} AS app_events_prev_30d, ${count(within('e.utc_day', 7))} AS app_events_7d,
+    min(${age('e.utc_day')}) AS days_since_app
   FROM app_events e CROSS JOIN params p
   GROUP BY e.member_id
 ),
@@ -153,7 +165,9 @@ SELECT pop.member_id, pop.home_location_id, pop.plan, pop.join_date,
   ct.class_type AS favourite_class_type, tb.time_band AS favourite_time,
   coalesce(b.bookings_90d, 0) AS bookings_90d,
   CAST(b.no_shows AS DOUBLE) / b.bookings_90d AS no_show_rate, CAST(b.late_cancels AS DOUBLE) / b.bookings_90d AS late_cancel_rate, b.booking_lead_hours,
-  coalesce(a.app_events_30d, 0) AS app_events_30d, coalesce(a.app_days_30d, 0) AS app_days_30d, coalesce(a.app_events_prev_30d, 0) AS app_events_prev_30d,
+  coalesce(u.upcoming_bookings, 0) AS upcoming_bookings,
+  coalesce(a.app_events_7d, 0) AS app_events_7d, coalesce(a.app_events_30d, 0) AS app_events_30d, coalesce(a.app_days_30d, 0) AS app_days_30d, coalesce(a.app_events_prev_30d, 0) AS app_events_prev_30d,
+  CAST(a.days_since_app AS INTEGER) AS days_since_app,
   coalesce(pm.failed_payments_90d, 0) AS failed_payments_90d, coalesce(pm.refunds_90d, 0) AS refunds_90d,
   fl.usual_class_fill, coalesce(rt.ratings_90d, 0) AS ratings_90d, rt.avg_rating_90d
 FROM population pop
@@ -164,6 +178,7 @@ LEFT JOIN class_types ct ON ct.member_id = pop.member_id AND ct.pick = 1
 LEFT JOIN time_bands tb ON tb.member_id = pop.member_id AND tb.pick = 1
 LEFT JOIN fill fl ON fl.member_id = pop.member_id
 LEFT JOIN bookings b ON b.member_id = pop.member_id
+LEFT JOIN upcoming u ON u.member_id = pop.member_id
 LEFT JOIN app a ON a.member_id = pop.member_id
 LEFT JOIN payments pm ON pm.member_id = pop.member_id
 LEFT JOIN ratings rt ON rt.member_id = pop.member_id
