@@ -5,10 +5,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbEngine } from '@peak/analytics';
+import { memberChurnScores } from '@peak/contracts';
+import { FolderLake } from '@peak/lake';
 import {
-  buildSampleLake, collectTrainingData, DEFAULT_SETTINGS, fitChurnModel, LabelWindowError, ModelFileError, parseModel, readTruth, scoreMember,
-  type ChurnModel, type Example, type MemberFeatures, type TrainingData,
+  buildSampleLake, collectTrainingData, DEFAULT_SETTINGS, evaluateOn, fitChurnModel, LabelWindowError, loadChampion, loadFeatures, ModelFileError, modelKey, NoModelError,
+  parseModel, readRegistry, readTruth, REGISTRY_KEY, registerModel, runScoring, scoreMember, type ChurnModel, type Example, type MemberFeatures, type TrainingData,
 } from '../src/index.js';
 
 const dir = t.testdir();
@@ -108,10 +111,85 @@ t.test('bad training input gets a clear error, never a model', async (t) => {
   const short = await buildSampleLake(join(dir, 'short'), { members: 60, days: 120, end: '2026-06-30', seed: 3 });
   const shortEngine = new DuckDbEngine({ lakeRoot: short.lakeRoot, timeZone: short.timeZone });
   t.teardown(() => shortEngine.close());
-  await t.rejects(collectTrainingData(shortEngine, settings), /training needs at least 270 days/);
+  await t.rejects(collectTrainingData(shortEngine, settings), /training needs at least 238 days \(90 of history/);
 
   const stayersOnly = (xs: Example[]) => xs.map((x) => ({ ...x, churned: false, reason: null }));
   const noChurners: TrainingData = { ...data, train: stayersOnly(data.train) };
   t.throws(() => fitChurnModel(noChurners, settings), /the training set has \d+ members and no churners: a churn model needs both/);
   t.throws(() => fitChurnModel({ ...data, validation: [] }, settings), /no members in the validation set/);
 });
+
+t.test('the registry keeps every model and promotes only one that does at least as well as the champion', async (t) => {
+  const store = new FolderLake(join(dir, 'registry-lake'));
+  await t.rejects(loadChampion(store), NoModelError);
+  await t.rejects(loadChampion(store), /no churn model has been promoted yet: train one with `npm run churn -- train`/);
+
+  const first = await registerModel(store, model, data.validation, new Date('2026-07-01T05:00:00Z'));
+  t.same([first.promoted, first.reason, first.champion], [true, 'first model', model.version]);
+  t.equal((await loadChampion(store)).version, model.version, 'the champion loads back');
+  t.equal((await registerModel(store, model, data.validation)).reason, 'same version as the champion (same data and settings)');
+
+  // A worse candidate: the same model with its visit coefficients switched off, evaluated honestly.
+  const blunt = structuredClone(model) as ChurnModel;
+  blunt.logistic.coefficients = blunt.logistic.coefficients.map((c, i) => (/visit/.test(blunt.columns[i]?.name ?? '') ? 0 : c));
+  blunt.version = 'churn-2026-05-01-blunt00000';
+  blunt.evaluation.lake.model = evaluateOn(blunt, data.validation);
+  const refused = await registerModel(store, blunt, data.validation);
+  t.equal(refused.promoted, false, 'not promoted');
+  t.match(refused.reason, /^ROC AUC 0\.\d{4} is below the champion's 0\.\d{4} on the same members$/);
+  t.equal(refused.champion, model.version, 'the champion stays');
+  t.ok(await store.head(modelKey(blunt.version)), 'the refused model is still kept as an artifact');
+  const registry = await readRegistry(store);
+  t.same(registry.entries.map((e) => e.promoted), [true, true, false], 'every decision is recorded');
+  t.ok(registry.entries[2]?.championRocAuc !== undefined && registry.entries[2].championRocAuc > registry.entries[2].rocAuc, 'with the champion\'s score on the same members');
+
+  // The champion's file damaged: the next candidate replaces it, saying why.
+  await store.putBytes(modelKey(model.version), '{"format": "peak-churn-model", "formatVersion": 1, "version": 3}');
+  const replaced = await registerModel(store, blunt, data.validation);
+  t.equal(replaced.promoted, true);
+  t.match(replaced.reason, /^the champion churn-2026-05-01-\w+ cannot be used \(.*is damaged/);
+
+  await store.putBytes(REGISTRY_KEY, 'not json');
+  await t.rejects(readRegistry(store), /registry.json in the lake is not JSON/);
+});
+
+t.test('the daily scoring job writes every current member\'s score to the lake, once per day', async (t) => {
+  const store = new FolderLake(join(dir, 'scores-lake'));
+  await t.rejects(runScoring(engine, store), NoModelError, 'no champion yet: a clear error, nothing written');
+  await registerModel(store, model, data.validation);
+  const summary = await runScoring(engine, store, { now: new Date('2026-07-01T05:00:00Z') });
+  t.equal(summary.asOf, '2026-06-30', 'as of the lake\'s last day');
+  t.equal(summary.key, 'processed/member_churn_scores/dt=2026-06-30/scores.parquet');
+  t.equal(summary.members, summary.bands.high + summary.bands.medium + summary.bands.low);
+  t.equal(Object.values(summary.byLocation).reduce((n, l) => n + l.members, 0), summary.members, 'every member is in their home studio\'s counts');
+
+  const file = join(dir, 'scores-lake', summary.key);
+  const rows = await readParquet(file);
+  t.equal(rows.length, summary.members, 'one row per member');
+  t.same(Object.keys(rows[0] ?? {}), [...memberChurnScores.columns], 'the contract\'s columns, in order');
+  const expected = await loadFeatures(engine, { cutoff: '2026-06-30', inactivityDays: model.inactivityDays });
+  t.same(rows.map((r) => r.member_id), expected.map((f) => f.member_id).sort(), 'exactly the current members');
+  for (const r of rows) {
+    const fine = typeof r.score === 'number' && r.score > 0 && r.score < 1 && r.model_version === model.version && r.as_of === '2026-06-30' && ['high', 'medium', 'low'].includes(String(r.band));
+    if (!fine) t.fail(`bad row ${JSON.stringify(r)}`);
+  }
+  t.ok(rows.some((r) => typeof r.factor_1 === 'string' && r.factor_1.length > 0), 'factors are written in words');
+
+  await runScoring(engine, store, { now: new Date('2026-07-01T06:00:00Z') });
+  t.equal((await store.list('processed/member_churn_scores/')).items.length, 1, 'a re-run of the day replaces its file');
+  t.equal((await readParquet(file))[0]?.scored_at, '2026-07-01T06:00:00.000Z', 'with the new run\'s rows');
+
+  await t.rejects(runScoring(engine, store, { asOf: '2000-01-01' }), /no current members as of 2000-01-01 .*nothing was written/);
+});
+
+async function readParquet(file: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const con = await instance.connect();
+  try {
+    const r = await con.runAndReadAll(`SELECT * FROM read_parquet('${file}', hive_partitioning = false) ORDER BY member_id`);
+    return r.getRowObjectsJson().map((row) => ({ ...row, as_of: String(row.as_of), scored_at: row.scored_at === null ? null : new Date(`${String(row.scored_at).replace(' ', 'T')}Z`).toISOString() }));
+  } finally {
+    con.closeSync();
+    instance.closeSync();
+  }
+}
