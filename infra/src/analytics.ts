@@ -1,6 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { GlueColumn, GlueTableInput } from '@peak/analytics';
+import { DERIVED_NAMES } from '@peak/contracts';
 import type { LakeZoneSpec } from './data-lake.js';
 
 /** Athena's floor for `BytesScannedCutoffPerQuery` (10 MB); a lower value fails only at deploy, so it fails here. */
@@ -47,7 +48,9 @@ export interface AnalyticsArgs {
   resultsPrefix: string;
   /** Dataset names, known before the bucket name is: one Glue table each. */
   datasets: readonly string[];
-  /** Glue `TableInput` per dataset (`glueTableInputs()` of @peak/analytics for the lake bucket). */
+  /** Derived relation names (Parquet the platform's own jobs write to the processed zone): one Glue table each (default: the contracts' `DERIVED_NAMES`). */
+  derived?: readonly string[];
+  /** Glue `TableInput` per dataset and derived relation (`glueTableInputs()` of @peak/analytics for the lake bucket). */
   tables: pulumi.Input<Record<string, GlueTableInput>>;
   /** `CREATE OR REPLACE VIEW` statements in the order to run them (`athenaViewDdl()` of @peak/analytics). */
   viewDdl: readonly string[];
@@ -78,13 +81,13 @@ function checkScanCutoff(what: string, bytes: number): void {
 const glueColumn = (c: GlueColumn) => ({ name: c.Name, type: c.Type, comment: c.Comment });
 
 /**
- * The AWS side of the analytics layer: the Glue catalog of the processed zone (a table per dataset, `dt` projected),
+ * The AWS side of the analytics layer: the Glue catalog of the processed zone (a table per dataset and derived relation, `dt` projected),
  * the services' `analytics` workgroup with the star-schema view DDL as named queries, and the students' read-only
  * `student_sandbox` workgroup with its IAM policy and group.
  */
 export class Analytics extends pulumi.ComponentResource {
   readonly database: aws.glue.CatalogDatabase;
-  /** By dataset name. */
+  /** By dataset or derived relation name. */
   readonly tables: Record<string, aws.glue.CatalogTable>;
   readonly analyticsWorkgroup: aws.athena.Workgroup;
   readonly sandboxWorkgroup: aws.athena.Workgroup;
@@ -109,23 +112,24 @@ export class Analytics extends pulumi.ComponentResource {
 
     this.database = new aws.glue.CatalogDatabase(
       `${name}-database`,
-      { name: databaseName(args.prefix), description: 'Peak Fitness lake: a table per processed dataset (from the contracts) and the star-schema views', tags },
+      { name: databaseName(args.prefix), description: 'Peak Fitness lake: a table per processed dataset and derived relation (from the contracts) and the star-schema views', tags },
       parent,
     );
 
     const allTables = pulumi.output(args.tables);
     this.tables = {};
-    for (const dataset of args.datasets) {
+    // Derived relations are read exactly like datasets, so the same SQL runs on Athena and on DuckDB.
+    for (const relation of [...args.datasets, ...(args.derived ?? DERIVED_NAMES)]) {
       const table = allTables.apply((all) => {
-        const input = all[dataset];
-        if (input === undefined || input.Name !== dataset) throw new Error(`no Glue table input named ${dataset}`);
+        const input = all[relation];
+        if (input === undefined || input.Name !== relation) throw new Error(`no Glue table input named ${relation}`);
         return input;
       });
-      this.tables[dataset] = new aws.glue.CatalogTable(
-        `${name}-table-${dataset}`,
+      this.tables[relation] = new aws.glue.CatalogTable(
+        `${name}-table-${relation}`,
         {
           databaseName: this.database.name,
-          name: dataset,
+          name: relation,
           description: table.Description,
           tableType: table.TableType,
           // Partition projection lives here (table properties): Athena computes each `dt` location, nothing is registered.

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { athenaViewDdl, glueTableInputs } from '@peak/analytics';
-import { DATASET_NAMES, lakeZones } from '@peak/contracts';
+import { DATASET_NAMES, DERIVED_NAMES, lakeZones } from '@peak/contracts';
 import { byType, runProgram } from './fixtures/pulumi-mocks.js';
 
 const ZONE = 'Europe/Berlin';
@@ -51,21 +51,21 @@ t.test('a Glue database per stage, named for Athena', async (t) => {
   t.equal(outputs.glueDatabaseName, 'peak_test', 'database name is a stack output');
 });
 
-t.test('one Glue table per dataset, generated from the contracts, over the processed zone', async (t) => {
+t.test('one Glue table per dataset and derived relation, generated from the contracts, over the processed zone', async (t) => {
   const tables = inputsOf<TableInputs>('aws:glue/catalogTable:CatalogTable');
-  t.same(tables.map((x) => x.name).sort(), [...DATASET_NAMES].sort(), 'a table per dataset, nothing else');
+  t.same(tables.map((x) => x.name).sort(), [...DATASET_NAMES, ...DERIVED_NAMES].sort(), 'a table per dataset and per derived relation, nothing else');
   const expected = glueTableInputs({ bucket: BUCKET, processedPrefix: PROCESSED });
-  for (const dataset of DATASET_NAMES) {
-    const table = tables.find((x) => x.name === dataset);
-    const want = expected[dataset];
+  for (const relation of [...DATASET_NAMES, ...DERIVED_NAMES]) {
+    const table = tables.find((x) => x.name === relation);
+    const want = expected[relation];
     if (!table) {
-      t.fail(`${dataset} table missing`);
+      t.fail(`${relation} table missing`);
       continue;
     }
-    const location = `s3://${BUCKET}/${PROCESSED}${dataset}/`;
-    t.equal(table.databaseName, 'peak_test', `${dataset} is in the stage's database`);
-    t.equal(table.tableType, 'EXTERNAL_TABLE', `${dataset} is external`);
-    t.equal(table.storageDescriptor.location, location, `${dataset} reads its processed-zone prefix`);
+    const location = `s3://${BUCKET}/${PROCESSED}${relation}/`;
+    t.equal(table.databaseName, 'peak_test', `${relation} is in the stage's database`);
+    t.equal(table.tableType, 'EXTERNAL_TABLE', `${relation} is external`);
+    t.equal(table.storageDescriptor.location, location, `${relation} reads its processed-zone prefix`);
     t.match(
       table.parameters,
       {
@@ -77,22 +77,22 @@ t.test('one Glue table per dataset, generated from the contracts, over the proce
         'projection.dt.interval.unit': 'DAYS',
         'storage.location.template': `${location}dt=\${dt}/`,
       },
-      `${dataset} projects dt from the table parameters`,
+      `${relation} projects dt from the table parameters`,
     );
     t.notOk(
       Object.keys(table.storageDescriptor.parameters ?? {}).some((k) => k.startsWith('projection.')),
-      `${dataset}: no projection settings in the storage descriptor (Athena ignores them there)`,
+      `${relation}: no projection settings in the storage descriptor (Athena ignores them there)`,
     );
-    t.same(table.partitionKeys.map((k) => [k.name, k.type]), [['dt', 'date']], `${dataset} is partitioned by dt only`);
+    t.same(table.partitionKeys.map((k) => [k.name, k.type]), [['dt', 'date']], `${relation} is partitioned by dt only`);
     t.same(
       table.storageDescriptor.columns,
       want.StorageDescriptor.Columns.map((c) => ({ name: c.Name, type: c.Type, comment: c.Comment })),
-      `${dataset}: every contract column, in order, with type and comment`,
+      `${relation}: every contract column, in order, with type and comment`,
     );
     t.match(
       table.storageDescriptor,
       { inputFormat: want.StorageDescriptor.InputFormat, outputFormat: want.StorageDescriptor.OutputFormat, serDeInfo: { serializationLibrary: want.StorageDescriptor.SerdeInfo.SerializationLibrary } },
-      `${dataset} is read as Parquet`,
+      `${relation} is read as Parquet`,
     );
   }
 });

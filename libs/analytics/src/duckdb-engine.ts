@@ -4,7 +4,7 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBDateValue, type DuckD
 import type { DatasetName } from '@peak/contracts';
 import { QueryError, type ColumnInfo, type ColumnType, type QueryEngine, type QueryOptions, type QueryResult, type Row, type SqlParam, type SqlValue } from './engine.js';
 import { fromText, normaliseType } from './values.js';
-import { DATASET_RELATIONS, datasetColumns, DIM_DATE, LOCAL_FACTS, starSchemaViews, ZONE_OFFSETS, zoneOffsetDays, type RelationColumn } from './views.js';
+import { datasetColumns, DIM_DATE, isDerived, LAKE_RELATIONS, LOCAL_FACTS, relationColumns, starSchemaViews, ZONE_OFFSETS, zoneOffsetDays, type LakeRelation, type RelationColumn } from './views.js';
 
 export type DuckDbEngineOptions = {
   /** The lake folder (the one holding `processed/`). */
@@ -44,23 +44,23 @@ const MATERIALIZED: readonly { view: string; dataset: DatasetName; appendOnly: b
 ];
 const DEFAULT_MAX_MATERIALIZED_ROWS = 25_000_000;
 
-/** A dataset's Parquet files, each with its size and change time: what tells an in-memory copy it is stale. */
+/** A relation's Parquet files, each with its size and change time: what tells an in-memory copy it is stale. */
 type FileSet = Map<string, string>;
 type Materialization = { files: FileSet; inMemory: boolean };
 
 const sqlStr = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /**
- * The local engine: DuckDB over the lake folder's processed Parquet. Each dataset is a view over its
- * `dt=` folders (hive partitioning, so a filter on `dt` skips whole days); a dataset with no files yet is
- * an empty view of the right columns, replaced by the real one as soon as files appear. The star schema
+ * The local engine: DuckDB over the lake folder's processed Parquet. Each dataset and derived relation is a
+ * view over its `dt=` folders (hive partitioning, so a filter on `dt` skips whole days); one with no files yet
+ * is an empty view of the right columns, replaced by the real one as soon as files appear. The star schema
  * on top is kept in memory (see MATERIALIZED) and catches up with the files before a query runs.
  */
 export class DuckDbEngine implements QueryEngine {
   readonly name = 'duckdb' as const;
   private instance: DuckDBInstance | undefined;
   private ready: Promise<DuckDBInstance> | undefined;
-  private readonly withFiles = new Set<DatasetName>();
+  private readonly withFiles = new Set<LakeRelation>();
   private readonly materialized = new Map<string, Materialization>();
   private starViews = new Map<string, string>();
   private lastCheck = Number.NEGATIVE_INFINITY;
@@ -81,7 +81,7 @@ export class DuckDbEngine implements QueryEngine {
       try {
         await con.run(`SET GLOBAL TimeZone = 'UTC'`); // as Athena: timestamps are UTC whatever the host's zone
         if (this.options.measureBytes) await con.run(`CALL enable_logging('FileSystem')`);
-        for (const name of DATASET_RELATIONS) await this.defineDataset(con, name);
+        for (const name of LAKE_RELATIONS) await this.defineRelation(con, name);
         await con.run(`CREATE TABLE ${DIM_DATE.name} AS ${DIM_DATE.duckdb}`); // 37k rows, built once per instance
         await createZoneOffsets(con, this.options.timeZone);
         for (const view of starSchemaViews(this.options.timeZone, 'offset-table')) {
@@ -104,13 +104,13 @@ export class DuckDbEngine implements QueryEngine {
     return this.ready;
   }
 
-  private hasFiles(name: DatasetName): boolean {
+  private hasFiles(name: LakeRelation): boolean {
     const dir = join(this.options.lakeRoot, 'processed', name);
     return partitionsOf(dir).some((part) => entriesOf(join(dir, part)).some((f) => f.endsWith('.parquet')));
   }
 
-  /** The dataset's Parquet files with size and change time; entries removed while listing are skipped. */
-  private listFiles(name: DatasetName): FileSet {
+  /** The relation's Parquet files with size and change time; entries removed while listing are skipped. */
+  private listFiles(name: LakeRelation): FileSet {
     const dir = join(this.options.lakeRoot, 'processed', name);
     const files: FileSet = new Map();
     for (const part of partitionsOf(dir)) {
@@ -124,9 +124,9 @@ export class DuckDbEngine implements QueryEngine {
     return files;
   }
 
-  /** (Re)defines a dataset's view: over its files when there are any, else empty with the same columns. */
-  private async defineDataset(con: DuckDBConnection, name: DatasetName): Promise<void> {
-    const columns = datasetColumns(name);
+  /** (Re)defines a dataset's or derived relation's view: over its files when there are any, else empty with the same columns. */
+  private async defineRelation(con: DuckDBConnection, name: LakeRelation): Promise<void> {
+    const columns = relationColumns(name);
     if (this.hasFiles(name)) {
       const glob = join(this.options.lakeRoot, 'processed', name, 'dt=*', '*.parquet');
       await con.run(`CREATE OR REPLACE VIEW ${name} AS ${datasetSelect(columns, sqlStr(glob))}`);
@@ -138,7 +138,7 @@ export class DuckDbEngine implements QueryEngine {
   }
 
   /**
-   * Dataset views follow their files (over the Parquet once files appear, empty again if all go); in-memory star
+   * Dataset and derived views follow their files (over the Parquet once files appear, empty again if all go); in-memory star
    * relations catch up (at most every `refreshCheckMs`, at once when a dataset gains or loses all its files).
    * One refresh at a time, on the engine's own connection.
    */
@@ -147,12 +147,12 @@ export class DuckDbEngine implements QueryEngine {
       const con = this.refreshCon;
       if (!con) return;
       let changed = false;
-      // Every query: datasets that had no files (cheap to look at). At each check: datasets that lost them all.
+      // Every query: relations that had no files (cheap to look at). At each check: relations that lost them all.
       const due = performance.now() - this.lastCheck >= (this.options.refreshCheckMs ?? 1000);
-      for (const name of DATASET_RELATIONS) {
+      for (const name of LAKE_RELATIONS) {
         if ((!this.withFiles.has(name) || due) && this.withFiles.has(name) !== this.hasFiles(name)) {
-          await this.defineDataset(con, name);
-          changed = true;
+          await this.defineRelation(con, name);
+          if (!isDerived(name)) changed = true; // the star schema is built on datasets only
         }
       }
       if (due) this.lastCheck = performance.now();
@@ -319,7 +319,7 @@ async function connectionIdOf(con: DuckDBConnection): Promise<number> {
   return Number((await con.runAndReadAll('SELECT current_connection_id()')).getRowsJson()[0]?.[0]);
 }
 
-/** A dataset's rows as its relation shows them: contract types, `dt` from the folder name. `files` is a glob or a list literal. */
+/** A dataset's or derived relation's rows as its view shows them: contract types, `dt` from the folder name. `files` is a glob or a list literal. */
 function datasetSelect(columns: RelationColumn[], files: string): string {
   const select = columns.map((c) => (c.name === 'dt' ? 'CAST(dt AS DATE) AS dt' : `CAST(${c.name} AS ${c.sqlType}) AS ${c.name}`)).join(', ');
   return `SELECT ${select} FROM read_parquet(${files}, hive_partitioning = true)`;

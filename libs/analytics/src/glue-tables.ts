@@ -1,10 +1,10 @@
-import { columnMeta, DATASET_NAMES, datasets, lakeZones, type DatasetName, type SqlType } from '@peak/contracts';
+import { columnMeta, datasets, derivedDatasets, lakeZones, type SqlType } from '@peak/contracts';
 import type { TSchema } from 'typebox';
-import { datasetColumns } from './views.js';
+import { isDerived, LAKE_RELATIONS, relationColumns, type LakeRelation } from './views.js';
 
 /**
- * Glue Data Catalog tables for the processed zone, generated from the dataset contracts so the
- * catalog Athena reads can never drift from what the ETL writes. Each value is shaped like the Glue
+ * Glue Data Catalog tables for the processed zone, generated from the dataset and derived-relation contracts
+ * so the catalog Athena reads can never drift from what the ETL and the platform's jobs write. Each value is shaped like the Glue
  * API's `TableInput` (CreateTable / UpdateTable); infra turns it into catalog resources.
  *
  * Partitions are never registered: Athena projects `dt` from the table's `Parameters`
@@ -40,7 +40,7 @@ export type GlueTableOptions = {
   projectionRange?: { from: string; to?: string };
 };
 
-/** The partition column every processed dataset has: the UTC day of the contract's `partitionBy`. */
+/** The partition column every processed relation has: the UTC day of a dataset's `partitionBy`, a derived relation's `partitionBy` date. */
 export const PARTITION_COLUMN = 'dt';
 
 /** The Hive class names Athena documents for Parquet tables (Parquet SerDe page). */
@@ -104,11 +104,13 @@ function limited(text: string, max: number, what: string): string {
   return text;
 }
 
-/** One dataset's table: contract columns in contract order, `dt` only as the projected partition key. */
-function tableInput(name: DatasetName, location: string, range: string): GlueTableInput {
-  const contract = datasets[name];
+/** One relation's table: contract columns in contract order, `dt` only as the projected partition key. */
+function tableInput(name: LakeRelation, location: string, range: string): GlueTableInput {
+  const contract = isDerived(name) ? derivedDatasets[name] : datasets[name];
   const props = contract.row.properties as Record<string, TSchema>;
-  const columns = datasetColumns(name);
+  const columns = relationColumns(name);
+  // A derived relation's partitionBy is already a DATE (the day scored), not an instant.
+  const partitionComment = isDerived(name) ? `The ${String(contract.partitionBy)} day (the partition)` : `UTC day of ${String(contract.partitionBy)} (the partition)`;
   const partition = columns.find((c) => c.name === PARTITION_COLUMN);
   if (partition === undefined) throw new Error(`${name}: the relation has no ${PARTITION_COLUMN} column`);
   return {
@@ -145,21 +147,21 @@ function tableInput(name: DatasetName, location: string, range: string): GlueTab
       {
         Name: PARTITION_COLUMN,
         Type: glueType(partition.sqlType),
-        Comment: limited(`UTC day of ${String(contract.partitionBy)} (the partition)`, GLUE_COMMENT_MAX, `${name}.${PARTITION_COLUMN} comment`),
+        Comment: limited(partitionComment, GLUE_COMMENT_MAX, `${name}.${PARTITION_COLUMN} comment`),
       },
     ],
   };
 }
 
-/** Every processed dataset's Glue table, keyed by dataset name. */
-export function glueTableInputs(options: GlueTableOptions): Record<DatasetName, GlueTableInput> {
+/** The Glue table of every processed dataset and derived relation, keyed by name. */
+export function glueTableInputs(options: GlueTableOptions): Record<LakeRelation, GlueTableInput> {
   if (!BUCKET_NAME.test(options.bucket)) throw new Error(`not an S3 bucket name: ${JSON.stringify(options.bucket)}`);
   const prefix = options.processedPrefix ?? lakeZones.processed.prefix;
   if (prefix.startsWith('/') || !prefix.endsWith('/') || prefix.includes('//')) {
     throw new Error(`processedPrefix must be a key prefix ending in "/" without a leading "/", got ${JSON.stringify(prefix)}`);
   }
   const range = projectionRange(options.projectionRange);
-  const tables = {} as Record<DatasetName, GlueTableInput>;
-  for (const name of DATASET_NAMES) tables[name] = tableInput(name, `s3://${options.bucket}/${prefix}${name}/`, range);
+  const tables = {} as Record<LakeRelation, GlueTableInput>;
+  for (const name of LAKE_RELATIONS) tables[name] = tableInput(name, `s3://${options.bucket}/${prefix}${name}/`, range);
   return tables;
 }

@@ -1,6 +1,6 @@
 export * from './engine.js';
 export { fromText, isoTimestamp, normaliseType } from './values.js';
-export { assertTimeZone, athenaViewDdl, DATASET_RELATIONS, datasetColumns, DIM_DATE, latestVersion, LOCAL_FACTS, starSchemaViews, type RelationColumn, type ViewDefinition } from './views.js';
+export { assertTimeZone, athenaViewDdl, DATASET_RELATIONS, datasetColumns, DERIVED_RELATIONS, derivedColumns, DIM_DATE, LAKE_RELATIONS, latestVersion, LOCAL_FACTS, relationColumns, starSchemaViews, type LakeRelation, type RelationColumn, type ViewDefinition } from './views.js';
 export { DuckDbEngine, type DuckDbEngineOptions } from './duckdb-engine.js';
 export { AthenaEngine, type AthenaEngineOptions } from './athena-engine.js';
 export { sql, trusted, joinSql, dateParam, integerLiteral, placeholdersOutsideWhere, type Sql } from './metrics/sql.js';

@@ -1,5 +1,4 @@
-import { DATASET_NAMES } from '@peak/contracts';
-import { datasetColumns } from './views.js';
+import { LAKE_RELATIONS, relationColumns } from './views.js';
 
 /**
  * A lint for SQL text that must run unchanged on Athena (Trino, engine v3) and on DuckDB: it flags
@@ -37,7 +36,7 @@ export type PortabilityProblem = PortabilityRule & {
 };
 
 export type PortabilityOptions = {
-  /** Column name → SQL type, for the type heuristics. Default: every dataset column of the contracts (and dt). */
+  /** Column name → SQL type, for the type heuristics. Default: every dataset and derived-relation column of the contracts (and dt). */
   columnTypes?: Readonly<Record<string, string>>;
 };
 
@@ -564,14 +563,14 @@ function combine(kinds: ValueKind[]): ValueKind {
 function defaultColumnTypes(): Map<string, string> {
   const types = new Map<string, string>();
   const conflicting = new Set<string>();
-  for (const name of DATASET_NAMES) {
-    for (const c of datasetColumns(name)) {
+  for (const name of LAKE_RELATIONS) {
+    for (const c of relationColumns(name)) {
       const known = types.get(c.name);
       if (known !== undefined && known !== c.sqlType) conflicting.add(c.name);
       types.set(c.name, c.sqlType);
     }
   }
-  // A name typed differently in two datasets tells nothing.
+  // A name typed differently in two relations tells nothing.
   for (const name of conflicting) types.delete(name);
   return types;
 }
@@ -597,7 +596,7 @@ export function checkPortableSql(sql: string, options: PortabilityOptions = {}):
   };
 
   // Names that the statement itself declares (aliases), so a quoted reference to them is an identifier.
-  const declared = new Set<string>([...columnTypes.keys(), ...DATASET_NAMES]);
+  const declared = new Set<string>([...columnTypes.keys(), ...LAKE_RELATIONS]);
   v.tokens.forEach((token, i) => {
     const name = (token.kind === 'quoted' ? token.text.slice(1, -1) : token.text).toLowerCase();
     const inCast = v.castOf(v.enclosingCall(i) ?? -1) !== undefined;

@@ -1,25 +1,48 @@
-import { columnMeta, DATASET_NAMES, datasets, type DatasetName, type SqlType } from '@peak/contracts';
-import type { TSchema } from 'typebox';
+import { columnMeta, DATASET_NAMES, datasets, DERIVED_NAMES, derivedDatasets, type DatasetName, type DerivedName, type SqlType } from '@peak/contracts';
+import type { TObject, TSchema } from 'typebox';
 import { offsetFormat, offsetMinutesAt } from './values.js';
 
 /**
  * The relations every query can use, on both engines:
- * - one per dataset (`members`, `attendance`, …): the processed Parquet, with its `dt` partition column —
- *   a DuckDB view over the lake folder locally, a Glue table (partition projection on `dt`) in AWS;
+ * - one per dataset (`members`, `attendance`, …) and one per derived relation (`member_churn_scores`, written
+ *   by the platform's own jobs): the processed Parquet, with its `dt` partition column — a DuckDB view over
+ *   the lake folder locally, a Glue table (partition projection on `dt`) in AWS;
  * - the star schema on top (`fact_attendance`, `dim_members`, `dim_classes`): SQL views whose text is the
  *   same on both engines (DuckDB `CREATE VIEW`, Athena `CREATE OR REPLACE VIEW`).
  */
 
 export type RelationColumn = { name: string; sqlType: SqlType | 'DATE' };
 
-/** A dataset relation's columns: the contract's, then `dt`. */
-export function datasetColumns(name: DatasetName): RelationColumn[] {
-  const contract = datasets[name];
+/** A relation read straight from the processed Parquet: a dataset or a derived relation. */
+export type LakeRelation = DatasetName | DerivedName;
+
+/** The contract's columns with their SQL types, then `dt`. */
+function contractColumns(contract: { row: TObject; columns: readonly string[] }): RelationColumn[] {
   const props = contract.row.properties as Record<string, TSchema>;
   return [...contract.columns.map((c) => ({ name: c, sqlType: columnMeta(props[c] as TSchema)['x-sql'] })), { name: 'dt', sqlType: 'DATE' }];
 }
 
+/** A dataset relation's columns: the contract's, then `dt`. */
+export function datasetColumns(name: DatasetName): RelationColumn[] {
+  return contractColumns(datasets[name]);
+}
+
+/** A derived relation's columns: the contract's, then `dt` (the day of its `partitionBy` column). */
+export function derivedColumns(name: DerivedName): RelationColumn[] {
+  return contractColumns(derivedDatasets[name]);
+}
+
 export const DATASET_RELATIONS: readonly DatasetName[] = DATASET_NAMES;
+export const DERIVED_RELATIONS: readonly DerivedName[] = DERIVED_NAMES;
+/** Every relation over the processed Parquet, datasets first (the star schema is built on the datasets only). */
+export const LAKE_RELATIONS: readonly LakeRelation[] = [...DATASET_NAMES, ...DERIVED_NAMES];
+
+export const isDerived = (name: LakeRelation): name is DerivedName => (DERIVED_RELATIONS as readonly string[]).includes(name);
+
+/** Any lake relation's columns (datasetColumns or derivedColumns). */
+export function relationColumns(name: LakeRelation): RelationColumn[] {
+  return isDerived(name) ? derivedColumns(name) : datasetColumns(name);
+}
 
 export type ViewDefinition = { name: string; description: string; sql: string };
 

@@ -1,12 +1,13 @@
 /**
  * The DuckDB engine's own behaviour: the values it returns, and its in-memory star schema keeping up
  * with the lake's files (new batches appended, changed or removed files rebuilt, too-big relations left
- * as views) — always giving the answers the Parquet views give.
+ * as views) — always giving the answers the Parquet views give. Derived relations are read like datasets.
  */
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { DuckDbEngine, writeLake, type DuckDbEngineOptions, type FixtureRow } from '@peak/analytics';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { derivedColumns, DuckDbEngine, writeLake, type DuckDbEngineOptions, type FixtureRow } from '@peak/analytics';
 
 const ZONE = 'America/New_York';
 const checkin = (i: number, at: string, member = `M${i % 3}`): FixtureRow => ({ checkin_id: `K${i}`, member_id: member, class_id: null, location_id: 'downtown', checked_in_at: at, method: 'card' });
@@ -165,4 +166,66 @@ t.test('a deadline also bounds the wait for a refresh', async (t) => {
   t.teardown(() => engine.close());
   await t.rejects(engine.query('SELECT count(*) FROM fact_attendance', { timeoutMs: 0 }), { name: 'QueryError', code: 'TIMEOUT' });
   t.strictSame((await engine.query('SELECT count(*) AS n FROM fact_attendance')).rows, [{ n: 50 }], 'the next query gets the copy the refresh finished');
+});
+
+/** A churn score row: every column of the member_churn_scores contract. */
+const score = (member: string, asOf: string, value: number, band: string): FixtureRow => ({
+  member_id: member, home_location_id: 'downtown', as_of: asOf, score: value, band, factor_1: 'last visit 21 days ago', factor_2: null, factor_3: null,
+  model_version: 'churn-2026-05-01-3f2a9c1d0b', scored_at: '2026-07-01T05:00:00Z',
+});
+
+/** One day's file as the scoring job writes it: `processed/member_churn_scores/dt=<as_of>/`, the contract's columns and types (no dt inside). */
+async function writeScores(root: string, asOf: string, rows: FixtureRow[]): Promise<void> {
+  const dir = join(root, 'processed', 'member_churn_scores', `dt=${asOf}`);
+  mkdirSync(dir, { recursive: true });
+  const literal = (v: FixtureRow[string]) => (v === null ? 'NULL' : `'${String(v).replaceAll("'", "''")}'`);
+  const columns = derivedColumns('member_churn_scores').filter((c) => c.name !== 'dt');
+  const select = rows.map((r) => `SELECT ${columns.map((c) => `CAST(${literal(r[c.name] ?? null)} AS ${c.sqlType}) AS ${c.name}`).join(', ')}`).join(' UNION ALL ');
+  const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
+  const con = await instance.connect();
+  try {
+    await con.run(`SET TimeZone = 'UTC'`);
+    await con.run(`COPY (${select}) TO '${join(dir, 'scores.parquet')}' (FORMAT parquet)`);
+  } finally {
+    con.closeSync();
+    instance.closeSync();
+  }
+}
+
+t.test('a derived relation: an empty typed view until its first file, then read like a dataset by the running engine', async (t) => {
+  const root = t.testdir();
+  // A long refreshCheckMs: the churn job's first file must show up without waiting for the next check.
+  const engine = new DuckDbEngine({ lakeRoot: root, timeZone: ZONE, refreshCheckMs: 60_000 });
+  t.teardown(() => engine.close());
+
+  const empty = await engine.query('SELECT * FROM member_churn_scores');
+  t.same(empty.rows, [], 'no files yet: empty, not an error');
+  t.same(empty.columns, [
+    { name: 'member_id', type: 'VARCHAR' }, { name: 'home_location_id', type: 'VARCHAR' }, { name: 'as_of', type: 'DATE' }, { name: 'score', type: 'DOUBLE' },
+    { name: 'band', type: 'VARCHAR' }, { name: 'factor_1', type: 'VARCHAR' }, { name: 'factor_2', type: 'VARCHAR' }, { name: 'factor_3', type: 'VARCHAR' },
+    { name: 'model_version', type: 'VARCHAR' }, { name: 'scored_at', type: 'TIMESTAMP' }, { name: 'dt', type: 'DATE' },
+  ], 'the contract columns with their SQL types, then dt');
+
+  await writeScores(root, '2026-06-30', [score('M1', '2026-06-30', 0.42, 'medium'), score('M2', '2026-06-30', 0.81, 'high')]);
+  const byDay = `SELECT member_id, score, band, as_of, dt, scored_at, factor_1, factor_2 FROM member_churn_scores
+    WHERE dt BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) ORDER BY member_id`;
+  t.strictSame((await engine.query(byDay, { params: ['2026-06-01', '2026-06-30'] })).rows, [
+    { member_id: 'M1', score: 0.42, band: 'medium', as_of: '2026-06-30', dt: '2026-06-30', scored_at: '2026-07-01T05:00:00.000Z', factor_1: 'last visit 21 days ago', factor_2: null },
+    { member_id: 'M2', score: 0.81, band: 'high', as_of: '2026-06-30', dt: '2026-06-30', scored_at: '2026-07-01T05:00:00.000Z', factor_1: 'last visit 21 days ago', factor_2: null },
+  ], 'the first file is read by the same engine instance, dt from its folder');
+
+  await writeScores(root, '2026-07-01', [score('M1', '2026-07-01', 0.5, 'medium')]);
+  t.strictSame((await engine.query('SELECT dt, count(*) AS n FROM member_churn_scores GROUP BY dt ORDER BY dt')).rows, [{ dt: '2026-06-30', n: 2 }, { dt: '2026-07-01', n: 1 }], 'the next day\'s file too: the view reads the files themselves');
+  t.strictSame((await engine.query('SELECT count(*) AS n FROM fact_attendance')).rows, [{ n: 0 }], 'the star schema is untouched');
+});
+
+t.test('a derived relation under lockDown: its file appears after the lock, nothing outside processed/ is readable', async (t) => {
+  const root = realpathSync(t.testdir({ 'outside.csv': 'a,b\n1,2\n' })); // DuckDB allows directories by path prefix
+  const engine = new DuckDbEngine({ lakeRoot: root, timeZone: ZONE, lockDown: true });
+  t.teardown(() => engine.close());
+  t.strictSame((await engine.query('SELECT count(*) AS n FROM member_churn_scores')).rows, [{ n: 0 }], 'locked, empty');
+  await writeScores(root, '2026-06-30', [score('M1', '2026-06-30', 0.42, 'medium')]);
+  t.strictSame((await engine.query('SELECT member_id, band FROM member_churn_scores')).rows, [{ member_id: 'M1', band: 'medium' }], 'the view is defined over the new file after the lock');
+  await t.rejects(engine.query(`SELECT * FROM read_csv('${join(root, 'outside.csv')}')`), { name: 'QueryError', message: /Permission Error/ }, 'still locked');
+  await t.rejects(engine.query('SET GLOBAL enable_external_access = true'), { name: 'QueryError', message: /configuration has been locked/ });
 });

@@ -1,17 +1,18 @@
 /**
  * The Glue tables against the contracts (column order, types, comments), against the relation columns
- * DuckDB uses (views.ts), and against the Parquet files the real ETL executor writes.
+ * DuckDB uses (views.ts), and against the Parquet files the real ETL executor writes. Derived relations
+ * (written by the platform's own jobs) get the same kind of table.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { columnMeta, DATASET_NAMES, datasets, SQL_TYPES, type DatasetName } from '@peak/contracts';
+import { columnMeta, DATASET_NAMES, datasets, DERIVED_NAMES, derivedDatasets, SQL_TYPES, type DatasetName, type DerivedName } from '@peak/contracts';
 import { buildPlan, runBatch } from '@peak/etl';
 import { generate } from '@peak/sample-data';
 import type { TSchema } from 'typebox';
 import { DEFAULT_PROJECTION_FROM, glueTableInputs, glueType } from '../src/glue-tables.js';
-import { datasetColumns } from '../src/views.js';
+import { datasetColumns, derivedColumns } from '../src/views.js';
 
 const BUCKET = 'peak-dev-lake-1a2b3c';
 
@@ -50,6 +51,14 @@ const EXPECTED_COLUMNS: Record<DatasetName, [string, string][]> = {
   ],
 };
 
+// By hand too: what a score file's readers (Athena, DuckDB) see.
+const EXPECTED_DERIVED_COLUMNS: Record<DerivedName, [string, string][]> = {
+  member_churn_scores: [
+    ['member_id', 'string'], ['home_location_id', 'string'], ['as_of', 'date'], ['score', 'double'], ['band', 'string'],
+    ['factor_1', 'string'], ['factor_2', 'string'], ['factor_3', 'string'], ['model_version', 'string'], ['scored_at', 'timestamp'],
+  ],
+};
+
 // The contract SQL types as Hive/Glue spells them, kept apart from the module's own table.
 const HIVE_NAME_OF: Record<string, string> = {
   VARCHAR: 'string', BIGINT: 'bigint', INTEGER: 'int', DOUBLE: 'double',
@@ -63,8 +72,8 @@ t.test('every contract SQL type has its Hive/Glue name', async (t) => {
 
 const tables = glueTableInputs({ bucket: BUCKET });
 
-t.test('one table per dataset, nothing else', async (t) => {
-  t.same(Object.keys(tables).sort(), [...DATASET_NAMES].sort());
+t.test('one table per dataset and per derived relation, nothing else', async (t) => {
+  t.same(Object.keys(tables).sort(), [...DATASET_NAMES, ...DERIVED_NAMES].sort());
 });
 
 for (const name of DATASET_NAMES) {
@@ -114,6 +123,43 @@ for (const name of DATASET_NAMES) {
       OutputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
       SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
     }, 'Parquet storage, no projection keys in the storage descriptor');
+  });
+}
+
+for (const name of DERIVED_NAMES) {
+  t.test(`${name} (derived): contract columns with Glue types, dt projected, Parquet storage`, async (t) => {
+    const table = tables[name];
+    const contract = derivedDatasets[name];
+    const props = contract.row.properties as Record<string, TSchema>;
+    const columns = table.StorageDescriptor.Columns;
+
+    t.equal(table.Name, name);
+    t.equal(table.TableType, 'EXTERNAL_TABLE');
+    t.equal(table.Description, contract.description);
+    t.same(columns.map((c) => [c.Name, c.Type]), EXPECTED_DERIVED_COLUMNS[name], 'columns and Glue types, in contract order');
+    t.same(columns.map((c) => c.Name), derivedColumns(name).filter((c) => c.name !== 'dt').map((c) => c.name), 'the same columns DuckDB defines the relation with, minus dt');
+    for (const c of columns) t.equal(c.Comment, columnMeta(props[c.Name] as TSchema).description, `${c.Name}: comment is the column description`);
+
+    t.same(table.PartitionKeys.map((k) => [k.Name, k.Type]), [['dt', 'date']], 'dt is the only partition key, typed date');
+    t.match(table.PartitionKeys[0]?.Comment, new RegExp(`\\b${String(contract.partitionBy)}\\b`), 'the dt comment names the partitioning column');
+    t.same(table.Parameters, {
+      classification: 'parquet',
+      EXTERNAL: 'TRUE',
+      'projection.enabled': 'true',
+      'projection.dt.type': 'date',
+      'projection.dt.format': 'yyyy-MM-dd',
+      'projection.dt.range': '2020-01-01,NOW+1YEARS',
+      'projection.dt.interval': '1',
+      'projection.dt.interval.unit': 'DAYS',
+      'storage.location.template': `s3://${BUCKET}/processed/${name}/dt=\${dt}/`,
+    }, 'the same dt projection as a dataset');
+    t.same(table.StorageDescriptor, {
+      Columns: columns,
+      Location: `s3://${BUCKET}/processed/${name}/`,
+      InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+      OutputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+      SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+    }, 'Parquet storage under processed/<name>/');
   });
 }
 

@@ -310,6 +310,11 @@ t.test('more syntax: interval spellings, EXTRACT fields, types, unnest, quoted s
   t.same(ids(`SELECT avg(CAST(amount AS DOUBLE)), avg(DISTINCT amount), avg(capacity) FROM transactions, classes`), ['avg-decimal']);
 });
 
+t.test('the default column types include the derived relations\' columns', async (t) => {
+  t.same(ids(`SELECT member_id, CAST(scored_at AS VARCHAR), CAST(as_of AS VARCHAR) FROM member_churn_scores`), ['timestamp-to-varchar'], 'scored_at is known as a TIMESTAMP, as_of as a DATE');
+  t.same(ids(`SELECT CAST(scored_at_x AS VARCHAR) FROM member_churn_scores`), [], 'an unknown column stays silent');
+});
+
 t.test('positions are 1-based lines and columns; custom column types feed the heuristics', async (t) => {
   const [problem] = checkPortableSql(`SELECT location_id,\n       strftime(checked_in_at, '%H') AS hour\nFROM attendance`);
   t.match(problem, { id: 'strftime', text: 'strftime', line: 2, column: 8 });

@@ -1,5 +1,21 @@
 import t from 'tap';
-import { athenaViewDdl, checkPortableSql, datasetColumns, DIM_DATE, DuckDbEngine, EXAMPLE_ZONE, LOCAL_FACTS, starSchemaViews, writeLake } from '@peak/analytics';
+import {
+  athenaViewDdl, checkPortableSql, DATASET_RELATIONS, datasetColumns, DERIVED_RELATIONS, derivedColumns, DIM_DATE, DuckDbEngine, EXAMPLE_ZONE, LAKE_RELATIONS, LOCAL_FACTS,
+  relationColumns, starSchemaViews, writeLake,
+} from '@peak/analytics';
+import { derivedDatasets } from '@peak/contracts';
+
+t.test('lake relations: every dataset, then every derived relation, each with its contract columns and dt', async (t) => {
+  t.same(LAKE_RELATIONS, [...DATASET_RELATIONS, ...DERIVED_RELATIONS]);
+  t.equal(new Set(LAKE_RELATIONS).size, LAKE_RELATIONS.length, 'no derived relation takes a dataset\'s name');
+  for (const name of DATASET_RELATIONS) t.same(relationColumns(name), datasetColumns(name), name);
+  for (const name of DERIVED_RELATIONS) {
+    const contract = derivedDatasets[name];
+    t.same(derivedColumns(name).map((c) => c.name), [...contract.columns, 'dt'], `${name}: contract columns, then dt`);
+    t.same(relationColumns(name), derivedColumns(name), name);
+    t.equal(derivedColumns(name).find((c) => c.name === contract.partitionBy)?.sqlType, 'DATE', `${name}: dt is ${contract.partitionBy}, a DATE column`);
+  }
+});
 
 t.test('the star schema views are portable SQL; only dim_date is engine-specific', async (t) => {
   for (const v of starSchemaViews(EXAMPLE_ZONE)) t.same(checkPortableSql(v.sql).map((p) => p.id), [], v.name);

@@ -2,6 +2,7 @@ import type { TSchema } from 'typebox';
 import { allowedValues, columnMeta } from '../columns.js';
 import type { DatasetContract } from '../dataset.js';
 import { datasets } from '../datasets/index.js';
+import { derivedDatasets, type DerivedContract } from '../derived.js';
 import { churnLabel } from '../ground-truth.js';
 import { batchHashKey, batchRecordKey, lakeZones, rawObjectKey, type LakeZone } from '../lake.js';
 import { messages } from '../messages/index.js';
@@ -86,7 +87,7 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-const anchor = (kind: 'dataset' | 'message', name: string): string => `${kind}-${name}`;
+const anchor = (kind: 'dataset' | 'derived' | 'message', name: string): string => `${kind}-${name}`;
 const datasetLink = (name: string): string => `[${name}](#${anchor('dataset', name)})`;
 
 function literal(v: unknown): string {
@@ -239,6 +240,24 @@ function datasetSection(d: DatasetContract): string {
   return [`<a id="${anchor('dataset', d.name)}"></a>`, `### ${d.name}: ${d.title}`, '', d.description, '', ...facts, '', columnTable(d.row)].join('\n');
 }
 
+function derivedSection(d: DerivedContract): string {
+  const partition = d.row.properties[d.partitionBy];
+  const facts = [
+    `- **Written by:** ${d.writer}`,
+    `- **Location:** ${code(`${lakeZones.processed.prefix}${d.name}/dt=<YYYY-MM-DD>/`)} (Parquet)`,
+    `- **Partition:** ${code('dt')} = ${code(d.partitionBy)} (${partition ? columnMeta(partition)['x-sql'] : '?'})`,
+    `- **Column order:** ${d.columns.map(code).join(', ')}`,
+  ];
+  return [`<a id="${anchor('derived', d.name)}"></a>`, `### ${d.name}: ${d.title}`, '', d.description, '', ...facts, '', columnTable(d.row)].join('\n');
+}
+
+const derivedIntro = [
+  '## Derived relations',
+  '',
+  "Parquet the platform's own jobs write to the processed zone: never ingested, so no ETL plan and no quarantine.",
+  'Both query engines read each one exactly like a dataset (a Glue table with `dt` projected in AWS, a DuckDB view locally).',
+].join('\n');
+
 const messageKey = (q: QueueDefinition): string | undefined =>
   Object.entries(messages).find(([, schema]) => (schema as TSchema) === q.message)?.[0];
 
@@ -367,6 +386,8 @@ export function renderDataModel(): string {
     intro,
     ['## Datasets', '', ...Object.values(datasets).map((d) => `- ${datasetLink(d.name)}: ${d.title}`)].join('\n'),
     ...Object.values(datasets).map(datasetSection),
+    derivedIntro,
+    ...Object.values(derivedDatasets).map(derivedSection),
     groundTruthSection(),
     ['## Messages', '', 'SQS message bodies (JSON). Consumers validate each body against its schema before acting on it.'].join('\n'),
     ...Object.entries(messages).map(([key, schema]) => messageSection(key, schema)),
