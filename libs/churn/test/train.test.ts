@@ -13,6 +13,7 @@ import {
   buildSampleLake, collectTrainingData, DEFAULT_SETTINGS, evaluateOn, fitChurnModel, LabelWindowError, loadChampion, loadFeatures, ModelFileError, modelKey, NoModelError,
   parseModel, readRegistry, readTruth, REGISTRY_KEY, registerModel, runScoring, scoreMember, type ChurnModel, type Example, type MemberFeatures, type TrainingData,
 } from '../src/index.js';
+import { main } from '../src/cli.js';
 
 const dir = t.testdir();
 const lake = await buildSampleLake(dir, { members: 1500, days: 365, end: '2026-06-30', seed: 5 });
@@ -193,3 +194,48 @@ async function readParquet(file: string): Promise<Record<string, unknown>[]> {
     instance.closeSync();
   }
 }
+
+t.test('npm run churn: train, score and report over a lake folder; usage errors exit 2 with what to fix', async (t) => {
+  const run = async (...argv: string[]) => {
+    let out = '';
+    let err = '';
+    const [write, writeErr] = [process.stdout.write, process.stderr.write];
+    process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
+    process.stderr.write = ((chunk: string) => ((err += chunk), true)) as typeof process.stderr.write;
+    try {
+      const code = await main(argv, {});
+      return { code, out, err };
+    } finally {
+      [process.stdout.write, process.stderr.write] = [write, writeErr];
+    }
+  };
+  const cliLake = join(dir, 'cli-lake');
+  const { cpSync } = await import('node:fs');
+  cpSync(lake.lakeRoot, cliLake, { recursive: true });
+
+  const before = await run('score', '--lake', cliLake);
+  t.equal(before.code, 1, 'score before any training fails');
+  t.match(before.err, /no churn model has been promoted yet: train one with `npm run churn -- train`/);
+
+  const trained = await run('train', '--lake', cliLake, '--step', '28', '--truth', lake.truthFile);
+  t.equal(trained.code, 0, trained.err);
+  t.match(trained.out, /ground truth +model +0\.\d{3}/, 'the report has the model against the truth');
+  t.match(trained.out, /days since last visit/, 'and the baseline');
+  t.match(trained.out, /PROMOTED: first model/);
+  t.match(trained.err, /features and labels/, 'progress goes to stderr');
+
+  const scored = await run('score', '--lake', cliLake);
+  t.equal(scored.code, 0, scored.err);
+  t.match(scored.out, /^Scored [\d,]+ members as of 2026-06-30 with churn-2026-05-01-\w+: \d+ high, \d+ medium, \d+ low risk/);
+
+  const report = await run('report', '--lake', cliLake);
+  t.equal(report.code, 0);
+  t.match(report.out, /Registry \(1 trained\):\n.*promoted: first model/);
+
+  t.match(await run('predict'), { code: 2, err: /unknown command "predict"; use train, score or report/ });
+  t.match(await run(), { code: 2, out: /Usage: npm run churn -- <command>/ });
+  t.match(await run('train', '--horizon', 'a month'), { code: 2, err: /--horizon must be a whole number of days from 1 to 365, got "a month"/ });
+  t.match(await run('score', '--as-of', 'yesterday'), { code: 2, err: /--as-of must be a date written YYYY-MM-DD/ });
+  t.match(await run('score', '--lake', 's3://peak-dev-lake/'), { code: 2, err: /an S3 lake is queried with Athena: set ANALYTICS_ENGINE=athena/ });
+  t.match(await run('train', '--wat'), { code: 2, err: /Unknown option '--wat'/ });
+});
