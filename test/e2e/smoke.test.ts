@@ -43,6 +43,7 @@ t.test('the platform comes up with sample data and the dashboard shows every dep
   }
   const parquet = execFileSync('find', [join(dataDir, 'lake', 'processed'), '-name', '*.parquet'], { encoding: 'utf8' }).trim().split('\n');
   t.ok(parquet.length > 30, `Parquet files by day in the processed zone (${parquet.length})`);
+  t.equal(platform.churn, undefined, 'a month of samples is too short to train the churn model on (a log line, not a failed start)');
   const workerRes = await fetch(new URL('/v1/worker', platform.urls.etlDocs));
   const worker = (await workerRes.json()) as { processed: number };
   t.equal(worker.processed, loaded.length, 'the ETL worker reports every batch');

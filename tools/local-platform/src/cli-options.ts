@@ -100,5 +100,8 @@ export function urlTable(platform: Platform): string {
   if (m && platform.samples) {
     table.push(['Sample data', `${join(platform.samples.dir, 'exports')}\n${m.options.members} members, ${m.locations.length} locations, ${m.window.start} … ${m.window.end}`]);
   }
+  if (platform.churn) {
+    table.push(['Churn model', `${platform.churn.modelVersion}: ${platform.churn.members} members scored as of ${platform.churn.asOf}\n(npm run churn -- report | train | score)`]);
+  }
   return table.toString();
 }

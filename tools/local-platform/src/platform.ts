@@ -7,6 +7,7 @@ import { freePort, LOCAL_CREDENTIALS, LOCAL_REGION, portInUse } from '@peak/loca
 import { describeExit, spawnNode, waitForHttp200, type ExitInfo, type ManagedChild } from './child.js';
 import { PlatformError, platformErrorCodes } from './errors.js';
 import { acquireLock } from './lock.js';
+import { prepareChurn, type ChurnInfo } from './churn.js';
 import { loadSamples, type LoadedBatch } from './load-samples.js';
 import { localSecrets, loopback, parts as defaultParts, type NodePart, type Part, type PlatformContext } from './parts.js';
 import { assertPortsFree, isPortClash, pickUnused, planPorts, RANDOM_PORT_ATTEMPTS, type PortPicker } from './ports.js';
@@ -63,6 +64,8 @@ export type Platform = {
   samples?: SamplesInfo;
   /** The sample batches as ingest and the ETL took them (absent when ingest or the ETL is not part of the table). */
   loaded?: LoadedBatch[];
+  /** The churn model trained and today's members scored after the samples loaded (absent when the samples are too short to train on). */
+  churn?: ChurnInfo;
   /** Resolves if a part dies while the platform runs (never once `stop()` was called). */
   crashed: Promise<CrashReport>;
   /** Stops every child (SIGTERM, SIGKILL after the grace period) and emulator, removes the lock; idempotent. */
@@ -322,7 +325,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const loaded = canLoad
       ? await loadSamples({ ingestUrl: urls.ingest ?? '', apiKeys: localSecrets.ingestApiKeys, samplesDir: samples.dir, manifest: samples.manifest, log, signal })
       : undefined;
-    return { dataDir, logsDir, urls, links, processes, queues, samples, ...(loaded ? { loaded } : {}), crashed, stop };
+    const churn = loaded && samples
+      ? await prepareChurn({ lakeDir: join(dataDir, 'lake'), timeZone: samples.manifest.window.timezone, truthFile: join(samples.dir, 'truth', 'churn_labels.csv'), log })
+      : undefined;
+    return { dataDir, logsDir, urls, links, processes, queues, samples, ...(loaded ? { loaded } : {}), ...(churn ? { churn } : {}), crashed, stop };
   } catch (err) {
     await stop();
     if (options.signal?.aborted && !(err instanceof PlatformError && err.code === platformErrorCodes.aborted)) {
