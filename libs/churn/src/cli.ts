@@ -5,11 +5,8 @@
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AthenaClient } from '@aws-sdk/client-athena';
-import { S3Client } from '@aws-sdk/client-s3';
 import cliProgress from 'cli-progress';
-import { AthenaEngine, DuckDbEngine, type QueryEngine } from '@peak/analytics';
-import { openLake, parseLakeUri, type Lake } from '@peak/lake';
+import { AnalyticsSettingsError, openAnalytics, type AnalyticsContext } from './context.js';
 import { LabelWindowError, readTruth } from './labels.js';
 import { ModelFileError, type ChurnModel, type EvaluationPair } from './model.js';
 import { NoModelError, readRegistry, registerModel, loadChampion } from './registry.js';
@@ -49,21 +46,12 @@ function days(flag: string, raw: string | undefined, fallback: number, min: numb
   return Number(raw);
 }
 
-type Context = { engine: QueryEngine; lake: Lake; where: string };
-
-function open(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv, repoRoot: string): Context {
-  const lakeArg = (values.lake as string | undefined) ?? env.LAKE_URI ?? join(repoRoot, '.data', 'lake');
-  const uri = /^[a-z0-9]+:\/\//.test(lakeArg) ? lakeArg : `file://${resolve(lakeArg)}`;
-  const location = parseLakeUri(uri);
-  if (env.ANALYTICS_ENGINE === 'athena') {
-    const [workGroup, database] = [env.ATHENA_WORKGROUP, env.GLUE_DATABASE];
-    if (!workGroup || !database) throw new UsageError('ANALYTICS_ENGINE=athena needs ATHENA_WORKGROUP and GLUE_DATABASE');
-    return { engine: new AthenaEngine({ client: new AthenaClient({}), workGroup, database }), lake: openLake(location, { s3: new S3Client({}) }), where: `Athena ${workGroup}/${database}, ${uri}` };
-  }
-  if (location.kind !== 's3' && env.ANALYTICS_ENGINE !== undefined && env.ANALYTICS_ENGINE !== 'duckdb') throw new UsageError(`ANALYTICS_ENGINE must be duckdb or athena, got ${env.ANALYTICS_ENGINE}`);
-  if (location.kind === 's3') throw new UsageError('an S3 lake is queried with Athena: set ANALYTICS_ENGINE=athena (DuckDB reads a lake folder)');
-  const timeZone = (values['time-zone'] as string | undefined) ?? env.STUDIO_TIME_ZONE ?? 'America/New_York';
-  return { engine: new DuckDbEngine({ lakeRoot: location.path, timeZone }), lake: openLake(location), where: location.path };
+function open(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv, repoRoot: string): AnalyticsContext {
+  return openAnalytics({
+    lake: (values.lake as string | undefined) ?? env.LAKE_URI ?? join(repoRoot, '.data', 'lake'),
+    timeZone: (values['time-zone'] as string | undefined) ?? env.STUDIO_TIME_ZONE ?? 'America/New_York',
+    engine: env.ANALYTICS_ENGINE, athenaWorkGroup: env.ATHENA_WORKGROUP, glueDatabase: env.GLUE_DATABASE,
+  });
 }
 
 /** A bar when a person watches, a line per step for logs (ECS, CI). */
@@ -128,7 +116,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     process.stderr.write(`error: unknown command ${JSON.stringify(positionals.join(' '))}; use train, score or report\n`);
     return 2;
   }
-  let ctx: Context | undefined;
+  let ctx: AnalyticsContext | undefined;
   try {
     const settings: TrainingSettings = {
       ...DEFAULT_SETTINGS,
@@ -162,9 +150,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     }
     return 0;
   } catch (err) {
-    if (err instanceof UsageError || err instanceof LabelWindowError || err instanceof NoModelError || err instanceof ModelFileError) {
+    if (err instanceof UsageError || err instanceof AnalyticsSettingsError || err instanceof LabelWindowError || err instanceof NoModelError || err instanceof ModelFileError) {
       process.stderr.write(`error: ${err.message}\n`);
-      return err instanceof UsageError ? 2 : 1;
+      return err instanceof UsageError || err instanceof AnalyticsSettingsError ? 2 : 1;
     }
     throw err;
   } finally {

@@ -7,3 +7,4 @@ export { buildSampleLake, type SampleLake } from './sample-lake.js';
 export * from './ml/index.js';
 export * from './registry.js';
 export * from './score.js';
+export * from './context.js';
