@@ -14,13 +14,14 @@ export const churnFeatures = defineMetric({
   title: 'Churn model features',
   category: 'members',
   definition:
-    'One row per member who is a member at the end of `to` (the cut-off): joined on or before it, not cancelled by it (`cancelled_on` after it or empty) and not yet churned by inactivity ' +
+    'One row per member who is a member at the end of `to` (the cut-off), read from their newest version recorded by the UTC day `to` ' +
+    '(a member whose every version was recorded later — a snapshot export — is read from the earliest one: their attributes may then be newer than `to`): joined on or before it, not cancelled by it (`cancelled_on` after it or empty) and not yet churned by inactivity ' +
     '(the later of joining and the last check-in is fewer than `inactivityDays` days before it — `churn_monthly`\'s definition). Only data dated on or before `to` is read. ' +
     'Check-ins in the last 7, 30 and 90 days and the 30 before the last 30; days since the last check-in (empty: none since joining); weeks with a check-in among the last 12; ' +
     'routine = share of the last 84 days\' check-ins on their most frequent weekday; favourite class type and time band (morning < 10:00 ≤ midday < 16:00 ≤ evening) over 90 days; ' +
     'bookings of classes held in the last 90 days with their no-show and late-cancel rates and mean lead time in hours; bookings already made (before the UTC day `to`, so nothing later leaks in) for classes after `to`; ' +
     'app events in the last 7 and 30 UTC days and the 30 before, active app days, days since the last app event; ' +
-    'failed membership payments and refunds in 90 days; the mean fill (check-ins ÷ capacity) of the classes they attended in 90 days; class ratings they gave in 90 days and their mean stars. ' +
+    'failed membership payments and refunds in 90 days; the mean fill (check-ins ÷ capacity) of the distinct classes they attended in 90 days; class ratings they gave in 90 days and their mean stars. ' +
     'Rates and means are empty when there is nothing to divide by.',
   filtersApply: 'location = members whose home studio it is; class type / instructor = members who attended such a class in the 90 days (their other activity still counts)',
   options: {
@@ -29,7 +30,7 @@ export const churnFeatures = defineMetric({
   columns: [
     { name: 'member_id', type: 'VARCHAR', description: 'Member' },
     { name: 'home_location_id', type: 'VARCHAR', description: 'Home studio' },
-    { name: 'plan', type: 'VARCHAR', description: 'Membership plan (the current one: the lake keeps no plan history)' },
+    { name: 'plan', type: 'VARCHAR', description: 'Membership plan, from the member\'s version as of `to` (see the definition)' },
     { name: 'join_date', type: 'DATE', description: 'Member since' },
     { name: 'tenure_days', type: 'INTEGER', description: '`to` − join date' },
     { name: 'age', type: 'INTEGER', description: 'Year of `to` − birth year (empty when not given)' },
@@ -72,7 +73,15 @@ export const churnFeatures = defineMetric({
     const leadMinutes = trusted("date_diff('day', CAST(s.booked_at AS DATE), CAST(c.starts_at AS DATE)) * 1440 + (hour(c.starts_at) - hour(s.booked_at)) * 60 + minute(c.starts_at) - minute(s.booked_at)");
     const lastActive = trusted('CASE WHEN l.last_visit > pop.join_date THEN l.last_visit ELSE pop.join_date END');
     return sql`WITH ${paramsCte({ as_of: to })},
-scope AS (${membersInScope(f, addDays(to, -89), to)}),
+member_versions AS (
+  SELECT member_id, home_location_id, plan, join_date, cancelled_on, birth_year FROM (
+    SELECT m.*, row_number() OVER (PARTITION BY m.member_id ORDER BY
+      CASE WHEN CAST(m.updated_at AS DATE) <= p.as_of THEN 0 ELSE 1 END,
+      CASE WHEN CAST(m.updated_at AS DATE) <= p.as_of THEN m.updated_at END DESC, m.updated_at, m.dt) AS version_rank
+    FROM members m CROSS JOIN params p
+  ) AS ranked WHERE version_rank = 1
+),
+scope AS (${membersInScope(f, addDays(to, -89), to, trusted('member_versions'))}),
 visits AS (${memberVisitsIn(f, addDays(to, -364), to)}),
 last_visits AS (SELECT member_id, max(local_date) AS last_visit FROM visits GROUP BY member_id),
 population AS (
@@ -114,7 +123,7 @@ class_checkins AS (
 ),
 fill AS (
   SELECT r.member_id, avg(CAST(k.checkins AS DOUBLE) / c.capacity) AS usual_class_fill
-  FROM recent r JOIN class_checkins k ON k.class_id = r.class_id JOIN dim_classes c ON c.class_id = r.class_id
+  FROM (SELECT DISTINCT member_id, class_id FROM recent) r JOIN class_checkins k ON k.class_id = r.class_id JOIN dim_classes c ON c.class_id = r.class_id
   GROUP BY r.member_id
 ),
 bookings AS (

@@ -95,8 +95,9 @@ export function classFilters(f: MetricFilters, alias: string): Sql {
  * The members a member-level metric is about: a location filter keeps members whose home studio it is;
  * class type / instructor keep members who attended such a class between `from` and `to` (e.g. "churn
  * among spin riders"). What is then measured about them (visits, last visit) counts all their visits.
+ * `members` is the relation of one row per member to start from (default `dim_members`, the newest versions).
  */
-export function membersInScope(f: MetricFilters, from: string, to: string): Sql {
+export function membersInScope(f: MetricFilters, from: string, to: string, members: Sql = trusted('dim_members')): Sql {
   let where = trusted('TRUE');
   if (f.location) where = sql`${where} AND m.home_location_id = ${f.location}`;
   if (f.classType || f.instructor) {
@@ -104,7 +105,7 @@ export function membersInScope(f: MetricFilters, from: string, to: string): Sql 
     SELECT a.member_id FROM fact_attendance a JOIN dim_classes c ON c.class_id = a.class_id
     WHERE ${partitionRange(from, to)} AND a.local_date BETWEEN ${dateParam(from)} AND ${dateParam(to)}${classFilters(f, 'c')})`;
   }
-  return sql`SELECT m.* FROM dim_members m WHERE ${where}`;
+  return sql`SELECT m.* FROM ${members} m WHERE ${where}`;
 }
 
 /**
