@@ -239,3 +239,16 @@ t.test('npm run churn: train, score and report over a lake folder; usage errors 
   t.match(await run('score', '--lake', 's3://peak-dev-lake/'), { code: 2, err: /an S3 lake is queried with Athena: set ANALYTICS_ENGINE=athena/ });
   t.match(await run('train', '--wat'), { code: 2, err: /Unknown option '--wat'/ });
 });
+
+t.test('a studio with no churners in training still gets real scores (the model pools every studio)', async (t) => {
+  const locations = [...new Set(data.train.map((x) => x.features.home_location_id))].sort();
+  const quiet = locations[0] as string;
+  const relabel = (xs: Example[]) => xs.map((x) => (x.features.home_location_id === quiet ? { ...x, churned: false, reason: null } : x));
+  const pooled = fitChurnModel({ ...data, train: relabel(data.train), calibration: relabel(data.calibration) }, settings);
+  const scores = (loc: string) => data.validation.filter((x) => x.features.home_location_id === loc).map((x) => scoreMember(pooled, x.features).score);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const quietScores = scores(quiet);
+  t.ok(quietScores.length > 0 && quietScores.every((s) => s > 0 && s < 1), `${quietScores.length} members of ${quiet} scored in (0, 1)`);
+  const others = locations.slice(1).map((l) => mean(scores(l)));
+  t.ok(others.every((m) => mean(quietScores) < m), `${quiet} (no churners in training) scores lower on average: ${mean(quietScores).toFixed(3)} vs ${others.map((m) => m.toFixed(3)).join(', ')}`);
+});
