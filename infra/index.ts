@@ -1,8 +1,11 @@
 import { athenaViewDdl, glueTableInputs } from '@peak/analytics';
-import { DATASET_NAMES, lakeZones, queueList } from '@peak/contracts';
-import { Analytics, QUERY_RESULTS_ZONE } from './src/analytics.js';
+import { DATASET_NAMES, lakeZones, memberChurnScores, queueList } from '@peak/contracts';
+import { ANALYTICS_WORKGROUP, Analytics, QUERY_RESULTS_ZONE } from './src/analytics.js';
+import { ChurnJobs } from './src/churn-jobs.js';
 import { loadStackConfig } from './src/config.js';
 import { DataLake } from './src/data-lake.js';
+import { ImageRepository } from './src/image-repository.js';
+import { JobNetwork } from './src/job-network.js';
 import { Queues } from './src/queues.js';
 
 // Wiring only: every concern is a component in src/, fed from the contracts and the stack config.
@@ -31,6 +34,29 @@ const analytics = new Analytics('analytics', {
   tags: config.tags,
 });
 
+// One image for every job (and later the services); the jobs run in the configured subnets, else the default VPC.
+const image = new ImageRepository('image', { prefix: config.prefix, tags: config.tags });
+const jobNetwork = new JobNetwork('job-network', { prefix: config.prefix, ...config.jobNetwork, tags: config.tags });
+const churnJobs = new ChurnJobs('churn-jobs', {
+  prefix: config.prefix,
+  image: { uri: image.imageUri(config.imageTag), repositoryArn: image.repositoryArn },
+  bucketName: lake.bucketName,
+  bucketArn: lake.bucketArn,
+  processedPrefix,
+  scoresPrefix: `${processedPrefix}${memberChurnScores.name}/`,
+  // libs/churn keeps its models and registry.json under models/churn/ (CHURN_MODELS_PREFIX).
+  modelsPrefix: `${lakeZones.models.prefix}churn/`,
+  resultsPrefix: `${QUERY_RESULTS_ZONE.prefix}${ANALYTICS_WORKGROUP}/`,
+  workgroupName: analytics.analyticsWorkgroupName,
+  workgroupArn: analytics.analyticsWorkgroup.arn,
+  databaseName: analytics.databaseName,
+  databaseArn: analytics.database.arn,
+  studioTimeZone: config.studioTimeZone,
+  schedules: config.churnSchedules,
+  network: { subnetIds: jobNetwork.subnetIds, securityGroupIds: jobNetwork.securityGroupIds, assignPublicIp: jobNetwork.assignPublicIp },
+  tags: config.tags,
+});
+
 export const stage = config.stage;
 export const queueUrls = queues.urls;
 export const queueArns = queues.arns;
@@ -41,3 +67,11 @@ export const lakeBucketArn = lake.bucketArn;
 export const { databaseName: glueDatabaseName, analyticsWorkgroupName, sandboxWorkgroupName, sandboxGroupName, sandboxPolicyArn } = analytics;
 // In the order the view DDL must run (infra/README.md).
 export const viewNamedQueryIds = analytics.viewQueryIds;
+export const platformImageRepositoryUrl = image.repositoryUrl;
+export const platformImageUri = image.imageUri(config.imageTag);
+export const jobsClusterName = churnJobs.clusterName;
+export const churnTaskDefinitionArns = churnJobs.taskDefinitionArns;
+export const churnScheduleNames = churnJobs.scheduleNames;
+export const churnLogGroupName = churnJobs.logGroupName;
+export const jobSubnetIds = jobNetwork.subnetIds;
+export const jobSecurityGroupIds = jobNetwork.securityGroupIds;

@@ -14,6 +14,19 @@ export interface StackConfig {
   analyticsScanLimitBytes: number;
   /** Per-query bytes-scanned cutoff of the students' `student_sandbox` Athena workgroup. */
   sandboxScanLimitBytes: number;
+  /** Tag of the platform image in the stage's ECR repository that the scheduled jobs run. */
+  imageTag: string;
+  /** EventBridge Scheduler cron expressions of the churn jobs, evaluated in `studioTimeZone`. */
+  churnSchedules: { train: string; score: string };
+  /** Where the jobs' Fargate tasks run; absent keys fall back to the default VPC (see JobNetwork). */
+  jobNetwork: JobNetworkConfig;
+}
+
+/** The jobs' network as configured; each part is undefined when its key is absent. */
+export interface JobNetworkConfig {
+  subnetIds?: string[];
+  securityGroupIds?: string[];
+  assignPublicIp?: boolean;
 }
 
 // Lowercase (S3 names) and short, so `peak-<stage>-attendance-events-dlq` stays far below the 80-char SQS limit.
@@ -28,6 +41,18 @@ export const DEFAULT_SANDBOX_SCAN_LIMIT_MB = 1_000;
 /** Services: only a guard against a runaway query (100 GB ≈ $0.50), far above what any metric reads. */
 export const DEFAULT_ANALYTICS_SCAN_LIMIT_MB = 100_000;
 const BYTES_PER_MB = 1_000_000;
+
+/** The platform image's tag until a deploy pins one (prod should pin an immutable tag, e.g. the git SHA). */
+export const DEFAULT_IMAGE_TAG = 'latest';
+// Docker/ECR tag grammar: a word character first, then word characters, dots and dashes, 128 at most.
+const IMAGE_TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** Daily at 05:00 in the studios' zone: after the nightly exports are processed, before the studios open. */
+export const DEFAULT_CHURN_SCORE_SCHEDULE = 'cron(0 5 * * ? *)';
+/** Mondays at 04:00 in the studios' zone: an hour before that day's scoring, which then uses the new champion. */
+export const DEFAULT_CHURN_TRAIN_SCHEDULE = 'cron(0 4 ? * MON *)';
+/** EventBridge Scheduler's limits on an ECS target's awsvpc configuration. */
+export const MAX_JOB_SUBNETS = 16;
+export const MAX_JOB_SECURITY_GROUPS = 5;
 
 /** A whole number of megabytes (10^6 bytes, Athena's unit) ≥ Athena's minimum, as bytes. */
 function scanLimitBytes(config: pulumi.Config, key: string, defaultMb: number): number {
@@ -53,6 +78,93 @@ function timeZone(config: pulumi.Config, key: string): string {
   return zone;
 }
 
+type CronField = { name: string; min: number; max: number; names?: readonly string[]; special?: RegExp };
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] as const;
+const WEEKDAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
+// EventBridge's six cron fields (eb-cron-expressions); `special` are the items that are not values, ranges or steps.
+const CRON_FIELDS: readonly CronField[] = [
+  { name: 'minutes', min: 0, max: 59 },
+  { name: 'hours', min: 0, max: 23 },
+  { name: 'day-of-month', min: 1, max: 31, special: /^(\?|L|LW|L-\d{1,2}|\d{1,2}W)$/ },
+  { name: 'month', min: 1, max: 12, names: MONTHS },
+  { name: 'day-of-week', min: 1, max: 7, names: WEEKDAYS, special: /^(\?|L|[1-7]L|([1-7]|SUN|MON|TUE|WED|THU|FRI|SAT)#[1-5])$/ },
+  { name: 'year', min: 1970, max: 2199 },
+];
+
+/** Why one cron field is malformed, or undefined when it is plausible: `*`, values, ranges, lists and `/` steps in range. */
+function cronFieldProblem(field: CronField, text: string): string | undefined {
+  for (const item of text.split(',')) {
+    if (field.special?.test(item)) {
+      if (item === '?' && text !== '?') return `${field.name}: "?" cannot be part of a list`;
+      continue;
+    }
+    const [base = '', step, ...rest] = item.split('/');
+    if (rest.length > 0 || (step !== undefined && !/^\d{1,4}$/.test(step)) || step === '0') return `${field.name}: bad step in ${JSON.stringify(item)}`;
+    if (base === '*') continue;
+    const ends = base.split('-');
+    if (ends.length > 2) return `${field.name}: bad range ${JSON.stringify(item)}`;
+    for (const end of ends) {
+      const named = field.names?.indexOf(end) ?? -1;
+      const value = named >= 0 ? named + field.min : /^\d{1,4}$/.test(end) ? Number(end) : Number.NaN;
+      if (!(value >= field.min && value <= field.max)) return `${field.name}: ${JSON.stringify(end)} is not ${field.min}–${field.max}${field.names ? ` or ${field.names[0]}–${field.names.at(-1)}` : ''}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * An EventBridge Scheduler cron expression, checked for plausibility so a typo fails at `pulumi preview` rather than at
+ * `pulumi up`: six fields in range, and `?` in exactly one of day-of-month and day-of-week (AWS cannot use both).
+ */
+export function cronProblem(expression: string): string | undefined {
+  const inner = /^cron\((.*)\)$/.exec(expression.trim())?.[1];
+  if (inner === undefined) return 'not of the form cron(…)';
+  const fields = inner.trim().split(/\s+/);
+  if (fields.length !== CRON_FIELDS.length) return `${fields.length} fields, not 6`;
+  for (const [i, field] of CRON_FIELDS.entries()) {
+    const problem = cronFieldProblem(field, fields[i] ?? '');
+    if (problem) return problem;
+  }
+  if ((fields[2] === '?') === (fields[4] === '?')) return 'exactly one of day-of-month and day-of-week must be "?"';
+  return undefined;
+}
+
+function cronSchedule(config: pulumi.Config, key: string, fallback: string): string {
+  const expression = config.get(key) ?? fallback;
+  const problem = cronProblem(expression);
+  if (problem) {
+    throw new Error(
+      `${config.name}:${key} must be an EventBridge Scheduler cron expression, cron(minutes hours day-of-month month day-of-week year) in the studios' time zone, such as ${fallback}: ${problem}; got ${JSON.stringify(expression)}`,
+    );
+  }
+  return expression.trim();
+}
+
+/** A comma-separated list of AWS ids (`subnet-…`, `sg-…`): undefined when the key is absent, refused when empty or malformed. */
+function idList(config: pulumi.Config, key: string, kind: 'subnet' | 'sg', max: number): string[] | undefined {
+  const text = config.get(key);
+  if (text === undefined) return undefined;
+  const ids = text.split(',').map((id) => id.trim()).filter((id) => id !== '');
+  const pattern = new RegExp(`^${kind}-[0-9a-f]{8}([0-9a-f]{9})?$`);
+  const fail = (why: string) => {
+    throw new Error(`${config.name}:${key} must be a comma-separated list of 1 to ${max} ${kind}-… ids${kind === 'subnet' ? ' of one VPC' : ''} (remove the key to use the default VPC): ${why}; got ${JSON.stringify(text)}`);
+  };
+  if (ids.length === 0) fail('the list is empty');
+  if (ids.length > max) fail(`${ids.length} ids, more than EventBridge Scheduler accepts`);
+  const bad = ids.find((id) => !pattern.test(id));
+  if (bad !== undefined) fail(`${JSON.stringify(bad)} is not a ${kind}-… id`);
+  if (new Set(ids).size !== ids.length) fail('an id is listed twice');
+  return ids;
+}
+
+function imageTag(config: pulumi.Config, key: string): string {
+  const tag = config.get(key) ?? DEFAULT_IMAGE_TAG;
+  if (!IMAGE_TAG_PATTERN.test(tag)) {
+    throw new Error(`${config.name}:${key} must be an image tag (letters, digits, _ . -, at most 128, not starting with . or -) such as a git SHA; got ${JSON.stringify(tag)}`);
+  }
+  return tag;
+}
+
 export function loadStackConfig(): StackConfig {
   // Namespace defaults to the project name: keys are `peak-fitness:<key>`.
   const config = new pulumi.Config();
@@ -65,5 +177,15 @@ export function loadStackConfig(): StackConfig {
     studioTimeZone: timeZone(config, 'studioTimeZone'),
     analyticsScanLimitBytes: scanLimitBytes(config, 'analyticsScanLimitMb', DEFAULT_ANALYTICS_SCAN_LIMIT_MB),
     sandboxScanLimitBytes: scanLimitBytes(config, 'sandboxScanLimitMb', DEFAULT_SANDBOX_SCAN_LIMIT_MB),
+    imageTag: imageTag(config, 'imageTag'),
+    churnSchedules: {
+      train: cronSchedule(config, 'churnTrainSchedule', DEFAULT_CHURN_TRAIN_SCHEDULE),
+      score: cronSchedule(config, 'churnScoreSchedule', DEFAULT_CHURN_SCORE_SCHEDULE),
+    },
+    jobNetwork: {
+      subnetIds: idList(config, 'jobSubnetIds', 'subnet', MAX_JOB_SUBNETS),
+      securityGroupIds: idList(config, 'jobSecurityGroupIds', 'sg', MAX_JOB_SECURITY_GROUPS),
+      assignPublicIp: config.getBoolean('jobAssignPublicIp'),
+    },
   };
 }

@@ -56,3 +56,103 @@ t.test('an unknown time zone is refused', async (t) => {
     t.throws(() => loadStackConfig(), /peak-fitness:studioTimeZone must be an IANA time zone name/, `refuses ${JSON.stringify(bad)}`);
   }
 });
+
+t.test('job settings: image tag, schedules and network default when their keys are absent', async (t) => {
+  pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev' });
+  t.same(
+    (({ imageTag, churnSchedules, jobNetwork }) => ({ imageTag, churnSchedules, jobNetwork }))(loadStackConfig()),
+    {
+      imageTag: 'latest',
+      churnSchedules: { train: 'cron(0 4 ? * MON *)', score: 'cron(0 5 * * ? *)' },
+      jobNetwork: { subnetIds: undefined, securityGroupIds: undefined, assignPublicIp: undefined },
+    },
+    'latest; Mondays 04:00 and daily 05:00; the network left to JobNetwork (default VPC)',
+  );
+  pulumi.runtime.setAllConfig({
+    'peak-fitness:stage': 'dev',
+    'peak-fitness:imageTag': 'git-3f2a9c1',
+    'peak-fitness:churnTrainSchedule': 'cron(30 3 ? * SUN *)',
+    'peak-fitness:churnScoreSchedule': ' cron(15 6 ? * MON-FRI *) ',
+    'peak-fitness:jobSubnetIds': 'subnet-0123abcd, subnet-0123456789abcdef0',
+    'peak-fitness:jobSecurityGroupIds': 'sg-0a1b2c3d',
+    'peak-fitness:jobAssignPublicIp': 'false',
+  });
+  t.match(loadStackConfig(), {
+    imageTag: 'git-3f2a9c1',
+    churnSchedules: { train: 'cron(30 3 ? * SUN *)', score: 'cron(15 6 ? * MON-FRI *)' },
+    jobNetwork: { subnetIds: ['subnet-0123abcd', 'subnet-0123456789abcdef0'], securityGroupIds: ['sg-0a1b2c3d'], assignPublicIp: false },
+  });
+});
+
+t.test('plausible EventBridge Scheduler cron expressions are accepted', async (t) => {
+  for (const good of [
+    'cron(0 5 * * ? *)',
+    'cron(0 4 ? * MON *)',
+    'cron(0/15 8-18 ? * MON-FRI *)',
+    'cron(0 3 1,15 * ? *)',
+    'cron(0 2 L * ? *)',
+    'cron(0 2 15W JAN-JUN ? 2026-2030)',
+    'cron(0 4 ? * 2#1 *)',
+    'cron(0 4 ? * 6L *)',
+    'cron(*/30 * ? * SAT,SUN *)',
+  ]) {
+    pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', 'peak-fitness:churnScoreSchedule': good });
+    t.equal(loadStackConfig().churnSchedules.score, good, good);
+  }
+});
+
+t.test('a malformed cron expression is refused with the key and what is wrong', async (t) => {
+  const cases: [string, RegExp][] = [
+    ['0 5 * * *', /not of the form cron\(…\)/],
+    ['rate(1 day)', /not of the form cron\(…\)/],
+    ['cron(0 5 * * *)', /5 fields, not 6/],
+    ['cron(0 5 * * ? * *)', /7 fields, not 6/],
+    ['cron(60 5 * * ? *)', /minutes: "60" is not 0–59/],
+    ['cron(0 24 * * ? *)', /hours: "24" is not 0–23/],
+    ['cron(0 5 0 * ? *)', /day-of-month: "0" is not 1–31/],
+    ['cron(0 5 ? 13 MON *)', /month: "13" is not 1–12 or JAN–DEC/],
+    ['cron(0 5 ? * MONDAY *)', /day-of-week: "MONDAY" is not 1–7 or SUN–SAT/],
+    ['cron(0 5 * * * *)', /exactly one of day-of-month and day-of-week must be "\?"/],
+    ['cron(0 5 ? * ? *)', /exactly one of day-of-month and day-of-week must be "\?"/],
+    ['cron(0 5 1 * MON *)', /exactly one of day-of-month and day-of-week must be "\?"/],
+    ['cron(0 5 * * ? 1969)', /year: "1969" is not 1970–2199/],
+    ['cron(0/0 5 * * ? *)', /minutes: bad step/],
+    ['cron(0 5 1-2-3 * ? *)', /day-of-month: bad range/],
+    ['cron(? 5 * * ? *)', /minutes: "\?" is not 0–59/],
+    ['', /not of the form cron\(…\)/],
+  ];
+  for (const key of ['churnScoreSchedule', 'churnTrainSchedule']) {
+    for (const [bad, why] of cases) {
+      pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', [`peak-fitness:${key}`]: bad });
+      t.throws(() => loadStackConfig(), new RegExp(`^peak-fitness:${key} must be an EventBridge Scheduler cron expression.*${why.source}`), `${key} ${JSON.stringify(bad)} refused`);
+    }
+  }
+});
+
+t.test('empty or malformed subnet and security group lists are refused, naming the key', async (t) => {
+  const cases: [string, string, RegExp][] = [
+    ['jobSubnetIds', '', /the list is empty/],
+    ['jobSubnetIds', ' , ,', /the list is empty/],
+    ['jobSubnetIds', 'subnet-123', /"subnet-123" is not a subnet-… id/],
+    ['jobSubnetIds', 'sg-0123abcd', /"sg-0123abcd" is not a subnet-… id/],
+    ['jobSubnetIds', 'subnet-0123abcd subnet-0123abce', /is not a subnet-… id/],
+    ['jobSubnetIds', 'subnet-0123abcd,subnet-0123abcd', /an id is listed twice/],
+    ['jobSubnetIds', Array.from({ length: 17 }, (_, i) => `subnet-0123ab${String(i).padStart(2, '0')}`).join(','), /17 ids, more than EventBridge Scheduler accepts/],
+    ['jobSecurityGroupIds', '', /the list is empty/],
+    ['jobSecurityGroupIds', 'sg-xyz', /"sg-xyz" is not a sg-… id/],
+    ['jobSecurityGroupIds', Array.from({ length: 6 }, (_, i) => `sg-0123ab0${i}`).join(','), /6 ids, more than EventBridge Scheduler accepts/],
+  ];
+  for (const [key, bad, why] of cases) {
+    pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', [`peak-fitness:${key}`]: bad });
+    t.throws(() => loadStackConfig(), new RegExp(`^peak-fitness:${key} must be a comma-separated list of 1 to \\d+ (subnet|sg)-… ids.*${why.source}`), `${key} ${JSON.stringify(bad)} refused`);
+  }
+});
+
+t.test('a malformed image tag or public-IP flag is refused', async (t) => {
+  for (const bad of ['', '-latest', '.x', 'has space', 'a:b', 'x'.repeat(129)]) {
+    pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', 'peak-fitness:imageTag': bad });
+    t.throws(() => loadStackConfig(), /^peak-fitness:imageTag must be an image tag/, `imageTag ${JSON.stringify(bad.slice(0, 20))} refused`);
+  }
+  pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', 'peak-fitness:jobAssignPublicIp': 'yes' });
+  t.throws(() => loadStackConfig(), /jobAssignPublicIp/, 'jobAssignPublicIp must be true or false');
+});

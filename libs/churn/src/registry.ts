@@ -40,11 +40,11 @@ export async function readRegistry(lake: Lake): Promise<Registry> {
   try {
     data = JSON.parse(bytes.toString('utf8'));
   } catch {
-    throw new ModelFileError(`${REGISTRY_KEY} in the lake is not JSON: restore it from the bucket's versions or delete it and retrain`);
+    throw new ModelFileError(`${REGISTRY_KEY} in the lake is not JSON: delete it and retrain (every model file stays in the lake; the registry only names the champion)`);
   }
   const r = data as Partial<Registry>;
   if (!r || (r.champion !== null && typeof r.champion !== 'string') || !Array.isArray(r.entries)) {
-    throw new ModelFileError(`${REGISTRY_KEY} in the lake is not a model registry: restore it or delete it and retrain`);
+    throw new ModelFileError(`${REGISTRY_KEY} in the lake is not a model registry: delete it and retrain`);
   }
   return { champion: r.champion, entries: r.entries };
 }

@@ -7,6 +7,8 @@ export const lakeZones = {
   processed: { prefix: 'processed/', retentionDays: 365, description: 'Validated rows as Parquet, partitioned by dt' },
   quarantine: { prefix: 'quarantine/', retentionDays: 90, description: 'Rejected rows with a reason code' },
   batches: { prefix: 'batches/', retentionDays: 365, description: 'Batch records: status, counts, outputs' },
+  // 2 years, not less: a champion's model file is written once, when trained (only registry.json is re-written by every training run), so expiry must outlast any plausible reign.
+  models: { prefix: 'models/', retentionDays: 730, description: 'Trained models and the model registry' },
 } as const;
 export type LakeZone = keyof typeof lakeZones;
 

@@ -320,6 +320,7 @@ const keyLayouts: Record<LakeZone, string> = {
   processed: `${lakeZones.processed.prefix}<dataset>/dt=<YYYY-MM-DD>/… (Parquet)`,
   quarantine: `${lakeZones.quarantine.prefix}<dataset>/… (rejected rows, each with its reason code)`,
   batches: `${batchRecordKey('<batch id>')} and ${batchHashKey('<dataset>', '<sha256>')}`,
+  models: `${lakeZones.models.prefix}<model>/<version>.json and ${lakeZones.models.prefix}<model>/registry.json`,
 };
 
 function lakeSection(): string {
