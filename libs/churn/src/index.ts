@@ -8,3 +8,4 @@ export * from './ml/index.js';
 export * from './registry.js';
 export * from './score.js';
 export * from './context.js';
+export * from './read-scores.js';

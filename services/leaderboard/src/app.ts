@@ -4,26 +4,36 @@ import fastifyStatic from '@fastify/static';
 import type { Redis } from 'ioredis';
 import { queues } from '@peak/contracts';
 import { createServiceApp, type ShellOverrides, redisPlugin, sqsOptions, sqsPlugin } from '@peak/service-kit';
+import type { ChurnAnswersOptions, ChurnSource } from './churn/answers.js';
+import { churnRoutes } from './churn/routes.js';
+import { churnSource } from './churn/source.js';
 import type { Config } from './config.js';
 
 /** What tests (or the launcher) may inject instead of what the config would build. */
 export type AppOverrides = ShellOverrides & {
   sqs?: SQSClient;
   redis?: Redis;
+  /** Engine and lake of the churn API instead of what LAKE_URI opens; the caller closes them. */
+  analytics?: ChurnSource;
+  /** How the churn API keeps answers (tests shorten the 5 s between looks for a newer scores day). */
+  churnAnswers?: Omit<ChurnAnswersOptions, 'timeoutMs'>;
 };
 
 /** The web dashboard's files: served as they are, no build step. */
 export const publicDir = fileURLToPath(new URL('../public/', import.meta.url));
 
-/** Leaderboard: live rankings and engagement metrics from Redis, and the web dashboard at `/`. */
-export async function buildApp(config: Config, { sqs, redis, ...shell }: AppOverrides = {}) {
+/** Leaderboard: live rankings and engagement metrics from Redis, the churn scores from the lake, and the web dashboard at `/`. */
+export async function buildApp(config: Config, { sqs, redis, analytics, churnAnswers, ...shell }: AppOverrides = {}) {
   const app = await createServiceApp({
     name: 'leaderboard',
-    description: 'Live leaderboards and engagement metrics (Redis), refreshed from check-ins and processed batches; serves the web dashboard at /.',
+    description:
+      'Live leaderboards and engagement metrics (Redis), refreshed from check-ins and processed batches; the churn model\'s scores and report from the lake; ' +
+      'serves the web dashboard at /.',
     ...shell,
   });
   await app.register(redisPlugin, { url: config.REDIS_URL, client: redis });
   await app.register(sqsPlugin, sqsOptions(config, [queues.attendanceEvents, queues.batchProcessed], sqs));
+  await app.register(churnRoutes, { prefix: '/v1/churn', source: churnSource(app, config, analytics), ...(churnAnswers ? { answers: churnAnswers } : {}) });
   // The dashboard is files, not API: hidden from the OpenAPI document.
   await app.register(fastifyStatic, { root: publicDir, prefix: '/', schemaHide: true });
   return app;

@@ -24,7 +24,7 @@ t.test('leaderboard', async (t) => {
     const app = await buildForTest(t, () => buildApp(readConfig({ REDIS_URL: redis.url }), { sqs }));
     await checkServiceShell(t, app);
     const paths = Object.keys((await app.inject({ method: 'GET', url: '/docs/json' })).json<{ paths: object }>().paths);
-    t.same(paths.sort(), ['/health', '/ready'], 'static files are not API');
+    t.same(paths.sort(), ['/health', '/ready', '/v1/churn/members', '/v1/churn/model', '/v1/churn/summary'], 'static files are not API');
   });
 
   t.test('the dashboard page and its assets are served at /', async (t) => {
