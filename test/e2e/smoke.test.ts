@@ -72,7 +72,7 @@ t.test('the platform comes up with sample data and the dashboard shows every dep
   t.match(await page.title(), /Peak Fitness/);
   await page.getByText('Every dependency answers.').waitFor({ timeout: 10_000 });
   const up = await page.locator('#checks li.ok .name').allTextContents();
-  t.same(up.sort(), ['redis', 'sqs'], 'redis and sqs shown as up');
+  t.same(up.sort(), ['lake', 'redis', 'sqs'], 'the lake, redis and sqs shown as up');
   t.equal(await page.locator('#checks li.failing').count(), 0, 'nothing shown as down');
   if (process.env.SMOKE_SCREENSHOT) await page.screenshot({ path: process.env.SMOKE_SCREENSHOT, fullPage: true });
   t.same(errors, [], 'no script errors on the dashboard');

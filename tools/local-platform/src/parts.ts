@@ -84,7 +84,8 @@ export const parts: readonly Part[] = [
     portOffset: 0,
     after: ['sqs-emulator', 'redis'],
     readyPath: '/ready',
-    env: (ctx) => ({ ...awsEnv(ctx), REDIS_URL: loopback(portOf(ctx, 'redis'), 'redis') }),
+    // The lake folder the ETL writes and the churn jobs score into: the churn API reads it with DuckDB.
+    env: (ctx) => ({ ...awsEnv(ctx), REDIS_URL: loopback(portOf(ctx, 'redis'), 'redis'), LAKE_URI: pathToFileURL(join(ctx.dataDir, 'lake')).href }),
     links: [
       { key: 'dashboard', label: 'Dashboard', path: '/' },
       { key: 'leaderboardDocs', label: 'Leaderboard API docs', path: '/docs' },
