@@ -4,11 +4,11 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '.data/**', '.tap/**', 'coverage/**', '**/dist/**', 'services/leaderboard/public/vendor/**'] },
+  { ignores: ['**/node_modules/**', '.data/**', '.tap/**', 'coverage/**', '**/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
-  // Files served to the browser as they are (the dashboard): browser globals, not Node's.
-  { files: ['services/*/public/**/*.js'], languageOptions: { globals: { ...globals.browser } } },
+  // The dashboard runs in the browser: browser globals, not Node's.
+  { files: ['dashboard/src/**/*.ts'], languageOptions: { globals: { ...globals.browser } } },
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the platform needs on this machine, and nothing twice:
 #   - system packages (redis-server; chromium for the dashboard's browser tests),
-#   - npm dependencies from the committed lockfile.
+#   - npm dependencies from the committed lockfile,
+#   - the dashboard (Vite build into dashboard/dist) when it is missing or stale.
 # Safe to run again: each step checks first. Called by scripts/start.sh and scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,6 +57,17 @@ install_npm_dependencies() {
   npm ci --no-audit --no-fund --loglevel=error
 }
 
+build_dashboard() {
+  # The leaderboard serves dashboard/dist (git-ignored, built by Vite): build it when missing or older than its sources.
+  local built=dashboard/dist/index.html
+  if [ -f "$built" ] && [ -z "$(find dashboard/index.html dashboard/src dashboard/vite.config.ts dashboard/package.json package-lock.json -newer "$built" -print -quit)" ]; then
+    return 0
+  fi
+  say "building the dashboard (vite)"
+  npm run build --workspace dashboard --silent -- --logLevel warn
+}
+
 need_node
 install_system_packages
 install_npm_dependencies
+build_dashboard

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import fastifyStatic from '@fastify/static';
@@ -19,8 +21,8 @@ export type AppOverrides = ShellOverrides & {
   churnAnswers?: Omit<ChurnAnswersOptions, 'timeoutMs'>;
 };
 
-/** The web dashboard's files: served as they are, no build step. */
-export const publicDir = fileURLToPath(new URL('../public/', import.meta.url));
+/** The web dashboard: dashboard/ built by Vite (scripts/setup.sh builds it when missing or stale). */
+export const dashboardDir = fileURLToPath(new URL('../../../dashboard/dist/', import.meta.url));
 
 /** Leaderboard: live rankings and engagement metrics from Redis, the churn scores from the lake, and the web dashboard at `/`. */
 export async function buildApp(config: Config, { sqs, redis, analytics, churnAnswers, ...shell }: AppOverrides = {}) {
@@ -34,7 +36,15 @@ export async function buildApp(config: Config, { sqs, redis, analytics, churnAns
   await app.register(redisPlugin, { url: config.REDIS_URL, client: redis });
   await app.register(sqsPlugin, sqsOptions(config, [queues.attendanceEvents, queues.batchProcessed], sqs));
   await app.register(churnRoutes, { prefix: '/v1/churn', source: churnSource(app, config, analytics), ...(churnAnswers ? { answers: churnAnswers } : {}) });
-  // The dashboard is files, not API: hidden from the OpenAPI document.
-  await app.register(fastifyStatic, { root: publicDir, prefix: '/', schemaHide: true });
+  // The dashboard is files, not API: hidden from the OpenAPI document. Hashed assets are immutable; the page is always revalidated.
+  if (existsSync(join(dashboardDir, 'index.html'))) {
+    await app.register(fastifyStatic, {
+      root: dashboardDir, prefix: '/', schemaHide: true, cacheControl: false,
+      setHeaders: (res, path) => res.setHeader('cache-control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache'),
+    });
+  } else {
+    app.get('/', { schema: { hide: true } }, (_req, reply) =>
+      reply.code(503).type('text/plain; charset=utf-8').send('The dashboard is not built: run `npm run dashboard:build` (scripts/setup.sh does it).\n'));
+  }
   return app;
 }

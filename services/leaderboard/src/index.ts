@@ -1,2 +1,2 @@
-export { buildApp, publicDir, type AppOverrides } from './app.js';
+export { buildApp, dashboardDir, type AppOverrides } from './app.js';
 export { configSchema, readConfig, type Config } from './config.js';

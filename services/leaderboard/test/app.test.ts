@@ -34,10 +34,15 @@ t.test('leaderboard', async (t) => {
     t.equal(page.statusCode, 200);
     t.match(page.headers['content-type'], /text\/html/);
     t.match(page.body, /<title>Peak Fitness · Engagement dashboard<\/title>/);
-    t.match(page.body, /ingest → ETL/);
-    for (const asset of ['/dashboard.js', '/dashboard.css']) {
-      t.equal((await app.inject({ method: 'GET', url: asset })).statusCode, 200, `${asset} served`);
+    t.equal(page.headers['cache-control'], 'no-cache', 'the page is always revalidated');
+    const assets = [...page.body.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1] as string);
+    t.ok(assets.some((a) => a.endsWith('.js')) && assets.some((a) => a.endsWith('.css')), `a script and a stylesheet: ${assets.join(', ')}`);
+    for (const a of assets) {
+      const res = await app.inject({ method: 'GET', url: a });
+      t.equal(res.statusCode, 200, `${a} served`);
+      t.match(res.headers['cache-control'], /immutable/, `${a} cached for good (its name changes with its content)`);
     }
+    t.equal((await app.inject({ method: 'GET', url: '/no-such-file.js' })).statusCode, 404);
   });
 
   t.test('/ready: 200 with Redis and SQS up; 503 naming redis once Redis stops', async (t) => {

@@ -1,0 +1,235 @@
+/**
+ * The leaderboard service's API as the dashboard sees it: the response types (the churn API's contract, coded
+ * against exactly), and a small fetch wrapper that turns every failure into an {@link ApiError} with a code the
+ * pages can act on (NO_SCORES, NO_MODEL, UNREACHABLE, …). Same origin: every path is root-relative, because
+ * the leaderboard service serves both the API and these files. No DOM here, so the tests run it under Node.
+ */
+
+export type Band = 'high' | 'medium' | 'low';
+export const BANDS: readonly Band[] = ['high', 'medium', 'low'];
+
+/** `GET /ready` (200 or 503, same body). */
+export type ReadyResponse = {
+  status: string;
+  checks: Record<string, 'ok' | 'unreachable' | 'timeout' | 'error' | string>;
+  details?: Record<string, string>;
+};
+
+export type BandCounts = { high: number; medium: number; low: number };
+
+/** `GET /v1/churn/summary?location=` */
+export type ChurnSummary = {
+  asOf: string;
+  modelVersion: string;
+  scoredAt: string;
+  members: number;
+  meanScore: number;
+  bands: BandCounts;
+  locations: ({ locationId: string; members: number; meanScore: number } & BandCounts)[];
+  /** 20 bins of 0.05, lowest first. */
+  distribution: { from: number; to: number; members: number }[];
+};
+
+export type AtRiskMember = {
+  memberId: string;
+  /** Null when the members export no longer has the member (the service's schema allows it). */
+  firstName: string | null;
+  lastName: string | null;
+  homeLocationId: string;
+  plan: string | null;
+  score: number;
+  band: Band;
+  factors: string[];
+};
+
+/** `GET /v1/churn/members?location=&band=&limit=1..200&offset=` — highest score first. */
+export type ChurnMembersPage = {
+  asOf: string;
+  total: number;
+  limit: number;
+  offset: number;
+  members: AtRiskMember[];
+};
+
+export type ReliabilityBin = { bin: number; count: number; meanPredicted: number; observedRate: number; minPredicted: number; maxPredicted: number };
+export type Evaluation = {
+  n: number;
+  positives: number;
+  baseRate: number;
+  rocAuc: number;
+  prAuc: number;
+  brier: number;
+  logLoss: number;
+  liftTopDecile: number;
+  reliability: ReliabilityBin[];
+};
+export type EvaluationPair = { model: Evaluation; baseline: Evaluation };
+
+export type RegistryEntry = {
+  version: string;
+  trainedAt: string;
+  validationCutoff: string;
+  rocAuc: number;
+  brier: number;
+  promoted: boolean;
+  reason: string;
+  decidedAt: string;
+  championRocAuc?: number;
+  championBrier?: number;
+};
+
+/** `GET /v1/churn/model` — the promoted model, its evaluation and the registry's history. */
+export type ChurnModelInfo = {
+  version: string;
+  trainedAt: string;
+  horizonDays: number;
+  inactivityDays: number;
+  confirmDays: number;
+  trainingWindow: {
+    trainCutoffs: string[];
+    validationCutoff: string;
+    trainRows: number;
+    trainPositives: number;
+    calibrationShare: number;
+    calibrationRows: number;
+  };
+  /** The lowest score of each band: high ≥ high, medium ≥ medium, else low. */
+  bands: { high: number; medium: number };
+  evaluation: { lake: EvaluationPair; truth?: EvaluationPair };
+  registry: RegistryEntry[];
+};
+
+/**
+ * Why a request failed. `code` is the API's own (`NO_SCORES`, `NO_MODEL`, `UNKNOWN_LOCATION`, …) when it sent
+ * one, else ours: `UNREACHABLE` (no answer at all), `HTTP_<status>` (an answer without a code), `BAD_RESPONSE`
+ * (not the JSON the contract promises), `ABORTED`.
+ */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 0,
+  ) {
+    super(message);
+  }
+}
+
+export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+export type RequestOptions = { signal?: AbortSignal; fetch?: Fetch };
+
+/** `path?k=v&…`, leaving out parameters that are undefined, null or empty, in the order given. */
+export function withQuery(path: string, params: Record<string, string | number | null | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/**
+ * GET a JSON document. A non-2xx answer becomes an ApiError carrying the body's `code`/`message` when it has
+ * them; `accept` lists statuses whose body is still returned (`/ready` answers 503 with the same shape).
+ */
+export async function getJson<T>(path: string, { signal, fetch: f = globalThis.fetch }: RequestOptions = {}, accept: number[] = []): Promise<T> {
+  let res: Response;
+  try {
+    res = await f(path, { headers: { accept: 'application/json' }, signal });
+  } catch (err) {
+    if (signal?.aborted) throw new ApiError('ABORTED', 'request cancelled');
+    throw new ApiError('UNREACHABLE', `the leaderboard service does not answer (${(err as Error).message})`);
+  }
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    if (signal?.aborted) throw new ApiError('ABORTED', 'request cancelled');
+    throw new ApiError(res.ok ? 'BAD_RESPONSE' : `HTTP_${res.status}`, `${path} answered ${res.status} without JSON`, res.status);
+  }
+  if (res.ok || accept.includes(res.status)) {
+    if (!isObject(body)) throw new ApiError('BAD_RESPONSE', `${path} answered something other than a JSON object`, res.status);
+    return body as T;
+  }
+  const code = isObject(body) && typeof body.code === 'string' ? body.code : `HTTP_${res.status}`;
+  const message = isObject(body) && typeof body.message === 'string' ? body.message : `${path} answered ${res.status}`;
+  throw new ApiError(code, message, res.status);
+}
+
+/** Checks the few fields a page relies on, so a wrong answer says so instead of breaking the page. */
+function expectFields<T>(path: string, body: T, fields: Record<string, 'string' | 'number' | 'object' | 'array'>): T {
+  const o = body as Record<string, unknown>;
+  for (const [k, kind] of Object.entries(fields)) {
+    const v = o[k];
+    const ok = kind === 'array' ? Array.isArray(v) : kind === 'object' ? isObject(v) : typeof v === kind;
+    if (!ok) throw new ApiError('BAD_RESPONSE', `${path}: "${k}" is missing or not a${kind === 'array' || kind === 'object' ? 'n' : ''} ${kind}`);
+  }
+  return body;
+}
+
+export const PAGE_LIMIT_MAX = 200;
+
+export type MembersQuery = { location?: string | null; band?: Band | null; limit: number; offset: number };
+
+export const api = {
+  ready: (o?: RequestOptions) => getJson<ReadyResponse>('/ready', o, [503]).then((b) => expectFields('/ready', b, { checks: 'object' })),
+
+  churnSummary: (location: string | null | undefined, o?: RequestOptions) => {
+    const path = withQuery('/v1/churn/summary', { location });
+    return getJson<ChurnSummary>(path, o).then((b) =>
+      expectFields(path, b, { asOf: 'string', members: 'number', bands: 'object', locations: 'array', distribution: 'array' }),
+    );
+  },
+
+  churnMembers: (q: MembersQuery, o?: RequestOptions) => {
+    const path = withQuery('/v1/churn/members', { location: q.location, band: q.band, limit: q.limit, offset: q.offset });
+    return getJson<ChurnMembersPage>(path, o).then((b) => expectFields(path, b, { asOf: 'string', total: 'number', members: 'array' }));
+  },
+
+  churnModel: (o?: RequestOptions) =>
+    getJson<ChurnModelInfo>('/v1/churn/model', o).then((b) =>
+      expectFields('/v1/churn/model', b, { version: 'string', bands: 'object', evaluation: 'object', trainingWindow: 'object' }),
+    ),
+};
+
+export type AllMembers = { asOf: string; total: number; members: AtRiskMember[]; capped: boolean };
+
+/** The most rows a CSV download fetches (50 requests of 200). */
+export const CSV_ROW_CAP = 10_000;
+
+/**
+ * Every member of a filter, page after page (`pageSize` ≤ 200), stopping at `cap` rows. Refuses to mix two
+ * scoring runs: when `asOf` changes between pages (the daily job ran meanwhile) it throws SCORES_CHANGED.
+ */
+export async function fetchAllMembers(
+  filter: { location?: string | null; band?: Band | null },
+  fetchPage: (q: MembersQuery) => Promise<ChurnMembersPage>,
+  { cap = CSV_ROW_CAP, pageSize = PAGE_LIMIT_MAX, onProgress }: { cap?: number; pageSize?: number; onProgress?: (fetched: number, total: number) => void } = {},
+): Promise<AllMembers> {
+  const members: AtRiskMember[] = [];
+  let asOf: string | undefined;
+  let total = 0;
+  for (;;) {
+    const limit = Math.min(pageSize, PAGE_LIMIT_MAX, cap - members.length);
+    const page = await fetchPage({ location: filter.location, band: filter.band, limit, offset: members.length });
+    if (asOf !== undefined && page.asOf !== asOf) {
+      throw new ApiError('SCORES_CHANGED', `the scores changed while downloading (${asOf} → ${page.asOf}): download again`);
+    }
+    asOf = page.asOf;
+    total = page.total;
+    members.push(...page.members.slice(0, limit));
+    onProgress?.(members.length, Math.min(total, cap));
+    if (page.members.length === 0 || members.length >= total || members.length >= cap) break;
+  }
+  return { asOf: asOf ?? '', total, members, capped: total > members.length && members.length >= cap };
+}
+
+/** An error as one sentence for the page: "The leaderboard service does not answer (Failed to fetch)." */
+export function errorText(err: unknown): string {
+  const raw = err instanceof Error ? err.message : String(err);
+  const text = raw.trim() || 'something went wrong';
+  const sentence = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
+}
