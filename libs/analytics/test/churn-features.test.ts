@@ -89,6 +89,15 @@ function standing(m: Member, to: string, inactivityDays: number) {
   return { lastVisit, idle, reason };
 }
 
+/** The member's last membership payment (settled or pending) in the year up to `to`, by local day; ties: the later instant, then the larger id. */
+function lastDues(id: string, to: string): { last_dues_amount: number | null; days_since_last_dues: number | null } {
+  const dues = view.transactions
+    .filter((x) => x.member_id === id && x.type === 'membership' && x.status !== 'failed' && x.local_date <= to && daysBetween(x.local_date, to) < 365)
+    .sort((a, b) => String(b.occurred_at).localeCompare(String(a.occurred_at)) || String(b.transaction_id).localeCompare(String(a.transaction_id)));
+  const last = dues[0];
+  return last ? { last_dues_amount: Number(last.amount), days_since_last_dues: daysBetween(last.local_date, to) } : { last_dues_amount: null, days_since_last_dues: null };
+}
+
 /** The expected rows: the definition, by plain loops. */
 function expected(f: Partial<MetricFilters>, to: string, inactivityDays: number) {
   const ago = (d: string) => daysBetween(d, to);
@@ -133,6 +142,7 @@ function expected(f: Partial<MetricFilters>, to: string, inactivityDays: number)
         days_since_app: lastApp === undefined ? null : ago(lastApp),
         failed_payments_90d: payments.filter((x) => x.type === 'membership' && x.status === 'failed').length,
         refunds_90d: payments.filter((x) => x.type === 'refund').length,
+        ...lastDues(id, to),
         usual_class_fill: mean(fill),
         ratings_90d: rated.length, avg_rating_90d: mean(rated),
       };
@@ -211,6 +221,8 @@ t.test('the world has what the tests need', async (t) => {
   has('upcoming bookings', (r) => r.upcoming_bookings > 0);
   has('failed payments', (r) => r.failed_payments_90d > 0);
   has('refunds', (r) => r.refunds_90d > 0);
+  has('a last membership payment', (r) => r.last_dues_amount !== null && (r.days_since_last_dues ?? -1) > 0);
+  has('no membership payment in the year', (r) => r.last_dues_amount === null);
   has('no-shows and late cancels', (r) => (r.no_show_rate ?? 0) > 0 && (r.late_cancel_rate ?? 0) > 0);
   has('ratings', (r) => r.ratings_90d > 1);
   has('members with no class in 90 days (empty favourite, fill)', (r) => r.favourite_class_type === null && r.usual_class_fill === null);

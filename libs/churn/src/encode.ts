@@ -15,7 +15,7 @@ export type Encoder = {
 
 export const IMPUTED = ['age', 'booking_lead_hours', 'usual_class_fill', 'avg_rating_90d'] as const;
 export type ImputedFeature = (typeof IMPUTED)[number];
-export const CATEGORICAL = ['plan', 'home_location_id', 'favourite_class_type', 'favourite_time'] as const;
+export const CATEGORICAL = ['home_location_id', 'favourite_class_type', 'favourite_time'] as const;
 export type CategoricalFeature = (typeof CATEGORICAL)[number];
 
 /** The member-facing factor a model column belongs to: contributions are summed per factor. */
@@ -40,6 +40,9 @@ const NUMERIC: readonly NumericColumn[] = [
   { name: 'log_visits_30d', factor: 'visits_30d', value: (f) => log1p(f.visits_30d) },
   { name: 'log_visits_90d', factor: 'visits_90d', value: (f) => log1p(f.visits_90d) },
   { name: 'visit_trend_ratio', factor: 'visit_trend', value: (f) => ratio(f.visits_30d, f.visits_prev_30d) },
+  // The last 30 days against the 60 before them, per 30 days: members fade out over weeks before they go.
+  { name: 'visit_fade_ratio', factor: 'visit_trend', value: (f) => ratio(f.visits_30d, (f.visits_90d - f.visits_30d) / 2) },
+  { name: 'app_fade_ratio', factor: 'app_events_30d', value: (f) => ratio(f.app_events_7d * (30 / 7), f.app_events_30d) },
   { name: 'active_weeks_12w', factor: 'active_weeks_12w', value: (f) => f.active_weeks_12w },
   { name: 'routine_share', factor: 'routine_share', value: (f) => f.routine_share ?? 0 },
   { name: 'log_tenure_days', factor: 'tenure_days', value: (f) => log1p(f.tenure_days) },
@@ -57,6 +60,14 @@ const NUMERIC: readonly NumericColumn[] = [
   { name: 'app_trend_ratio', factor: 'app_events_30d', value: (f) => ratio(f.app_events_30d, f.app_events_prev_30d) },
   { name: 'failed_payments_90d', factor: 'failed_payments_90d', value: (f) => f.failed_payments_90d },
   { name: 'refunds_90d', factor: 'refunds_90d', value: (f) => f.refunds_90d },
+  // Where the member is in their billing cycle, and what they pay: renewals are when members decide to stay or go.
+  { name: 'log_last_dues_amount', factor: 'last_dues_amount', value: (f) => log1p(f.last_dues_amount ?? 0) },
+  { name: 'no_dues_in_year', factor: 'last_dues_amount', value: (f) => (f.last_dues_amount === null ? 1 : 0) },
+  { name: 'log_days_since_last_dues', factor: 'days_since_last_dues', value: (f) => log1p(f.days_since_last_dues ?? 365) },
+  { name: 'new_member', factor: 'tenure_days', value: (f) => (f.tenure_days < 45 ? 1 : 0) },
+  // A new member's first weeks decide whether they stay (the industry's "first 30 days"): their visits so far, apart.
+  { name: 'new_member_log_visits', factor: 'visits_90d', value: (f) => (f.tenure_days < 45 ? log1p(f.visits_90d) : 0) },
+  { name: 'new_member_log_app_events', factor: 'app_events_30d', value: (f) => (f.tenure_days < 45 ? log1p(f.app_events_30d) : 0) },
   { name: 'usual_class_fill', factor: 'usual_class_fill', value: (f, e) => imputed(f.usual_class_fill, e, 'usual_class_fill') },
   { name: 'log_ratings_90d', factor: 'ratings_90d', value: (f) => log1p(f.ratings_90d) },
   { name: 'avg_rating_90d', factor: 'avg_rating_90d', value: (f, e) => imputed(f.avg_rating_90d, e, 'avg_rating_90d') },

@@ -31,6 +31,8 @@ export type MemberFeatures = {
   days_since_app: number | null;
   failed_payments_90d: number;
   refunds_90d: number;
+  last_dues_amount: number | null;
+  days_since_last_dues: number | null;
   usual_class_fill: number | null;
   ratings_90d: number;
   avg_rating_90d: number | null;
@@ -42,7 +44,7 @@ const NUMBERS = [
   'tenure_days', 'visits_7d', 'visits_30d', 'visits_90d', 'visits_prev_30d', 'visit_trend', 'active_weeks_12w', 'bookings_90d', 'upcoming_bookings', 'app_events_7d', 'app_events_30d', 'app_days_30d',
   'app_events_prev_30d', 'failed_payments_90d', 'refunds_90d', 'ratings_90d',
 ] as const;
-const NULLABLE_NUMBERS = ['age', 'days_since_last_visit', 'routine_share', 'no_show_rate', 'late_cancel_rate', 'booking_lead_hours', 'usual_class_fill', 'avg_rating_90d', 'days_since_app'] as const;
+const NULLABLE_NUMBERS = ['age', 'days_since_last_visit', 'routine_share', 'no_show_rate', 'late_cancel_rate', 'booking_lead_hours', 'usual_class_fill', 'avg_rating_90d', 'days_since_app', 'last_dues_amount', 'days_since_last_dues'] as const;
 
 function value(row: Row, name: string): SqlValue {
   if (!(name in row)) throw new Error(`churn_features returned no column ${name}: the catalog and the churn library disagree`);

@@ -152,6 +152,8 @@ export function describeFactor(factor: Factor, f: MemberFeatures): string {
     case 'usual_class_fill': return f.usual_class_fill === null ? 'no classes attended lately' : `their classes run ${pct(f.usual_class_fill)} full`;
     case 'ratings_90d': return `${plural(f.ratings_90d, 'class rating')} given in 90 days`;
     case 'avg_rating_90d': return f.avg_rating_90d === null ? 'rated no classes lately' : `rates classes ${f.avg_rating_90d.toFixed(1)} stars on average`;
+    case 'last_dues_amount': return f.last_dues_amount === null ? 'no membership payment in a year' : `pays ${f.last_dues_amount.toFixed(0)} per payment`;
+    case 'days_since_last_dues': return f.days_since_last_dues === null ? 'no membership payment in a year' : `last membership payment ${plural(f.days_since_last_dues, 'day')} ago`;
     case 'plan': return `plan: ${f.plan}`;
     case 'home_location_id': return `home studio: ${f.home_location_id}`;
     case 'favourite_class_type': return f.favourite_class_type === null ? 'no favourite class type' : `favourite class: ${f.favourite_class_type}`;

@@ -77,7 +77,7 @@ t.test('a member with no visits, bookings, app use or age still gets a score (mi
     member_id: 'NEW1', home_location_id: 'nowhere-new', plan: 'brand_new_plan', join_date: '2026-04-25', tenure_days: 6, age: null, last_visit: null, days_since_last_visit: null,
     visits_7d: 0, visits_30d: 0, visits_90d: 0, visits_prev_30d: 0, visit_trend: 0, active_weeks_12w: 0, routine_share: null, favourite_class_type: null, favourite_time: null,
     bookings_90d: 0, no_show_rate: null, late_cancel_rate: null, booking_lead_hours: null, upcoming_bookings: 0, app_events_7d: 0, app_events_30d: 0, app_days_30d: 0, app_events_prev_30d: 0, days_since_app: null,
-    failed_payments_90d: 0, refunds_90d: 0, usual_class_fill: null, ratings_90d: 0, avg_rating_90d: null,
+    failed_payments_90d: 0, refunds_90d: 0, last_dues_amount: null, days_since_last_dues: null, usual_class_fill: null, ratings_90d: 0, avg_rating_90d: null,
   };
   const s = scoreMember(model, bare);
   t.ok(s.score > 0 && s.score < 1, `score ${s.score.toFixed(3)} (unseen plan and studio encode as no category)`);

@@ -21,7 +21,8 @@ export const churnFeatures = defineMetric({
     'routine = share of the last 84 days\' check-ins on their most frequent weekday; favourite class type and time band (morning < 10:00 ≤ midday < 16:00 ≤ evening) over 90 days; ' +
     'bookings of classes held in the last 90 days with their no-show and late-cancel rates and mean lead time in hours; bookings already made (before the UTC day `to`, so nothing later leaks in) for classes after `to`; ' +
     'app events in the last 7 and 30 UTC days and the 30 before, active app days, days since the last app event; ' +
-    'failed membership payments and refunds in 90 days; the mean fill (check-ins ÷ capacity) of the distinct classes they attended in 90 days; class ratings they gave in 90 days and their mean stars. ' +
+    'failed membership payments and refunds in 90 days; the amount of the last membership payment in the year and days since (where the member is in their billing cycle); ' +
+    'the mean fill (check-ins ÷ capacity) of the distinct classes they attended in 90 days; class ratings they gave in 90 days and their mean stars. ' +
     'Rates and means are empty when there is nothing to divide by.',
   filtersApply: 'location = members whose home studio it is; class type / instructor = members who attended such a class in the 90 days (their other activity still counts)',
   options: {
@@ -57,6 +58,8 @@ export const churnFeatures = defineMetric({
     { name: 'days_since_app', type: 'INTEGER', description: '`to` − the UTC day of their last app event in the 60 days (empty: none)' },
     { name: 'failed_payments_90d', type: 'BIGINT', description: 'Failed membership payments in the 90 days' },
     { name: 'refunds_90d', type: 'BIGINT', description: 'Refunds in the 90 days' },
+    { name: 'last_dues_amount', type: 'DOUBLE', description: 'Amount of their last membership payment (settled or pending) in the year up to `to` (empty: none)' },
+    { name: 'days_since_last_dues', type: 'INTEGER', description: '`to` − the local day of that payment (empty: none)' },
     { name: 'usual_class_fill', type: 'DOUBLE', description: 'Mean of check-ins ÷ capacity over the classes they attended in 90 days' },
     { name: 'ratings_90d', type: 'BIGINT', description: 'Class ratings they submitted in the 90 days' },
     { name: 'avg_rating_90d', type: 'DOUBLE', description: 'Mean stars of those ratings (empty: none)' },
@@ -159,6 +162,12 @@ payments AS (
   WHERE ${partitionRange(addDays(to, -89), to)} AND t.local_date BETWEEN ${dateParam(addDays(to, -89))} AND ${dateParam(to)}
   GROUP BY t.member_id
 ),
+dues AS (
+  SELECT member_id, local_date, amount, row_number() OVER (PARTITION BY member_id ORDER BY occurred_at DESC, transaction_id DESC) AS pick
+  FROM fact_transactions
+  WHERE ${partitionRange(addDays(to, -364), to)} AND local_date BETWEEN ${dateParam(addDays(to, -364))} AND ${dateParam(to)}
+    AND type = 'membership' AND status <> 'failed'
+),
 ratings AS (
   SELECT r.member_id, count(*) AS ratings_90d, avg(CAST(r.rating AS DOUBLE)) AS avg_rating_90d FROM fact_class_feedback r
   WHERE ${partitionRange(addDays(to, -89), to)} AND r.local_date BETWEEN ${dateParam(addDays(to, -89))} AND ${dateParam(to)}
@@ -178,6 +187,7 @@ SELECT pop.member_id, pop.home_location_id, pop.plan, pop.join_date,
   coalesce(a.app_events_7d, 0) AS app_events_7d, coalesce(a.app_events_30d, 0) AS app_events_30d, coalesce(a.app_days_30d, 0) AS app_days_30d, coalesce(a.app_events_prev_30d, 0) AS app_events_prev_30d,
   CAST(a.days_since_app AS INTEGER) AS days_since_app,
   coalesce(pm.failed_payments_90d, 0) AS failed_payments_90d, coalesce(pm.refunds_90d, 0) AS refunds_90d,
+  CAST(d.amount AS DOUBLE) AS last_dues_amount, CAST(date_diff('day', d.local_date, p.as_of) AS INTEGER) AS days_since_last_dues,
   fl.usual_class_fill, coalesce(rt.ratings_90d, 0) AS ratings_90d, rt.avg_rating_90d
 FROM population pop
 CROSS JOIN params p
@@ -190,6 +200,7 @@ LEFT JOIN bookings b ON b.member_id = pop.member_id
 LEFT JOIN upcoming u ON u.member_id = pop.member_id
 LEFT JOIN app a ON a.member_id = pop.member_id
 LEFT JOIN payments pm ON pm.member_id = pop.member_id
+LEFT JOIN dues d ON d.member_id = pop.member_id AND d.pick = 1
 LEFT JOIN ratings rt ON rt.member_id = pop.member_id
 ORDER BY pop.member_id`;
   },
