@@ -35,6 +35,9 @@ const NUMERIC: readonly NumericColumn[] = [
   { name: 'log_days_since_last_visit', factor: 'days_since_last_visit', value: (f) => log1p(daysAway(f)) },
   // Days away measured in the member's own usual gaps between visits: ten days is nothing for some, a lot for others.
   { name: 'log_overdue', factor: 'days_since_last_visit', value: (f) => log1p((daysAway(f) * f.visits_90d) / 90) },
+  // Steps of days away and of tenure: the risk does not grow along one straight line in either.
+  ...[[4, 7], [8, 14], [15, 21], [22, 29]].map(([lo, hi]) => ({ name: `days_away_${lo}_${hi}`, factor: 'days_since_last_visit' as Factor, value: (f: MemberFeatures) => (daysAway(f) >= (lo as number) && daysAway(f) <= (hi as number) ? 1 : 0) })),
+  ...[[0, 30], [31, 60], [61, 120], [121, 365]].map(([lo, hi]) => ({ name: `tenure_${lo}_${hi}`, factor: 'tenure_days' as Factor, value: (f: MemberFeatures) => (f.tenure_days >= (lo as number) && f.tenure_days <= (hi as number) ? 1 : 0) })),
   { name: 'never_visited', factor: 'days_since_last_visit', value: (f) => (f.days_since_last_visit === null ? 1 : 0) },
   { name: 'log_visits_7d', factor: 'visits_7d', value: (f) => log1p(f.visits_7d) },
   { name: 'log_visits_30d', factor: 'visits_30d', value: (f) => log1p(f.visits_30d) },
