@@ -111,9 +111,10 @@ t.test('answers are kept per scores day and file: a burst runs the SQL once; a r
   t.ok(burst.every((r) => r.statusCode === 200 && r.body.scoredAt === '2026-07-01T05:00:00.000Z'), '20 answers');
   t.equal(recording.texts.filter((s) => /max\(dt\)/.test(s)).length, 1, 'the newest day looked up once');
   t.equal(recording.texts.length, 4, 'and the summary\'s three queries run once');
-  await Promise.all(Array.from({ length: 10 }, () => get(app, '/v1/churn/members?band=high')));
+  // Pages with rows (an empty page also counts the total: one more query), whatever the model's bands hold.
+  await Promise.all(Array.from({ length: 10 }, () => get(app, '/v1/churn/members?limit=7')));
   t.equal(recording.texts.length, 5, 'a burst of one members page: one query');
-  await get(app, '/v1/churn/members?band=high&limit=10');
+  await get(app, '/v1/churn/members?limit=10');
   t.equal(recording.texts.length, 6, 'another page is another query');
 
   const scorer = new DuckDbEngine({ lakeRoot: copy, timeZone: scored.timeZone });
