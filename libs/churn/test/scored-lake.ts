@@ -12,9 +12,9 @@ import {
 
 export type ScoredLake = SampleLake & { model: ChurnModel; scoring: ScoringSummary; scoresFile: string };
 
-/** 600 members over 300 days, trained with 28-day steps (a few seconds), promoted and scored as of the last day. */
+/** 400 members over 260 days, trained with 28-day steps (a few seconds), promoted and scored as of the last day. */
 export async function buildScoredLake(dir: string): Promise<ScoredLake> {
-  const sample = await buildSampleLake(dir, { members: 600, days: 300, end: '2026-06-30', seed: 9 });
+  const sample = await buildSampleLake(dir, { members: 400, days: 260, end: '2026-06-30', seed: 9 });
   const engine = new DuckDbEngine({ lakeRoot: sample.lakeRoot, timeZone: sample.timeZone });
   try {
     const lake = new FolderLake(sample.lakeRoot);

@@ -16,7 +16,7 @@ import {
 import { main } from '../src/cli.js';
 
 const dir = t.testdir();
-const lake = await buildSampleLake(dir, { members: 1500, days: 365, end: '2026-06-30', seed: 5 });
+const lake = await buildSampleLake(dir, { members: 1000, days: 300, end: '2026-06-30', seed: 5 });
 const engine = new DuckDbEngine({ lakeRoot: lake.lakeRoot, timeZone: lake.timeZone });
 t.teardown(() => engine.close());
 const settings = { ...DEFAULT_SETTINGS, stepDays: 28 };
@@ -217,7 +217,7 @@ t.test('npm run churn: train, score and report over a lake folder; usage errors 
   t.equal(before.code, 1, 'score before any training fails');
   t.match(before.err, /no churn model has been promoted yet: train one with `npm run churn -- train`/);
 
-  const trained = await run('train', '--lake', cliLake, '--step', '28', '--truth', lake.truthFile);
+  const trained = await run('train', '--lake', cliLake, '--step', '56', '--truth', lake.truthFile);
   t.equal(trained.code, 0, trained.err);
   t.match(trained.out, /ground truth +model +0\.\d{3}/, 'the report has the model against the truth');
   t.match(trained.out, /days since last visit/, 'and the baseline');

@@ -6,7 +6,7 @@ import { prepareChurn } from '../src/churn.js';
 
 t.test('after the samples load, the churn model is trained, promoted and today\'s members scored', async (t) => {
   const dir = t.testdir();
-  const lake = await buildSampleLake(dir, { members: 600, days: 300, end: '2026-06-30', seed: 9 });
+  const lake = await buildSampleLake(dir, { members: 400, days: 260, end: '2026-06-30', seed: 9 });
   const lines: string[] = [];
   const churn = await prepareChurn({ lakeDir: lake.lakeRoot, timeZone: lake.timeZone, truthFile: lake.truthFile, log: (l) => lines.push(l) });
   t.ok(churn, 'trained');
