@@ -5,98 +5,22 @@
  * the leaderboard service serves both the API and these files. No DOM here, so the tests run it under Node.
  */
 
-export type Band = 'high' | 'medium' | 'low';
+import type { ChurnMember, ChurnMembersPage, ChurnModelReport, ChurnSummary, Evaluation, EvaluationPair, RegistryEntry, ReliabilityBin } from '@peak/churn';
+
+// The churn API's shapes are the read library's own types (type-only: nothing of @peak/churn reaches the bundle).
+export type { ChurnMembersPage, ChurnSummary, Evaluation, EvaluationPair, RegistryEntry, ReliabilityBin };
+export type Band = ChurnMember['band'];
 export const BANDS: readonly Band[] = ['high', 'medium', 'low'];
+export type BandCounts = ChurnSummary['bands'];
+export type AtRiskMember = ChurnMember;
+/** `GET /v1/churn/model` — the promoted model, its evaluation and the registry's history. */
+export type ChurnModelInfo = ChurnModelReport;
 
 /** `GET /ready` (200 or 503, same body). */
 export type ReadyResponse = {
   status: string;
   checks: Record<string, 'ok' | 'unreachable' | 'timeout' | 'error' | string>;
   details?: Record<string, string>;
-};
-
-export type BandCounts = { high: number; medium: number; low: number };
-
-/** `GET /v1/churn/summary?location=` */
-export type ChurnSummary = {
-  asOf: string;
-  modelVersion: string;
-  scoredAt: string;
-  members: number;
-  meanScore: number;
-  bands: BandCounts;
-  locations: ({ locationId: string; members: number; meanScore: number } & BandCounts)[];
-  /** 20 bins of 0.05, lowest first. */
-  distribution: { from: number; to: number; members: number }[];
-};
-
-export type AtRiskMember = {
-  memberId: string;
-  /** Null when the members export no longer has the member (the service's schema allows it). */
-  firstName: string | null;
-  lastName: string | null;
-  homeLocationId: string;
-  plan: string | null;
-  score: number;
-  band: Band;
-  factors: string[];
-};
-
-/** `GET /v1/churn/members?location=&band=&limit=1..200&offset=` — highest score first. */
-export type ChurnMembersPage = {
-  asOf: string;
-  total: number;
-  limit: number;
-  offset: number;
-  members: AtRiskMember[];
-};
-
-export type ReliabilityBin = { bin: number; count: number; meanPredicted: number; observedRate: number; minPredicted: number; maxPredicted: number };
-export type Evaluation = {
-  n: number;
-  positives: number;
-  baseRate: number;
-  rocAuc: number;
-  prAuc: number;
-  brier: number;
-  logLoss: number;
-  liftTopDecile: number;
-  reliability: ReliabilityBin[];
-};
-export type EvaluationPair = { model: Evaluation; baseline: Evaluation };
-
-export type RegistryEntry = {
-  version: string;
-  trainedAt: string;
-  validationCutoff: string;
-  rocAuc: number;
-  brier: number;
-  promoted: boolean;
-  reason: string;
-  decidedAt: string;
-  championRocAuc?: number;
-  championBrier?: number;
-};
-
-/** `GET /v1/churn/model` — the promoted model, its evaluation and the registry's history. */
-export type ChurnModelInfo = {
-  version: string;
-  trainedAt: string;
-  horizonDays: number;
-  inactivityDays: number;
-  confirmDays: number;
-  trainingWindow: {
-    trainCutoffs: string[];
-    validationCutoff: string;
-    trainRows: number;
-    trainPositives: number;
-    calibrationShare: number;
-    calibrationRows: number;
-  };
-  /** The lowest score of each band: high ≥ high, medium ≥ medium, else low. */
-  bands: { high: number; medium: number };
-  evaluation: { lake: EvaluationPair; truth?: EvaluationPair };
-  registry: RegistryEntry[];
 };
 
 /**
