@@ -22,7 +22,7 @@ try {
     const data = await collectTrainingData(engine, DEFAULT_SETTINGS);
     const collectSeconds = (performance.now() - t0) / 1000;
     t0 = performance.now();
-    const model = fitChurnModel(data, DEFAULT_SETTINGS, await readTruth(lake.truthFile));
+    const model = await fitChurnModel(data, DEFAULT_SETTINGS, await readTruth(lake.truthFile));
     const fitSeconds = (performance.now() - t0) / 1000;
 
     // Scoring as the daily job does it: today's members (the lake's last day), features from the catalog, then the model.
@@ -41,7 +41,8 @@ try {
     console.log('|---|---:|---:|---:|');
     console.log(`| lake: generate ${n(MEMBERS)} members × 365 days, ETL to Parquet (set-up, not the model) | – | ${buildSeconds.toFixed(1)} | – |`);
     console.log(`| training data: features + labels for ${data.plan.trainCutoffs.length + 1} cut-offs | ${n(data.train.length + data.calibration.length + data.validation.length)} | ${collectSeconds.toFixed(1)} | ${n(Math.round((data.train.length + data.calibration.length + data.validation.length) / collectSeconds))} rows/s |`);
-    console.log(`| fit: encoder, IRLS logistic regression (${model.columns.length} columns, ${model.logistic.iterations} iterations), Platt, evaluation | ${n(data.train.length)} | ${fitSeconds.toFixed(1)} | – |`);
+    for (const c of model.candidates) console.log(`| fit: ${c.kind === 'logistic' ? 'IRLS logistic regression' : `gradient-boosted trees (${DEFAULT_SETTINGS.boosting.rounds} rounds, depth ${DEFAULT_SETTINGS.boosting.maxDepth})`}${c.chosen ? ' — chosen' : ''} | ${n(data.train.length)} × ${model.columns.length} | ${c.fitSeconds.toFixed(1)} | – |`);
+    console.log(`| fit total: encoder, both candidates, Platt, evaluation | | ${fitSeconds.toFixed(1)} | – |`);
     console.log(`| **training total** | | **${(collectSeconds + fitSeconds).toFixed(1)}** | |`);
     console.log(`| scoring: features of today's members (${asOf}) | ${n(members.length)} | ${featureSeconds.toFixed(2)} | ${n(Math.round(members.length / featureSeconds))} members/s |`);
     console.log(`| scoring: model + top factors | ${n(scores.length)} | ${scoreSeconds.toFixed(2)} | ${n(Math.round(scores.length / scoreSeconds))} members/s |`);
@@ -59,6 +60,13 @@ try {
     };
     row('lake (stated definition)', model.evaluation.lake);
     row('generator ground truth', model.evaluation.truth);
+    console.log('\nCandidates, same rows and validation members (the trees are chosen only when they beat the logistic regression on the calibration members by more than its standard error):\n');
+    console.log('| candidate | calibration ROC AUC | validation ROC AUC, lake | validation ROC AUC, truth | PR AUC, truth | Brier, truth | fit (s) |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    for (const c of model.candidates) {
+      const tr = c.validation.truth;
+      console.log(`| ${c.kind}${c.chosen ? ' (chosen)' : ''} | ${c.calibrationRocAuc.toFixed(3)} | ${c.validation.lake.rocAuc.toFixed(3)} | ${tr ? tr.rocAuc.toFixed(3) : '–'} | ${tr ? tr.prAuc.toFixed(3) : '–'} | ${tr ? tr.brier.toFixed(4) : '–'} | ${c.fitSeconds.toFixed(1)} |`);
+    }
     console.log('\nReliability (model vs ground truth), deciles of the score: mean predicted / observed');
     console.log((model.evaluation.truth ?? model.evaluation.lake).model.reliability.map((b) => `${b.meanPredicted.toFixed(3)} / ${b.observedRate.toFixed(3)}`).join(' · '));
     console.log(`\npeak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);

@@ -118,6 +118,11 @@ export function fakeModel(withTruth = true): ChurnModelInfo {
       calibrationRows: 7_400,
     },
     bands: { high: 0.5, medium: 0.2 },
+    kind: 'boosted_trees',
+    candidates: [
+      { kind: 'logistic', chosen: false, calibrationRocAuc: 0.842, validationRocAuc: { lake: 0.848, ...(withTruth ? { truth: 0.85 } : {}) } },
+      { kind: 'boosted_trees', chosen: true, calibrationRocAuc: 0.865, validationRocAuc: { lake: 0.861, ...(withTruth ? { truth: 0.874 } : {}) } },
+    ],
     evaluation: {
       lake: { model: fakeEvaluation({ rocAuc: 0.861, baseRate: 0.118, lift: 4.3, skew: 0.01 }), baseline: fakeEvaluation({ rocAuc: 0.78, baseRate: 0.118, lift: 3.1, skew: 0.04 }) },
       ...(withTruth

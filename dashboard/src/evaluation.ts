@@ -53,6 +53,17 @@ export type ManagerSummary = {
   truth: string[];
 };
 
+const KIND_TEXT: Record<ChurnModelInfo['kind'], string> = { logistic: 'a logistic regression', boosted_trees: 'gradient-boosted decision trees' };
+
+/** Which kind of model won, and by how much, on members held out of training. */
+export function modelKindSentence(model: ChurnModelInfo): string | undefined {
+  const chosen = model.candidates.find((c) => c.chosen);
+  const others = model.candidates.filter((c) => !c.chosen);
+  if (!chosen) return undefined;
+  const beaten = others.map((c) => `${KIND_TEXT[c.kind]} ${formatPercent(c.calibrationRocAuc)}`).join(', ');
+  return `The model is ${KIND_TEXT[chosen.kind]}${beaten ? `, chosen because it told leavers from stayers best among members held out of training (${formatPercent(chosen.calibrationRocAuc)}; ${beaten})` : ''}.`;
+}
+
 /** The evaluation as a few plain sentences for a studio manager. */
 export function managerSummary(model: ChurnModelInfo): ManagerSummary {
   const { lake, truth } = model.evaluation;
@@ -67,6 +78,8 @@ export function managerSummary(model: ChurnModelInfo): ManagerSummary {
     calibrationSentence(lake.model),
     `Checked on the ${formatCount(lake.model.n)} members of ${formatDate(model.trainingWindow.validationCutoff)}, a day the model did not learn from. “Left” means cancelled, or ${model.inactivityDays} days without a visit, ${within}.`,
   ];
+  const kindSentence = modelKindSentence(model);
+  if (kindSentence) sentences.push(kindSentence);
   const truthSentences: string[] = [];
   if (truth) {
     const th = highRiskOutcome(truth.model, model.bands.high);

@@ -2,7 +2,7 @@ import t from 'tap';
 import { fakeEvaluation, fakeModel } from '../dev/fake-churn.js';
 import type { ChurnModelInfo, Evaluation } from '../src/api.js';
 import {
-  calibrationGap, calibrationPoints, calibrationSummary, highRiskOutcome, LABELS_TEXT, managerSummary, metricsRows, SCORER_TEXT, topDecileRate,
+  calibrationGap, calibrationPoints, calibrationSummary, highRiskOutcome, LABELS_TEXT, managerSummary, metricsRows, modelKindSentence, SCORER_TEXT, topDecileRate,
 } from '../src/evaluation.js';
 
 const bin = (i: number, count: number, p: number, o: number) => ({ bin: i, count, meanPredicted: p, observedRate: o, minPredicted: p, maxPredicted: p });
@@ -44,6 +44,8 @@ t.test('the manager summary of a good model', async (t) => {
   t.match(s.sentences[1], /the model gives the one who left the higher risk 86% of the time; “days since last visit” alone manages 78%\. The model is the better guide\.$/);
   t.match(s.sentences[2], /^Its percentages can be taken at face value: in every tenth of members, the predicted and the actual share who left are within 1\.0 point of each other\.$/);
   t.equal(s.sentences[3], 'Checked on the 2,000 members of 7 Oct 2026, a day the model did not learn from. “Left” means cancelled, or 30 days without a visit, within 30 days.');
+  t.equal(s.sentences[4], 'The model is gradient-boosted decision trees, chosen because it told leavers from stayers best among members held out of training (87%; a logistic regression 84%).');
+  t.equal(modelKindSentence({ ...fakeModel(), candidates: [{ kind: 'logistic', chosen: true, calibrationRocAuc: 0.8, validationRocAuc: { lake: 0.8 } }] }), 'The model is a logistic regression.', 'one kind fitted: nothing to compare');
   t.equal(s.truth.length, 1);
   t.match(s.truth[0], /^Against who really left \(the sample data's ground truth, known only for generated data\): of the members flagged high risk, about \d+% left; it picks the one who left 87% of the time \(days since last visit: 79%\)\.$/);
   t.same(managerSummary(fakeModel(false)).truth, [], 'no ground truth, no sentence about it');

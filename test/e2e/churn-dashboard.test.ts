@@ -32,7 +32,7 @@ const base = await serve(scored.lakeRoot);
 const emptyBase = await serve(emptyLake);
 const api = async <T>(path: string): Promise<T> => (await (await fetch(new URL(path, base))).json()) as T;
 
-type Summary = { asOf: string; modelVersion: string; members: number; bands: { high: number; medium: number; low: number }; locations: { locationId: string; high: number; medium: number }[] };
+type Summary = { asOf: string; modelVersion: string; members: number; bands: { high: number; medium: number; low: number }; locations: { locationId: string; high: number; medium: number; low: number }[] };
 type MembersPage = { total: number; members: { memberId: string; band: string }[] };
 type Model = { evaluation: { lake: { model: { rocAuc: number } } } };
 
@@ -76,8 +76,8 @@ t.test('the churn page shows what the API answers, and its filters change every 
 
   if (process.env.DASHBOARD_SCREENSHOT) await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT, fullPage: true });
 
-  // A studio: every panel and the URL follow. The one with the most high-risk members (medium when none has any), so the CSV has rows.
-  const band = summary.bands.high > 0 ? 'high' : 'medium';
+  // A studio: every panel and the URL follow. The one with the most high-risk members (medium, then low, when none has any), so the CSV has rows.
+  const band = summary.bands.high > 0 ? 'high' : summary.bands.medium > 0 ? 'medium' : 'low';
   const studio = [...summary.locations].sort((a, b) => b[band] - a[band])[0]?.locationId ?? '';
   await page.locator('#location-filter').selectOption(studio);
   await page.waitForURL(new RegExp(`location=${studio}`));

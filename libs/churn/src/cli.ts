@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { AnalyticsSettingsError, openAnalytics, type AnalyticsContext } from './context.js';
 import { LabelWindowError, readTruth } from './labels.js';
-import { ModelFileError, type ChurnModel, type EvaluationPair } from './model.js';
+import { ModelFileError, MODEL_KIND_NAMES, MODEL_KINDS, type ChurnModel, type EvaluationPair, type ModelKind } from './model.js';
 import { NoModelError, readRegistry, registerModel, loadChampion } from './registry.js';
 import { runScoring } from './score.js';
 import { collectTrainingData, DEFAULT_SETTINGS, fitChurnModel, type ProgressFn, type TrainingSettings } from './train.js';
@@ -31,6 +31,7 @@ Options:
   --inactivity <days>  train: days without a check-in that make a member churned (default ${DEFAULT_SETTINGS.inactivityDays})
   --confirm <days>     train: days after the window a churner must stay away (default ${DEFAULT_SETTINGS.confirmDays})
   --step <days>        train: days between training cut-offs (default ${DEFAULT_SETTINGS.stepDays})
+  --models <kinds>     train: the model kinds to fit and choose from, comma-separated (default ${DEFAULT_SETTINGS.models.join(',')})
   --as-of <YYYY-MM-DD> score: the day to score as of (default: the lake's last day with a check-in)
   -h, --help           this text
 
@@ -44,6 +45,14 @@ function days(flag: string, raw: string | undefined, fallback: number, min: numb
   if (raw === undefined) return fallback;
   if (!DAYS.test(raw) || Number(raw) < min || Number(raw) > 365) throw new UsageError(`--${flag} must be a whole number of days from ${min} to 365, got ${JSON.stringify(raw)}`);
   return Number(raw);
+}
+
+function modelKinds(raw: string | undefined): readonly ModelKind[] {
+  if (raw === undefined) return DEFAULT_SETTINGS.models;
+  const kinds = raw.split(',').map((k) => k.trim());
+  const unknown = kinds.filter((k) => !(MODEL_KINDS as readonly string[]).includes(k));
+  if (kinds.length === 0 || unknown.length > 0) throw new UsageError(`--models takes ${MODEL_KINDS.join(' and/or ')}, comma-separated; ${JSON.stringify(unknown[0] ?? raw)} is not one`);
+  return kinds as ModelKind[];
 }
 
 function open(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv, repoRoot: string): AnalyticsContext {
@@ -87,6 +96,11 @@ export function evaluationReport(m: ChurnModel): string {
   };
   row('lake', m.evaluation.lake);
   row('ground truth', m.evaluation.truth);
+  lines.push('', `Candidates, fitted on the same rows. Chosen: ${m.choice}.`);
+  for (const c of m.candidates) {
+    const truth = c.validation.truth ? `, ground truth ${c.validation.truth.rocAuc.toFixed(3)}` : '';
+    lines.push(`  ${c.chosen ? '*' : ' '} ${MODEL_KIND_NAMES[c.kind].padEnd(24)} calibration ${c.calibrationRocAuc.toFixed(3)} · validation: lake ${c.validation.lake.rocAuc.toFixed(3)}${truth} · fit ${c.fitSeconds.toFixed(1)} s`);
+  }
   lines.push('', 'Calibration (lake labels): of the members the model gave about X%, Y% churned');
   for (const b of m.evaluation.lake.model.reliability) lines.push(`  decile ${String(b.bin).padStart(2)}: predicted ${pct(b.meanPredicted).padStart(6)}, churned ${pct(b.observedRate).padStart(6)} (${b.count} members)`);
   return lines.join('\n');
@@ -99,7 +113,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
       args: argv, allowPositionals: true,
       options: {
         lake: { type: 'string' }, 'time-zone': { type: 'string' }, truth: { type: 'string' }, horizon: { type: 'string' }, inactivity: { type: 'string' },
-        confirm: { type: 'string' }, step: { type: 'string' }, 'as-of': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        confirm: { type: 'string' }, step: { type: 'string' }, models: { type: 'string' }, 'as-of': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (err) {
@@ -124,6 +138,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
       inactivityDays: days('inactivity', values.inactivity as string | undefined, DEFAULT_SETTINGS.inactivityDays, 7),
       confirmDays: days('confirm', values.confirm as string | undefined, DEFAULT_SETTINGS.confirmDays, 0),
       stepDays: days('step', values.step as string | undefined, DEFAULT_SETTINGS.stepDays, 1),
+      models: modelKinds(values.models as string | undefined),
     };
     const asOf = values['as-of'] as string | undefined;
     if (asOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(asOf)) throw new UsageError(`--as-of must be a date written YYYY-MM-DD, got ${JSON.stringify(asOf)}`);
@@ -133,7 +148,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
       const bar = progress();
       const started = performance.now();
       const data = await collectTrainingData(ctx.engine, settings, bar.update).finally(bar.stop);
-      const model = fitChurnModel(data, settings, truth);
+      const model = await fitChurnModel(data, settings, truth);
       const decision = await registerModel(ctx.lake, model, data.validation);
       process.stdout.write(`${evaluationReport(model)}\n\n${decision.promoted ? 'PROMOTED' : 'NOT PROMOTED'}: ${decision.reason}. Champion: ${decision.champion}. (${((performance.now() - started) / 1000).toFixed(1)} s, lake ${ctx.where})\n`);
     } else if (command === 'score') {

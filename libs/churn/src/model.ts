@@ -3,11 +3,12 @@ import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 import { CATEGORICAL, encode, encodedColumns, IMPUTED, type Encoder, type Factor } from './encode.js';
 import type { MemberFeatures } from './features.js';
+import { BoostedTreesFormatError, readBoostedTrees, treeContributions, treeMargin, type TreeEnsemble } from './ml/boosted-trees.js';
 import { applyPlatt, contributions, logit, standardise, type Evaluation } from './ml/index.js';
 
 export const MODEL_FORMAT = 'peak-churn-model';
 /** Bumped when the artifact or the encoding changes shape; a model of another version is refused, never guessed at. */
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_FORMAT_VERSION = 2;
 
 const num = Type.Number();
 const reliabilityBin = Type.Object({ bin: num, count: num, meanPredicted: num, observedRate: num, minPredicted: num, maxPredicted: num });
@@ -15,6 +16,25 @@ const evaluation = Type.Object({
   n: num, positives: num, baseRate: num, rocAuc: num, prAuc: num, brier: num, logLoss: num, liftTopDecile: num, reliability: Type.Array(reliabilityBin),
 });
 const evaluationPair = Type.Object({ model: evaluation, baseline: evaluation });
+
+export const MODEL_KINDS = ['logistic', 'boosted_trees'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
+export const MODEL_KIND_NAMES: Record<ModelKind, string> = { logistic: 'logistic regression', boosted_trees: 'gradient-boosted trees' };
+
+/** L2 logistic regression on standardised features (IRLS). */
+const logisticScorer = Type.Object({
+  kind: Type.Literal('logistic'),
+  scaler: Type.Object({ mean: Type.Array(num), sd: Type.Array(num) }),
+  logistic: Type.Object({ intercept: num, coefficients: Type.Array(num), iterations: num, converged: Type.Boolean() }),
+});
+/** Gradient-boosted trees (trained by XGBoost): its saved model bytes, base64, read by `readBoostedTrees`. */
+const boostedScorer = Type.Object({
+  kind: Type.Literal('boosted_trees'),
+  trainer: Type.String(),
+  params: Type.Object({ maxDepth: num, eta: num, minChildWeight: num, subsample: num, colsampleByTree: num, rounds: num, seed: num }),
+  trees: Type.String({ minLength: 1 }),
+});
+const scorer = Type.Union([logisticScorer, boostedScorer]);
 
 /** The saved model: everything scoring needs, plus what it was trained on and how well it did. */
 export const modelArtifact = Type.Object({
@@ -39,15 +59,28 @@ export const modelArtifact = Type.Object({
     categories: Type.Record(Type.String(), Type.Array(Type.String())),
     inactivityDays: num,
   }),
-  scaler: Type.Object({ mean: Type.Array(num), sd: Type.Array(num) }),
-  logistic: Type.Object({ intercept: num, coefficients: Type.Array(num), iterations: num, converged: Type.Boolean() }),
+  /** What turns the encoded row into a logit: the candidate that ranked the calibration members best. */
+  scorer,
   platt: Type.Object({ a: num, b: num }),
+  /** Why the scorer's kind was chosen, with the figures. */
+  choice: Type.String(),
+  /** Every model kind trained on the same rows, and how each did: chosen by ROC AUC on the calibration members. */
+  candidates: Type.Array(Type.Object({
+    kind: Type.Union([Type.Literal('logistic'), Type.Literal('boosted_trees')]),
+    chosen: Type.Boolean(),
+    calibrationRocAuc: num,
+    fitSeconds: num,
+    validation: Type.Object({ lake: evaluation, truth: Type.Optional(evaluation) }),
+  })),
   /** The lowest calibrated probability of each band (high ≥ high, medium ≥ medium, else low). */
   bands: Type.Object({ high: num, medium: num }),
   /** On the validation cut-off: against the lake's labels and, when a ground truth was given, against it. */
   evaluation: Type.Object({ lake: evaluationPair, truth: Type.Optional(evaluationPair) }),
 });
 export type ChurnModel = Static<typeof modelArtifact>;
+export type LogisticScorer = Static<typeof logisticScorer>;
+export type BoostedScorer = Static<typeof boostedScorer>;
+export type Scorer = Static<typeof scorer>;
 export type EvaluationPair = { model: Evaluation; baseline: Evaluation };
 
 /** The model file cannot be used: corrupt, not a churn model, or from an incompatible version. */
@@ -74,14 +107,39 @@ export function parseModel(text: string, where = 'model file'): ChurnModel {
   }
   const m = data as ChurnModel;
   const width = m.columns.length;
-  if (m.scaler.mean.length !== width || m.scaler.sd.length !== width || m.logistic.coefficients.length !== width) {
-    throw new ModelFileError(`${where} is damaged: ${width} columns but ${m.scaler.mean.length} scaler means and ${m.logistic.coefficients.length} coefficients`);
-  }
   const expected = encodedColumns(toEncoder(m)).map((c) => c.name);
   if (expected.join('\n') !== m.columns.map((c) => c.name).join('\n')) throw new ModelFileError(`${where} lists columns this code does not encode: retrain with \`npm run churn -- train\``);
-  const numbers = [...m.scaler.mean, ...m.scaler.sd, ...m.logistic.coefficients, m.logistic.intercept, m.platt.a, m.platt.b];
+  const numbers = [m.platt.a, m.platt.b];
+  if (m.scorer.kind === 'logistic') {
+    const { scaler, logistic } = m.scorer;
+    if (scaler.mean.length !== width || scaler.sd.length !== width || logistic.coefficients.length !== width) {
+      throw new ModelFileError(`${where} is damaged: ${width} columns but ${scaler.mean.length} scaler means and ${logistic.coefficients.length} coefficients`);
+    }
+    numbers.push(...scaler.mean, ...scaler.sd, ...logistic.coefficients, logistic.intercept);
+  } else {
+    const trees = ensembleOf(m.scorer, where);
+    if (trees.features !== width) throw new ModelFileError(`${where} is damaged: ${width} columns but trees over ${trees.features}`);
+  }
   if (numbers.some((n) => !Number.isFinite(n))) throw new ModelFileError(`${where} is damaged: it holds a number that is not finite`);
   return m;
+}
+
+const ensembles = new WeakMap<BoostedScorer, TreeEnsemble>();
+
+/** The trees of a boosted model, read once per model object (scoring a lake's members reuses them). */
+function ensembleOf(s: BoostedScorer, where = 'model file'): TreeEnsemble {
+  let trees = ensembles.get(s);
+  if (!trees) {
+    const bytes = Buffer.from(s.trees, 'base64');
+    try {
+      trees = readBoostedTrees(bytes);
+    } catch (err) {
+      if (err instanceof BoostedTreesFormatError) throw new ModelFileError(`${where} is damaged: ${err.message}; retrain with \`npm run churn -- train\``);
+      throw err;
+    }
+    ensembles.set(s, trees);
+  }
+  return trees;
 }
 
 export function toEncoder(m: Pick<ChurnModel, 'encoder'>): Encoder {
@@ -91,9 +149,9 @@ export function toEncoder(m: Pick<ChurnModel, 'encoder'>): Encoder {
   return { medians: medians as Encoder['medians'], categories: categories as Encoder['categories'], inactivityDays };
 }
 
-/** A content-derived version: the same training data and settings give the same version. */
+/** A content-derived version (the fitted model, not its evaluation or fit times): the same data and settings give the same version. */
 export function modelVersion(m: Omit<ChurnModel, 'version' | 'trainedAt'>): string {
-  const hash = createHash('sha256').update(JSON.stringify({ ...m, evaluation: undefined })).digest('hex').slice(0, 10);
+  const hash = createHash('sha256').update(JSON.stringify({ ...m, evaluation: undefined, candidates: undefined, choice: undefined })).digest('hex').slice(0, 10);
   return `churn-${m.trainingWindow.validationCutoff}-${hash}`;
 }
 
@@ -107,12 +165,21 @@ export function bandOf(m: Pick<ChurnModel, 'bands'>, score: number): Band {
 
 /** Scores one member: calibrated probability of churning within the horizon, its band and the factors pushing it up most. */
 export function scoreMember(m: ChurnModel, f: MemberFeatures, encoder = toEncoder(m), topN = 3): MemberScore {
-  const z = standardise(m.scaler, encode(encoder, f));
-  const raw = logit(m.logistic, z);
+  const row = encode(encoder, f);
+  let raw: number;
+  let parts: ArrayLike<number>;
+  if (m.scorer.kind === 'logistic') {
+    const z = standardise(m.scorer.scaler, row);
+    raw = logit(m.scorer.logistic, z);
+    parts = contributions(m.scorer.logistic, z);
+  } else {
+    const trees = ensembleOf(m.scorer);
+    raw = treeMargin(trees, row);
+    parts = treeContributions(trees, row);
+  }
   const score = applyPlatt(m.platt, raw);
   if (!Number.isFinite(score)) throw new Error(`member ${f.member_id}: the model produced no score (${score})`);
   const byFactor = new Map<Factor, number>();
-  const parts = contributions(m.logistic, z);
   m.columns.forEach((c, i) => byFactor.set(c.factor as Factor, (byFactor.get(c.factor as Factor) ?? 0) + (parts[i] ?? 0)));
   // Contributions are on the logit scale vs the average member; Platt's slope keeps their order and sign when positive.
   const topFactors = [...byFactor]
@@ -122,6 +189,11 @@ export function scoreMember(m: ChurnModel, f: MemberFeatures, encoder = toEncode
     .slice(0, topN)
     .map((x) => ({ ...x, text: describeFactor(x.factor, f) }));
   return { memberId: f.member_id, score, band: bandOf(m, score), topFactors };
+}
+
+/** The model's logit for an encoded row, before calibration (what Platt scaling and the ROC AUC see). */
+export function rawLogit(s: Scorer, row: Float64Array): number {
+  return s.kind === 'logistic' ? logit(s.logistic, standardise(s.scaler, row)) : treeMargin(ensembleOf(s), row);
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

@@ -6,7 +6,7 @@
 import { MetricInputError, sql, trusted, type QueryEngine, type Row, type Sql } from '@peak/analytics';
 import { CHURN_BANDS } from '@peak/contracts';
 import type { Lake } from '@peak/lake';
-import type { Band, ChurnModel } from './model.js';
+import type { Band, ChurnModel, ModelKind } from './model.js';
 import { loadChampion, readRegistry, type RegistryEntry } from './registry.js';
 
 export type BandCounts = Record<Band, number>;
@@ -44,6 +44,10 @@ export type ChurnMember = {
 export type ChurnMembersPage = { asOf: string; total: number; limit: number; offset: number; members: ChurnMember[] };
 
 export type ChurnModelReport = Pick<ChurnModel, 'version' | 'trainedAt' | 'horizonDays' | 'inactivityDays' | 'confirmDays' | 'trainingWindow' | 'bands' | 'evaluation'> & {
+  /** The kind of model that won on the calibration members. */
+  kind: ModelKind;
+  /** Every kind fitted on the same rows, with its ROC AUC on the calibration members and the validation day. */
+  candidates: { kind: ModelKind; chosen: boolean; calibrationRocAuc: number; validationRocAuc: { lake: number; truth?: number } }[];
   /** Every training run the registry recorded, newest first. */
   registry: RegistryEntry[];
 };
@@ -273,6 +277,11 @@ export async function churnModelReport(lake: Lake): Promise<ChurnModelReport> {
     trainingWindow: m.trainingWindow,
     bands: m.bands,
     evaluation: m.evaluation,
+    kind: m.scorer.kind,
+    candidates: m.candidates.map((c) => ({
+      kind: c.kind, chosen: c.chosen, calibrationRocAuc: c.calibrationRocAuc,
+      validationRocAuc: { lake: c.validation.lake.rocAuc, ...(c.validation.truth ? { truth: c.validation.truth.rocAuc } : {}) },
+    })),
     // The registry appends each run: reversed is newest first, whatever the clocks said.
     registry: [...registry.entries].reverse(),
   };

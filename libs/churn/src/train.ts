@@ -2,8 +2,9 @@ import { addDays, type QueryEngine } from '@peak/analytics';
 import { encode, encodedColumns, fitEncoder } from './encode.js';
 import { loadFeatures, type MemberFeatures } from './features.js';
 import { lakeEnd, lakeStart, LabelWindowError, loadLabels, truthChurnedBy, type ChurnReason, type TruthRow } from './labels.js';
-import { modelVersion, MODEL_FORMAT, MODEL_FORMAT_VERSION, scoreMember, type ChurnModel, type EvaluationPair } from './model.js';
-import { applyPlatt, evaluate, fitLogistic, fitPlatt, fitScaler, logit, standardise, type Label } from './ml/index.js';
+import { modelVersion, MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_KIND_NAMES, MODEL_KINDS, rawLogit, scoreMember, type ChurnModel, type EvaluationPair, type ModelKind, type Scorer } from './model.js';
+import { DEFAULT_BOOSTING, trainBoostedTrees, type BoostingParams } from './ml/boosted-trees.js';
+import { applyPlatt, evaluate, fitLogistic, fitPlatt, fitScaler, rocAuc, rocAucStandardError, standardise, type Evaluation, type Label } from './ml/index.js';
 
 export type TrainingSettings = {
   /** Label: churned within this many days after the cut-off. */
@@ -18,12 +19,16 @@ export type TrainingSettings = {
   historyDays: number;
   /** Share of members (by id hash) whose training-period rows calibrate the probabilities instead of training. */
   calibrationShare: number;
+  /** The model kinds trained on the same rows; the one ranking the calibration members best is kept. */
+  models: readonly ModelKind[];
   /** L2 penalty of the logistic regression (on standardised features). */
   l2: number;
+  /** The gradient-boosted trees' settings. */
+  boosting: BoostingParams;
   bands: { high: number; medium: number };
 };
 
-export const DEFAULT_SETTINGS: TrainingSettings = { horizonDays: 30, inactivityDays: 30, confirmDays: 30, calibrationShare: 0.2, stepDays: 14, historyDays: 90, l2: 1, bands: { high: 0.5, medium: 0.2 } };
+export const DEFAULT_SETTINGS: TrainingSettings = { horizonDays: 30, inactivityDays: 30, confirmDays: 30, calibrationShare: 0.2, stepDays: 14, historyDays: 90, models: MODEL_KINDS, l2: 1, boosting: DEFAULT_BOOSTING, bands: { high: 0.5, medium: 0.2 } };
 
 export type CutoffPlan = { trainCutoffs: string[]; validationCutoff: string };
 
@@ -100,27 +105,72 @@ function checkBothClasses(xs: readonly Example[], what: string): void {
 }
 
 /**
- * Fits encoder, scaler and logistic regression on the training cut-offs, Platt calibration on the calibration
- * cut-off, and evaluates model and baseline on the validation cut-off (against the truth too when given).
+ * The simplest kind wins unless a more complex one ranks the calibration members better by more than the standard
+ * error of the simpler one's ROC AUC there: on a small lake a few members could otherwise swing the choice to a model
+ * that merely looked better (and trees need more rows than a line to learn anything).
  */
-export function fitChurnModel(data: TrainingData, s: TrainingSettings, truth?: Map<string, TruthRow>, trainedAt = new Date().toISOString()): ChurnModel {
+export function chooseCandidate<C extends { kind: ModelKind; calibrationRocAuc: number }>(candidates: readonly C[], calibrationY: readonly Label[]): { best: C; choice: string } {
+  const [first, ...rest] = candidates;
+  if (!first) throw new Error('no candidates to choose from');
+  const positives = calibrationY.filter((y) => y === 1).length;
+  let best = first;
+  let choice = rest.length === 0 ? `${MODEL_KIND_NAMES[first.kind]}, the only kind trained` : '';
+  for (const c of rest) {
+    const se = rocAucStandardError(best.calibrationRocAuc, positives, calibrationY.length - positives);
+    const gain = c.calibrationRocAuc - best.calibrationRocAuc;
+    const figures = `calibration ROC AUC ${c.calibrationRocAuc.toFixed(3)} vs ${best.calibrationRocAuc.toFixed(3)}, standard error ${se.toFixed(3)}`;
+    if (gain > se) {
+      choice = `${MODEL_KIND_NAMES[c.kind]}: it beats ${MODEL_KIND_NAMES[best.kind]} by more than the standard error (${figures})`;
+      best = c;
+    } else {
+      choice = `${MODEL_KIND_NAMES[best.kind]}: ${MODEL_KIND_NAMES[c.kind]} does not beat it by more than the standard error (${figures})`;
+    }
+  }
+  return { best, choice };
+}
+
+/** Fits one model kind on the encoded training rows. */
+async function fitScorer(kind: ModelKind, rows: readonly Float64Array[], y: Label[], s: TrainingSettings): Promise<Scorer> {
+  if (kind === 'logistic') {
+    const scaler = fitScaler(rows);
+    return { kind, scaler, logistic: fitLogistic(rows.map((r) => standardise(scaler, r)), y, { l2: s.l2 }) };
+  }
+  const bytes = await trainBoostedTrees(rows, y, s.boosting);
+  return { kind, trainer: 'ml-xgboost 1.1.2 (XGBoost 0.7x, WebAssembly)', params: { ...s.boosting }, trees: Buffer.from(bytes).toString('base64') };
+}
+
+/**
+ * Fits the encoder on the training cut-offs, then every model kind of `s.models` on the same rows; each is
+ * Platt-calibrated on the calibration members, and `chooseCandidate` picks the model by how well each ranks them.
+ * Model and baseline are evaluated on the validation cut-off (against the truth too when given), and so is every
+ * candidate, so the report shows what the choice was worth.
+ */
+export async function fitChurnModel(data: TrainingData, s: TrainingSettings, truth?: Map<string, TruthRow>, trainedAt = new Date().toISOString()): Promise<ChurnModel> {
   checkBothClasses(data.train, 'training');
   checkBothClasses(data.calibration, 'calibration');
   checkBothClasses(data.validation, 'validation');
+  if (s.models.length === 0) throw new Error(`no model kinds to train: name at least one of ${MODEL_KINDS.join(', ')}`);
   const encoder = fitEncoder(data.train.map((x) => x.features), s.inactivityDays);
   const encodeAll = (xs: readonly Example[]) => xs.map((x) => encode(encoder, x.features));
-  const rawTrain = encodeAll(data.train);
-  const scaler = fitScaler(rawTrain);
-  const logistic = fitLogistic(rawTrain.map((r) => standardise(scaler, r)), labelsOf(data.train), { l2: s.l2 });
-  const logitsOf = (xs: readonly Example[]) => encodeAll(xs).map((r) => logit(logistic, standardise(scaler, r)));
-  const platt = fitPlatt(logitsOf(data.calibration), labelsOf(data.calibration));
-  const baseline = fitPlatt(data.calibration.map((x) => baselineSignal(x.features)), labelsOf(data.calibration));
+  const [trainRows, calibrationRows, validationRows] = [encodeAll(data.train), encodeAll(data.calibration), encodeAll(data.validation)];
+  const [calibrationY, lakeY] = [labelsOf(data.calibration), labelsOf(data.validation)];
+  const truthY = truth && data.validation.map((x): Label => (truthChurnedBy(truth.get(x.features.member_id), x.cutoff, s.horizonDays, s.inactivityDays) ? 1 : 0));
 
-  const validationLogits = logitsOf(data.validation);
-  const modelP = validationLogits.map((l) => applyPlatt(platt, l));
+  const candidates = [];
+  // Simplest kind first: a later one must earn its place (below).
+  for (const kind of MODEL_KINDS.filter((k) => s.models.includes(k))) {
+    const t0 = performance.now();
+    const scorer = await fitScorer(kind, trainRows, labelsOf(data.train), s);
+    const fitSeconds = Math.round(performance.now() - t0) / 1000;
+    const calibrationLogits = calibrationRows.map((r) => rawLogit(scorer, r));
+    const platt = fitPlatt(calibrationLogits, calibrationY);
+    const p = validationRows.map((r) => applyPlatt(platt, rawLogit(scorer, r)));
+    candidates.push({ kind, scorer, platt, p, calibrationRocAuc: rocAuc(calibrationLogits.map((l) => applyPlatt(platt, l)), calibrationY), fitSeconds });
+  }
+  const { best, choice } = chooseCandidate(candidates, calibrationY);
+  const baseline = fitPlatt(data.calibration.map((x) => baselineSignal(x.features)), calibrationY);
   const baselineP = data.validation.map((x) => applyPlatt(baseline, baselineSignal(x.features)));
-  const pair = (y: Label[]): EvaluationPair => ({ model: evaluate(modelP, y), baseline: evaluate(baselineP, y) });
-  const truthLabels = truth && data.validation.map((x): Label => (truthChurnedBy(truth.get(x.features.member_id), x.cutoff, s.horizonDays, s.inactivityDays) ? 1 : 0));
+  const pair = (y: Label[]): EvaluationPair => ({ model: evaluate(best.p, y), baseline: evaluate(baselineP, y) });
 
   const body = {
     format: MODEL_FORMAT,
@@ -138,11 +188,16 @@ export function fitChurnModel(data: TrainingData, s: TrainingSettings, truth?: M
     },
     columns: encodedColumns(encoder),
     encoder,
-    scaler,
-    logistic,
-    platt,
+    scorer: best.scorer,
+    platt: best.platt,
+    choice,
+    candidates: candidates.map((c) => {
+      const validation: { lake: Evaluation; truth?: Evaluation } = { lake: evaluate(c.p, lakeY) };
+      if (truthY) validation.truth = evaluate(c.p, truthY);
+      return { kind: c.kind, chosen: c === best, calibrationRocAuc: c.calibrationRocAuc, fitSeconds: c.fitSeconds, validation };
+    }),
     bands: s.bands,
-    evaluation: { lake: pair(labelsOf(data.validation)), ...(truthLabels ? { truth: pair(truthLabels) } : {}) },
+    evaluation: { lake: pair(lakeY), ...(truthY ? { truth: pair(truthY) } : {}) },
   } as const;
   return { ...body, version: modelVersion(body), trainedAt };
 }

@@ -176,12 +176,14 @@ t.test('the model report: the champion, its evaluation and the registry, newest 
   const m = scored.model;
   t.same(before, {
     version: m.version, trainedAt: '2026-07-01T04:00:00.000Z', horizonDays: m.horizonDays, inactivityDays: m.inactivityDays, confirmDays: m.confirmDays,
-    trainingWindow: m.trainingWindow, bands: { high: 0.5, medium: 0.2 }, evaluation: m.evaluation,
+    trainingWindow: m.trainingWindow, bands: { high: 0.5, medium: 0.2 }, evaluation: m.evaluation, kind: m.scorer.kind,
+    candidates: m.candidates.map((c) => ({ kind: c.kind, chosen: c.chosen, calibrationRocAuc: c.calibrationRocAuc, validationRocAuc: { lake: c.validation.lake.rocAuc, truth: c.validation.truth?.rocAuc } })),
     registry: [{ version: m.version, trainedAt: m.trainedAt, validationCutoff: '2026-05-01', rocAuc: m.evaluation.lake.model.rocAuc, brier: m.evaluation.lake.model.brier, promoted: true, reason: 'first model', decidedAt: '2026-07-01T04:30:00.000Z' }],
   });
   t.ok(before.evaluation.truth, 'evaluated against the truth too');
   t.equal(before.evaluation.lake.model.reliability.reduce((n, b) => n + b.count, 0), before.evaluation.lake.model.n, 'the reliability table');
-  t.notOk('coefficients' in before || 'logistic' in before, 'not the model\'s internals');
+  t.same(before.candidates.map((c) => c.kind), ['logistic', 'boosted_trees'], 'both kinds, with their figures');
+  t.notOk('scorer' in before || 'coefficients' in before || 'trees' in before, 'not the model\'s internals');
   t.same(JSON.parse(JSON.stringify(before)), before, 'plain JSON');
 
   await registerModel(lake, m, [], new Date('2026-07-02T04:30:00Z'));

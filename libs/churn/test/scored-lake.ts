@@ -20,7 +20,7 @@ export async function buildScoredLake(dir: string): Promise<ScoredLake> {
     const lake = new FolderLake(sample.lakeRoot);
     const settings = { ...DEFAULT_SETTINGS, stepDays: 28 };
     const data = await collectTrainingData(engine, settings);
-    const model = fitChurnModel(data, settings, await readTruth(sample.truthFile), '2026-07-01T04:00:00.000Z');
+    const model = await fitChurnModel(data, settings, await readTruth(sample.truthFile), '2026-07-01T04:00:00.000Z');
     await registerModel(lake, model, data.validation, new Date('2026-07-01T04:30:00Z'));
     const scoring = await runScoring(engine, lake, { now: new Date('2026-07-01T05:00:00Z') });
     return { ...sample, model, scoring, scoresFile: join(sample.lakeRoot, scoresKey(scoring.asOf)) };

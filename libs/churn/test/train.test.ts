@@ -10,8 +10,8 @@ import { DuckDbEngine } from '@peak/analytics';
 import { memberChurnScores } from '@peak/contracts';
 import { FolderLake } from '@peak/lake';
 import {
-  buildSampleLake, collectTrainingData, DEFAULT_SETTINGS, evaluateOn, fitChurnModel, LabelWindowError, loadChampion, loadFeatures, ModelFileError, modelKey, NoModelError,
-  parseModel, readRegistry, readTruth, REGISTRY_KEY, registerModel, runScoring, scoreMember, type ChurnModel, type Example, type MemberFeatures, type TrainingData,
+  buildSampleLake, chooseCandidate, collectTrainingData, DEFAULT_SETTINGS, evaluateOn, fitChurnModel, LabelWindowError, loadChampion, loadFeatures, ModelFileError, modelKey, NoModelError,
+  parseModel, readRegistry, readTruth, REGISTRY_KEY, registerModel, runScoring, scoreMember, type BoostedScorer, type ChurnModel, type LogisticScorer, type Example, type MemberFeatures, type TrainingData,
 } from '../src/index.js';
 import { main } from '../src/cli.js';
 
@@ -22,7 +22,10 @@ t.teardown(() => engine.close());
 const settings = { ...DEFAULT_SETTINGS, stepDays: 28 };
 const data = await collectTrainingData(engine, settings);
 const truth = await readTruth(lake.truthFile);
-const model = fitChurnModel(data, settings, truth, '2026-07-01T00:00:00.000Z');
+const model = await fitChurnModel(data, settings, truth, '2026-07-01T00:00:00.000Z');
+// Each kind alone, for what only it has (the logistic model's coefficients, the trees' bytes).
+const linear = await fitChurnModel(data, { ...settings, models: ['logistic'] }, truth, '2026-07-01T00:00:00.000Z');
+const boosted = await fitChurnModel(data, { ...settings, models: ['boosted_trees'] }, truth, '2026-07-01T00:00:00.000Z');
 
 t.test('the plan and the examples', async (t) => {
   t.equal(data.plan.validationCutoff, '2026-05-01', 'validation: the last cut-off whose label span the data covers');
@@ -35,16 +38,50 @@ t.test('the plan and the examples', async (t) => {
   t.ok(churners.some((x) => x.reason === 'cancelled') && churners.some((x) => x.reason === 'inactivity'), 'both ways of churning occur');
 });
 
-t.test('the model beats the days-since-last-visit baseline, against the lake and the truth', async (t) => {
-  t.ok(model.logistic.converged, `IRLS converged in ${model.logistic.iterations} iterations`);
-  for (const k of ['lake', 'truth'] as const) {
-    const e = model.evaluation[k];
+t.test('both model kinds are fitted on the same rows; the one ranking the calibration members best is the model', async (t) => {
+  t.same(model.candidates.map((c) => c.kind), ['logistic', 'boosted_trees']);
+  const chosen = model.candidates.filter((c) => c.chosen);
+  t.equal(chosen.length, 1, 'one is chosen');
+  t.equal(chosen[0]?.kind, model.scorer.kind, 'and it is the model\'s scorer');
+  t.equal(chooseCandidate(model.candidates, data.calibration.map((x) => (x.churned ? 1 : 0))).best.kind, model.scorer.kind, 'by the choosing rule');
+  t.match(model.choice, /standard error/, `and says why: ${model.choice}`);
+  t.same(chosen[0]?.validation.lake, model.evaluation.lake.model, 'its validation figures are the model\'s');
+  // Each kind alone gives the same fit as inside the pair, so the candidates' figures are what each would score.
+  t.same(model.candidates.find((c) => c.kind === 'logistic')?.validation, linear.candidates[0]?.validation);
+  t.same(model.candidates.find((c) => c.kind === 'boosted_trees')?.validation, boosted.candidates[0]?.validation);
+  t.equal(model.version, model.scorer.kind === 'logistic' ? linear.version : boosted.version, 'the same fitted model, the same version');
+  if (linear.scorer.kind !== 'logistic') throw new Error('expected a logistic scorer');
+  t.ok(linear.scorer.logistic.converged, `IRLS converged in ${linear.scorer.logistic.iterations} iterations`);
+  if (boosted.scorer.kind !== 'boosted_trees') throw new Error('expected boosted trees');
+  t.equal(boosted.scorer.params.rounds, DEFAULT_SETTINGS.boosting.rounds);
+  await t.rejects(fitChurnModel(data, { ...settings, models: [] }), /no model kinds to train: name at least one of logistic, boosted_trees/);
+});
+
+t.test('a more complex kind is chosen only when it ranks the calibration members better by more than the standard error', async (t) => {
+  const y = (churners: number, stayers: number) => [...Array<0 | 1>(churners).fill(1), ...Array<0 | 1>(stayers).fill(0)];
+  const pair = (lr: number, trees: number) => [{ kind: 'logistic' as const, calibrationRocAuc: lr }, { kind: 'boosted_trees' as const, calibrationRocAuc: trees }];
+  // 700 churners among 13,000 (the 10k-member world): the standard error of 0.842 is about 0.008.
+  const big = chooseCandidate(pair(0.842, 0.865), y(700, 12_300));
+  t.equal(big.best.kind, 'boosted_trees');
+  t.match(big.choice, /^gradient-boosted trees: it beats logistic regression by more than the standard error \(calibration ROC AUC 0\.865 vs 0\.842, standard error 0\.00\d\)$/);
+  // 15 churners among 150 (a tiny lake): the same gain is within the noise, the simpler model stays.
+  const small = chooseCandidate(pair(0.842, 0.865), y(15, 135));
+  t.equal(small.best.kind, 'logistic');
+  t.match(small.choice, /^logistic regression: gradient-boosted trees does not beat it by more than the standard error/);
+  t.equal(chooseCandidate(pair(0.9, 0.8), y(700, 12_300)).best.kind, 'logistic', 'a worse complex model never wins');
+  t.same(chooseCandidate(pair(0.9, 0.8).slice(1), y(7, 100)), { best: { kind: 'boosted_trees', calibrationRocAuc: 0.8 }, choice: 'gradient-boosted trees, the only kind trained' });
+});
+
+t.test('the model beats the days-since-last-visit baseline, against the lake and the truth (either kind)', async (t) => {
+  for (const [m, k] of [linear, boosted].flatMap((m) => [[m, 'lake'], [m, 'truth']] as const)) {
+    const e = m.evaluation[k];
     if (!e) throw new Error(`no ${k} evaluation`);
-    t.ok(e.model.rocAuc > 0.75, `${k}: model ROC AUC ${e.model.rocAuc.toFixed(3)}`);
-    t.ok(e.model.rocAuc > e.baseline.rocAuc + 0.03, `${k}: above the baseline's ${e.baseline.rocAuc.toFixed(3)}`);
-    t.ok(e.model.liftTopDecile > 2, `${k}: top-decile lift ${e.model.liftTopDecile.toFixed(2)}`);
-    t.equal(e.model.n, data.validation.length, `${k}: evaluated on every validation member`);
-    t.equal(e.model.reliability.reduce((n, b) => n + b.count, 0), data.validation.length, `${k}: the reliability bins hold every member`);
+    const what = `${m.scorer.kind}, ${k}`;
+    t.ok(e.model.rocAuc > 0.75, `${what}: model ROC AUC ${e.model.rocAuc.toFixed(3)}`);
+    t.ok(e.model.rocAuc > e.baseline.rocAuc + 0.03, `${what}: above the baseline's ${e.baseline.rocAuc.toFixed(3)}`);
+    t.ok(e.model.liftTopDecile > 2, `${what}: top-decile lift ${e.model.liftTopDecile.toFixed(2)}`);
+    t.equal(e.model.n, data.validation.length, `${what}: evaluated on every validation member`);
+    t.equal(e.model.reliability.reduce((n, b) => n + b.count, 0), data.validation.length, `${what}: the reliability bins hold every member`);
   }
   const e = model.evaluation.lake;
   // Calibrated on a separate, earlier cut-off: the mean score is near the observed churn rate on the later one.
@@ -56,20 +93,22 @@ t.test('the saved model scores the same after a round trip; every score is a rea
   const again = parseModel(JSON.stringify(model));
   t.equal(again.version, model.version);
   t.match(model.version, /^churn-2026-05-01-[0-9a-f]{10}$/, 'the version names the validation cut-off and a content hash');
-  t.equal(fitChurnModel(data, settings, truth, 'another time').version, model.version, 'same data and settings, same version');
+  t.equal((await fitChurnModel(data, settings, truth, 'another time')).version, model.version, 'same data and settings, same version');
   let high = 0;
-  for (const x of data.validation) {
-    const a = scoreMember(model, x.features);
-    const b = scoreMember(again, x.features);
+  for (const [m, x] of [linear, boosted].flatMap((m) => data.validation.map((x) => [m, x] as const))) {
+    const a = scoreMember(m, x.features);
+    const b = scoreMember(parseModel(JSON.stringify(m)), x.features);
     if (a.score !== b.score) t.fail(`${x.features.member_id}: ${a.score} ≠ ${b.score} after the round trip`);
     if (!(a.score > 0 && a.score < 1)) t.fail(`${x.features.member_id}: score ${a.score}`);
-    if (a.band !== (a.score >= model.bands.high ? 'high' : a.score >= model.bands.medium ? 'medium' : 'low')) t.fail(`${x.features.member_id}: band ${a.band}`);
+    if (a.band !== (a.score >= m.bands.high ? 'high' : a.score >= m.bands.medium ? 'medium' : 'low')) t.fail(`${x.features.member_id}: band ${a.band}`);
     if (a.topFactors.some((f) => !(f.contribution > 0) || f.text === '')) t.fail(`${x.features.member_id}: factors ${JSON.stringify(a.topFactors)}`);
     if (a.band === 'high') high++;
   }
   t.ok(high > 0, `${high} members in the high band`);
-  const risky = data.validation.map((x) => scoreMember(model, x.features)).sort((a, b) => b.score - a.score)[0];
-  t.ok(risky && risky.topFactors.length > 0, `the riskiest member has reasons: ${risky?.topFactors.map((f) => f.text).join('; ')}`);
+  for (const m of [linear, boosted]) {
+    const risky = data.validation.map((x) => scoreMember(m, x.features)).sort((a, b) => b.score - a.score)[0];
+    t.ok(risky && risky.topFactors.length > 0, `${m.scorer.kind}: the riskiest member has reasons: ${risky?.topFactors.map((f) => f.text).join('; ')}`);
+  }
 });
 
 t.test('a member with no visits, bookings, app use or age still gets a score (missing values are imputed and flagged)', async (t) => {
@@ -79,26 +118,33 @@ t.test('a member with no visits, bookings, app use or age still gets a score (mi
     bookings_90d: 0, no_show_rate: null, late_cancel_rate: null, booking_lead_hours: null, upcoming_bookings: 0, app_events_7d: 0, app_events_30d: 0, app_days_30d: 0, app_events_prev_30d: 0, days_since_app: null,
     failed_payments_90d: 0, refunds_90d: 0, last_dues_amount: null, days_since_last_dues: null, usual_class_fill: null, ratings_90d: 0, avg_rating_90d: null,
   };
-  const s = scoreMember(model, bare);
-  t.ok(s.score > 0 && s.score < 1, `score ${s.score.toFixed(3)} (unseen plan and studio encode as no category)`);
-  t.same(s.topFactors.filter((f) => f.factor === 'days_since_last_visit').map((f) => f.text).slice(0, 1).concat(), s.topFactors.some((f) => f.factor === 'days_since_last_visit') ? ['no visit since joining 6 days ago'] : [], 'when days away is a reason, it is told in words');
+  for (const m of [linear, boosted]) {
+    const s = scoreMember(m, bare);
+    t.ok(s.score > 0 && s.score < 1, `${m.scorer.kind}: score ${s.score.toFixed(3)} (unseen plan and studio encode as no category)`);
+    t.same(s.topFactors.filter((f) => f.factor === 'days_since_last_visit').map((f) => f.text).slice(0, 1).concat(), s.topFactors.some((f) => f.factor === 'days_since_last_visit') ? ['no visit since joining 6 days ago'] : [], 'when days away is a reason, it is told in words');
+  }
 });
 
 t.test('a model file that is corrupt or from another version is refused with what to do', async (t) => {
-  const text = JSON.stringify(model);
-  const edit = (f: (m: Record<string, unknown>) => void) => {
-    const m = JSON.parse(text) as Record<string, unknown>;
+  const edit = (f: (m: Record<string, unknown>) => void, from: ChurnModel = linear) => {
+    const m = JSON.parse(JSON.stringify(from)) as Record<string, unknown>;
     f(m);
     return JSON.stringify(m);
   };
   t.throws(() => parseModel('{"format": "peak-churn-model", "formatVer'), ModelFileError);
   t.throws(() => parseModel('{"format": "peak-churn-model", "formatVer'), /is not JSON .*retrain with `npm run churn -- train`/);
   t.throws(() => parseModel('{"hello": 1}'), /is not a churn model/);
-  t.throws(() => parseModel(edit((m) => (m.formatVersion = 2))), /model format version 2; this code reads version 1: retrain/);
+  t.throws(() => parseModel(edit((m) => (m.formatVersion = 1))), /model format version 1; this code reads version 2: retrain/);
   t.throws(() => parseModel(edit((m) => delete m.platt)), /is damaged: .*platt/);
-  t.throws(() => parseModel(edit((m) => ((m.logistic as ChurnModel['logistic']).coefficients = [1, 2]))), /is damaged: \d+ columns but \d+ scaler means and 2 coefficients/);
+  t.throws(() => parseModel(edit((m) => ((m.scorer as LogisticScorer).logistic.coefficients = [1, 2]))), /is damaged: \d+ columns but \d+ scaler means and 2 coefficients/);
   t.throws(() => parseModel(edit((m) => ((m.columns as ChurnModel['columns'])[0] = { name: 'shoe_size', factor: 'age' }))), /lists columns this code does not encode/);
-  t.throws(() => parseModel(text.replace(/"a":[-0-9.e]+/, '"a":1e999')), /damaged/);
+  t.throws(() => parseModel(JSON.stringify(linear).replace(/"a":[-0-9.e]+/, '"a":1e999')), /damaged/);
+  t.throws(() => parseModel(edit((m) => ((m.scorer as { kind: string }).kind = 'neural_net'))), /is damaged: \/scorer/);
+  // Boosted trees: the saved bytes are read and checked before any member is scored.
+  const trees = (m: Record<string, unknown>) => m.scorer as BoostedScorer;
+  t.throws(() => parseModel(edit((m) => (trees(m).trees = Buffer.from('not a model').toString('base64')), boosted)), /is damaged: boosted trees: the model ends inside the learner header \(byte 0 of 11\); retrain with `npm run churn -- train`/);
+  t.throws(() => parseModel(edit((m) => (trees(m).trees = trees(m).trees.slice(0, 4000)), boosted)), /is damaged: boosted trees: /);
+  t.throws(() => parseModel(edit((m) => (m.columns = (m.columns as ChurnModel['columns']).slice(0, -1)), boosted)), /lists columns this code does not encode/);
 });
 
 t.test('bad training input gets a clear error, never a model', async (t) => {
@@ -116,8 +162,8 @@ t.test('bad training input gets a clear error, never a model', async (t) => {
 
   const stayersOnly = (xs: Example[]) => xs.map((x) => ({ ...x, churned: false, reason: null }));
   const noChurners: TrainingData = { ...data, train: stayersOnly(data.train) };
-  t.throws(() => fitChurnModel(noChurners, settings), /the training set has \d+ members and no churners: a churn model needs both/);
-  t.throws(() => fitChurnModel({ ...data, validation: [] }, settings), /no members in the validation set/);
+  await t.rejects(fitChurnModel(noChurners, settings), /the training set has \d+ members and no churners: a churn model needs both/);
+  await t.rejects(fitChurnModel({ ...data, validation: [] }, settings), /no members in the validation set/);
 });
 
 t.test('the registry keeps every model and promotes only one that does at least as well as the champion', async (t) => {
@@ -132,7 +178,10 @@ t.test('the registry keeps every model and promotes only one that does at least 
 
   // A worse candidate: the same model with its visit coefficients switched off, evaluated honestly.
   const blunt = structuredClone(model) as ChurnModel;
-  blunt.logistic.coefficients = blunt.logistic.coefficients.map((c, i) => (/visit/.test(blunt.columns[i]?.name ?? '') ? 0 : c));
+  blunt.scorer = structuredClone(linear.scorer);
+  blunt.platt = linear.platt;
+  if (blunt.scorer.kind !== 'logistic') throw new Error('expected a logistic scorer');
+  blunt.scorer.logistic.coefficients = blunt.scorer.logistic.coefficients.map((c, i) => (/visit/.test(blunt.columns[i]?.name ?? '') ? 0 : c));
   blunt.version = 'churn-2026-05-01-blunt00000';
   blunt.evaluation.lake.model = evaluateOn(blunt, data.validation);
   const refused = await registerModel(store, blunt, data.validation);
@@ -145,7 +194,7 @@ t.test('the registry keeps every model and promotes only one that does at least 
   t.ok(registry.entries[2]?.championRocAuc !== undefined && registry.entries[2].championRocAuc > registry.entries[2].rocAuc, 'with the champion\'s score on the same members');
 
   // The champion's file damaged: the next candidate replaces it, saying why.
-  await store.putBytes(modelKey(model.version), '{"format": "peak-churn-model", "formatVersion": 1, "version": 3}');
+  await store.putBytes(modelKey(model.version), '{"format": "peak-churn-model", "formatVersion": 2, "version": 3}');
   const replaced = await registerModel(store, blunt, data.validation);
   t.equal(replaced.promoted, true);
   t.match(replaced.reason, /^the champion churn-2026-05-01-\w+ cannot be used \(.*is damaged/);
@@ -238,13 +287,14 @@ t.test('npm run churn: train, score and report over a lake folder; usage errors 
   t.match(await run('score', '--as-of', 'yesterday'), { code: 2, err: /--as-of must be a date written YYYY-MM-DD/ });
   t.match(await run('score', '--lake', 's3://peak-dev-lake/'), { code: 2, err: /an S3 lake is queried with Athena: set ANALYTICS_ENGINE=athena/ });
   t.match(await run('train', '--wat'), { code: 2, err: /Unknown option '--wat'/ });
+  t.match(await run('train', '--models', 'logistic,svm'), { code: 2, err: /--models takes logistic and\/or boosted_trees, comma-separated; "svm" is not one/ });
 });
 
 t.test('a studio with no churners in training still gets real scores (the model pools every studio)', async (t) => {
   const locations = [...new Set(data.train.map((x) => x.features.home_location_id))].sort();
   const quiet = locations[0] as string;
   const relabel = (xs: Example[]) => xs.map((x) => (x.features.home_location_id === quiet ? { ...x, churned: false, reason: null } : x));
-  const pooled = fitChurnModel({ ...data, train: relabel(data.train), calibration: relabel(data.calibration) }, settings);
+  const pooled = await fitChurnModel({ ...data, train: relabel(data.train), calibration: relabel(data.calibration) }, settings);
   const scores = (loc: string) => data.validation.filter((x) => x.features.home_location_id === loc).map((x) => scoreMember(pooled, x.features).score);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const quietScores = scores(quiet);

@@ -16,12 +16,12 @@ export async function prepareChurn(o: { lakeDir: string; timeZone: string; truth
   const lake = new FolderLake(o.lakeDir);
   try {
     const data = await collectTrainingData(engine, DEFAULT_SETTINGS);
-    const model = fitChurnModel(data, DEFAULT_SETTINGS, await readTruth(o.truthFile));
+    const model = await fitChurnModel(data, DEFAULT_SETTINGS, await readTruth(o.truthFile));
     const decision = await registerModel(lake, model, data.validation);
     const scored = await runScoring(engine, lake);
     const truth = model.evaluation.truth;
     const auc = truth ? `ROC AUC ${truth.model.rocAuc.toFixed(3)} against the truth (days-since-last-visit baseline ${truth.baseline.rocAuc.toFixed(3)})` : '';
-    o.log(`  ✓ churn model ${model.version}: ${auc}; ${decision.promoted ? 'promoted' : `not promoted (${decision.reason})`}`);
+    o.log(`  ✓ churn model ${model.version} (${model.scorer.kind === 'boosted_trees' ? 'gradient-boosted trees' : 'logistic regression'}): ${auc}; ${decision.promoted ? 'promoted' : `not promoted (${decision.reason})`}`);
     o.log(`  ✓ churn scores: ${scored.members} members as of ${scored.asOf} (${scored.bands.high} high, ${scored.bands.medium} medium risk) in ${seconds(performance.now() - t0)}`);
     return { modelVersion: scored.modelVersion, promoted: decision.promoted, members: scored.members, asOf: scored.asOf };
   } catch (err) {

@@ -14,7 +14,7 @@ t.test('after the samples load, the churn model is trained, promoted and today\'
   t.equal(churn?.promoted, true);
   t.equal((await loadChampion(new FolderLake(lake.lakeRoot))).version, churn?.modelVersion, 'the model is the registry\'s champion');
   t.ok(await new FolderLake(lake.lakeRoot).head(scoresKey('2026-06-30')), 'the day\'s scores are in the lake');
-  t.match(lines[0], /^ {2}✓ churn model churn-\S+: ROC AUC 0\.\d{3} against the truth \(days-since-last-visit baseline 0\.\d{3}\); promoted$/);
+  t.match(lines[0], /^ {2}✓ churn model churn-\S+ \((logistic regression|gradient-boosted trees)\): ROC AUC 0\.\d{3} against the truth \(days-since-last-visit baseline 0\.\d{3}\); promoted$/);
   t.match(lines[1], /^ {2}✓ churn scores: \d+ members as of 2026-06-30 \(\d+ high, \d+ medium risk\) in /);
 
   const short = await buildSampleLake(join(dir, 'short'), { members: 50, days: 30, end: '2026-06-30', seed: 9 });

@@ -54,6 +54,21 @@ export function rocAuc(p: Numbers, y: readonly Label[]): number {
 }
 
 /**
+ * The standard error of a ROC AUC measured on `positives` churners and `negatives` stayers (Hanley & McNeil 1982):
+ * how far the AUC of another sample of the same size would typically fall from this one.
+ */
+export function rocAucStandardError(auc: number, positives: number, negatives: number): number {
+  if (!(auc >= 0 && auc <= 1)) throw new Error(`rocAucStandardError: the AUC is ${auc}: it must be in [0, 1]`);
+  if (!(Number.isInteger(positives) && Number.isInteger(negatives) && positives > 0 && negatives > 0)) {
+    throw new Error(`rocAucStandardError: ${positives} churners and ${negatives} stayers: it needs at least one of each`);
+  }
+  const q1 = auc / (2 - auc); // P(two random churners both rank above one stayer)
+  const q2 = (2 * auc * auc) / (1 + auc); // P(one churner ranks above two random stayers)
+  const variance = (auc * (1 - auc) + (positives - 1) * (q1 - auc * auc) + (negatives - 1) * (q2 - auc * auc)) / (positives * negatives);
+  return Math.sqrt(Math.max(0, variance));
+}
+
+/**
  * PR AUC as average precision, scikit-learn's definition: Σ (R_n − R_{n−1}) · P_n over the distinct thresholds from
  * the highest score down, with all rows of a tied score crossing the threshold together (no interpolation).
  */

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { averagePrecision, brierScore, evaluate, liftAtTop, logLoss, reliabilityTable, rocAuc, type Label } from '../../src/ml/index.js';
+import { averagePrecision, brierScore, evaluate, liftAtTop, logLoss, reliabilityTable, rocAuc, rocAucStandardError, type Label } from '../../src/ml/index.js';
 import { bernoulli, mulberry32 } from './random.js';
 
 // scikit-learn's documentation example for roc_auc_score and average_precision_score.
@@ -30,6 +30,25 @@ t.test('rank AUC equals brute-force pairwise AUC on 2,000 rows with many ties', 
   const auc = rocAuc(p, y);
   t.ok(near(auc, wins / pairs), `${auc} = ${wins / pairs}`);
   t.ok(auc > 0.6 && auc < 0.9, 'and it is an informative score, not a degenerate 0.5');
+});
+
+t.test('the ROC AUC standard error matches the spread of AUCs over many samples', async (t) => {
+  // Exponential scores (stayers rate 1, churners rate 1/4): the true AUC is 1/(1 + 1/4) = 0.8, and Hanley & McNeil's
+  // Q1 and Q2 are exact for this family, so their variance is the Mann-Whitney statistic's own.
+  const rng = mulberry32(11);
+  const exp = (rate: number) => 1 - Math.exp(Math.log(1 - rng()) / rate); // an exponential draw, squeezed into [0, 1) (ranks kept)
+  const [churners, stayers, samples] = [30, 300, 2000];
+  const y: Label[] = [...Array<Label>(churners).fill(1), ...Array<Label>(stayers).fill(0)];
+  const aucs = Array.from({ length: samples }, () => rocAuc(y.map((l) => exp(l === 1 ? 0.25 : 1)), y));
+  const mean = aucs.reduce((a, b) => a + b, 0) / samples;
+  const sd = Math.sqrt(aucs.reduce((s, a) => s + (a - mean) ** 2, 0) / (samples - 1));
+  const se = rocAucStandardError(0.8, churners, stayers);
+  t.ok(Math.abs(mean - 0.8) < 0.005, `mean AUC ${mean.toFixed(4)} ≈ 0.8`);
+  t.ok(Math.abs(se / sd - 1) < 0.07, `standard error ${se.toFixed(4)} vs the samples' spread ${sd.toFixed(4)}`);
+  t.ok(rocAucStandardError(0.8, 300, 3000) < se / 3, 'ten times the members, about a third of the error');
+  t.equal(rocAucStandardError(1, 5, 5), 0, 'a perfect ranking: no spread');
+  t.throws(() => rocAucStandardError(0.8, 0, 10), /0 churners and 10 stayers: it needs at least one of each/);
+  t.throws(() => rocAucStandardError(1.2, 3, 10), /the AUC is 1.2/);
 });
 
 t.test('average precision treats a tied score as one threshold', async (t) => {

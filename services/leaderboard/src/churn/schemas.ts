@@ -117,6 +117,16 @@ export const churnModelReport = Type.Object(
       { lake: m.evaluation.properties.lake, truth: m.evaluation.properties.truth },
       { description: 'On the validation cut-off: model and days-since-last-visit baseline, against the lake\'s labels and (when given at training) the ground truth; each with its reliability table' },
     ),
+    kind: Type.Union([Type.Literal('logistic'), Type.Literal('boosted_trees')], { description: 'The kind of model: logistic regression or gradient-boosted trees, whichever ranked the calibration members best' }),
+    candidates: Type.Array(
+      Type.Object({
+        kind: Type.Union([Type.Literal('logistic'), Type.Literal('boosted_trees')]),
+        chosen: Type.Boolean(),
+        calibrationRocAuc: Type.Number({ description: 'ROC AUC on the held-out calibration members (what the choice is made on)' }),
+        validationRocAuc: Type.Object({ lake: Type.Number(), truth: Type.Optional(Type.Number()) }, { description: 'ROC AUC on the validation day, against the lake\'s labels and the ground truth' }),
+      }),
+      { description: 'Every model kind fitted on the same rows at this training run' },
+    ),
     registry: Type.Array(registryEntry, { description: 'Every training run, newest first' }),
   },
   { description: 'The promoted churn model: what it predicts, what it was trained on, how well it does' },
