@@ -1,5 +1,5 @@
 export * from './engine.js';
-export { fromText, isoTimestamp, normaliseType } from './values.js';
+export { fromText, isoTimestamp, normaliseType, offsetFormat, offsetMinutesAt } from './values.js';
 export { assertTimeZone, athenaViewDdl, DATASET_RELATIONS, datasetColumns, DERIVED_RELATIONS, derivedColumns, DIM_DATE, LAKE_RELATIONS, latestVersion, LOCAL_FACTS, relationColumns, starSchemaViews, type LakeRelation, type RelationColumn, type ViewDefinition } from './views.js';
 export { DuckDbEngine, type DuckDbEngineOptions } from './duckdb-engine.js';
 export { AthenaEngine, type AthenaEngineOptions } from './athena-engine.js';
