@@ -55,13 +55,19 @@ export type ManagerSummary = {
 
 const KIND_TEXT: Record<ChurnModelInfo['kind'], string> = { logistic: 'a logistic regression', boosted_trees: 'gradient-boosted decision trees' };
 
-/** Which kind of model won, and by how much, on members held out of training. */
+/** Which kind of model is used and why, from the candidates' ROC AUC on members held out of training. */
 export function modelKindSentence(model: ChurnModelInfo): string | undefined {
   const chosen = model.candidates.find((c) => c.chosen);
-  const others = model.candidates.filter((c) => !c.chosen);
   if (!chosen) return undefined;
+  const others = model.candidates.filter((c) => !c.chosen);
+  if (others.length === 0) return `The model is ${KIND_TEXT[chosen.kind]}.`;
+  const better = others.filter((c) => c.calibrationRocAuc > chosen.calibrationRocAuc);
+  if (better.length > 0) {
+    const close = better.map((c) => `${KIND_TEXT[c.kind]} ${formatPercent(c.calibrationRocAuc)}`).join(', ');
+    return `The model is ${KIND_TEXT[chosen.kind]}: on members held out of training the alternative did only slightly better (${close} against ${formatPercent(chosen.calibrationRocAuc)}), within the noise, so the simpler model is kept.`;
+  }
   const beaten = others.map((c) => `${KIND_TEXT[c.kind]} ${formatPercent(c.calibrationRocAuc)}`).join(', ');
-  return `The model is ${KIND_TEXT[chosen.kind]}${beaten ? `, chosen because it told leavers from stayers best among members held out of training (${formatPercent(chosen.calibrationRocAuc)}; ${beaten})` : ''}.`;
+  return `The model is ${KIND_TEXT[chosen.kind]}, chosen because it told leavers from stayers best among members held out of training (${formatPercent(chosen.calibrationRocAuc)}; ${beaten}).`;
 }
 
 /** The evaluation as a few plain sentences for a studio manager. */

@@ -46,6 +46,11 @@ t.test('the manager summary of a good model', async (t) => {
   t.equal(s.sentences[3], 'Checked on the 2,000 members of 7 Oct 2026, a day the model did not learn from. “Left” means cancelled, or 30 days without a visit, within 30 days.');
   t.equal(s.sentences[4], 'The model is gradient-boosted decision trees, chosen because it told leavers from stayers best among members held out of training (87%; a logistic regression 84%).');
   t.equal(modelKindSentence({ ...fakeModel(), candidates: [{ kind: 'logistic', chosen: true, calibrationRocAuc: 0.8, validationRocAuc: { lake: 0.8 } }] }), 'The model is a logistic regression.', 'one kind fitted: nothing to compare');
+  const kept = modelKindSentence({
+    ...fakeModel(),
+    candidates: [{ kind: 'logistic', chosen: true, calibrationRocAuc: 0.84, validationRocAuc: { lake: 0.84 } }, { kind: 'boosted_trees', chosen: false, calibrationRocAuc: 0.852, validationRocAuc: { lake: 0.85 } }],
+  });
+  t.equal(kept, 'The model is a logistic regression: on members held out of training the alternative did only slightly better (gradient-boosted decision trees 85% against 84%), within the noise, so the simpler model is kept.', 'kept although the trees scored a little higher: said so, not "best"');
   t.equal(s.truth.length, 1);
   t.match(s.truth[0], /^Against who really left \(the sample data's ground truth, known only for generated data\): of the members flagged high risk, about \d+% left; it picks the one who left 87% of the time \(days since last visit: 79%\)\.$/);
   t.same(managerSummary(fakeModel(false)).truth, [], 'no ground truth, no sentence about it');

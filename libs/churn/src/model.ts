@@ -20,6 +20,8 @@ const evaluationPair = Type.Object({ model: evaluation, baseline: evaluation });
 export const MODEL_KINDS = ['logistic', 'boosted_trees'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 export const MODEL_KIND_NAMES: Record<ModelKind, string> = { logistic: 'logistic regression', boosted_trees: 'gradient-boosted trees' };
+/** The kinds as a schema (TypeBox needs the literals spelled out to type the union). */
+export const modelKindSchema = Type.Union([Type.Literal(MODEL_KINDS[0]), Type.Literal(MODEL_KINDS[1])]);
 
 /** L2 logistic regression on standardised features (IRLS). */
 const logisticScorer = Type.Object({
@@ -59,14 +61,14 @@ export const modelArtifact = Type.Object({
     categories: Type.Record(Type.String(), Type.Array(Type.String())),
     inactivityDays: num,
   }),
-  /** What turns the encoded row into a logit: the candidate that ranked the calibration members best. */
+  /** What turns the encoded row into a logit: the candidate `chooseCandidate` picked. */
   scorer,
   platt: Type.Object({ a: num, b: num }),
   /** Why the scorer's kind was chosen, with the figures. */
   choice: Type.String(),
   /** Every model kind trained on the same rows, and how each did: chosen by ROC AUC on the calibration members. */
   candidates: Type.Array(Type.Object({
-    kind: Type.Union([Type.Literal('logistic'), Type.Literal('boosted_trees')]),
+    kind: modelKindSchema,
     chosen: Type.Boolean(),
     calibrationRocAuc: num,
     fitSeconds: num,

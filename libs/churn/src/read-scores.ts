@@ -44,7 +44,7 @@ export type ChurnMember = {
 export type ChurnMembersPage = { asOf: string; total: number; limit: number; offset: number; members: ChurnMember[] };
 
 export type ChurnModelReport = Pick<ChurnModel, 'version' | 'trainedAt' | 'horizonDays' | 'inactivityDays' | 'confirmDays' | 'trainingWindow' | 'bands' | 'evaluation'> & {
-  /** The kind of model that won on the calibration members. */
+  /** The kind of model chosen (the simplest, unless another ranked the calibration members clearly better). */
   kind: ModelKind;
   /** Every kind fitted on the same rows, with its ROC AUC on the calibration members and the validation day. */
   candidates: { kind: ModelKind; chosen: boolean; calibrationRocAuc: number; validationRocAuc: { lake: number; truth?: number } }[];

@@ -3,7 +3,7 @@ import { encode, encodedColumns, fitEncoder } from './encode.js';
 import { loadFeatures, type MemberFeatures } from './features.js';
 import { lakeEnd, lakeStart, LabelWindowError, loadLabels, truthChurnedBy, type ChurnReason, type TruthRow } from './labels.js';
 import { modelVersion, MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_KIND_NAMES, MODEL_KINDS, rawLogit, scoreMember, type ChurnModel, type EvaluationPair, type ModelKind, type Scorer } from './model.js';
-import { DEFAULT_BOOSTING, trainBoostedTrees, type BoostingParams } from './ml/boosted-trees.js';
+import { BOOSTED_TREES_TRAINER, DEFAULT_BOOSTING, trainBoostedTrees, type BoostingParams } from './ml/boosted-trees.js';
 import { applyPlatt, evaluate, fitLogistic, fitPlatt, fitScaler, rocAuc, rocAucStandardError, standardise, type Evaluation, type Label } from './ml/index.js';
 
 export type TrainingSettings = {
@@ -19,7 +19,7 @@ export type TrainingSettings = {
   historyDays: number;
   /** Share of members (by id hash) whose training-period rows calibrate the probabilities instead of training. */
   calibrationShare: number;
-  /** The model kinds trained on the same rows; the one ranking the calibration members best is kept. */
+  /** The model kinds trained on the same rows; `chooseCandidate` picks one (the simplest unless another clearly does better). */
   models: readonly ModelKind[];
   /** L2 penalty of the logistic regression (on standardised features). */
   l2: number;
@@ -104,19 +104,26 @@ function checkBothClasses(xs: readonly Example[], what: string): void {
   }
 }
 
+/** How many distinct churners and stayers a set holds: the honest sample size when members repeat across cut-offs. */
+export function distinctMembers(xs: readonly Example[]): { positives: number; negatives: number } {
+  const [positives, negatives] = [new Set<string>(), new Set<string>()];
+  for (const x of xs) (x.churned ? positives : negatives).add(x.features.member_id);
+  return { positives: positives.size, negatives: negatives.size };
+}
+
 /**
  * The simplest kind wins unless a more complex one ranks the calibration members better by more than the standard
- * error of the simpler one's ROC AUC there: on a small lake a few members could otherwise swing the choice to a model
- * that merely looked better (and trees need more rows than a line to learn anything).
+ * error of the simpler one's ROC AUC there (Hanley & McNeil, counting distinct members, not rows: a member appears at
+ * several cut-offs, and counting rows would shrink the error). On a small lake a few members could otherwise swing the
+ * choice to a model that merely looked better (and trees need more rows than a line to learn anything).
  */
-export function chooseCandidate<C extends { kind: ModelKind; calibrationRocAuc: number }>(candidates: readonly C[], calibrationY: readonly Label[]): { best: C; choice: string } {
+export function chooseCandidate<C extends { kind: ModelKind; calibrationRocAuc: number }>(candidates: readonly C[], sample: { positives: number; negatives: number }): { best: C; choice: string } {
   const [first, ...rest] = candidates;
   if (!first) throw new Error('no candidates to choose from');
-  const positives = calibrationY.filter((y) => y === 1).length;
   let best = first;
   let choice = rest.length === 0 ? `${MODEL_KIND_NAMES[first.kind]}, the only kind trained` : '';
   for (const c of rest) {
-    const se = rocAucStandardError(best.calibrationRocAuc, positives, calibrationY.length - positives);
+    const se = rocAucStandardError(best.calibrationRocAuc, sample.positives, sample.negatives);
     const gain = c.calibrationRocAuc - best.calibrationRocAuc;
     const figures = `calibration ROC AUC ${c.calibrationRocAuc.toFixed(3)} vs ${best.calibrationRocAuc.toFixed(3)}, standard error ${se.toFixed(3)}`;
     if (gain > se) {
@@ -136,7 +143,7 @@ async function fitScorer(kind: ModelKind, rows: readonly Float64Array[], y: Labe
     return { kind, scaler, logistic: fitLogistic(rows.map((r) => standardise(scaler, r)), y, { l2: s.l2 }) };
   }
   const bytes = await trainBoostedTrees(rows, y, s.boosting);
-  return { kind, trainer: 'ml-xgboost 1.1.2 (XGBoost 0.7x, WebAssembly)', params: { ...s.boosting }, trees: Buffer.from(bytes).toString('base64') };
+  return { kind, trainer: BOOSTED_TREES_TRAINER, params: { ...s.boosting }, trees: Buffer.from(bytes).toString('base64') };
 }
 
 /**
@@ -165,9 +172,9 @@ export async function fitChurnModel(data: TrainingData, s: TrainingSettings, tru
     const calibrationLogits = calibrationRows.map((r) => rawLogit(scorer, r));
     const platt = fitPlatt(calibrationLogits, calibrationY);
     const p = validationRows.map((r) => applyPlatt(platt, rawLogit(scorer, r)));
-    candidates.push({ kind, scorer, platt, p, calibrationRocAuc: rocAuc(calibrationLogits.map((l) => applyPlatt(platt, l)), calibrationY), fitSeconds });
+    candidates.push({ kind, scorer, platt, p, calibrationRocAuc: rocAuc(calibrationLogits.map((l) => applyPlatt(platt, l)), calibrationY) /* Platt keeps the order; rocAuc wants probabilities */, fitSeconds });
   }
-  const { best, choice } = chooseCandidate(candidates, calibrationY);
+  const { best, choice } = chooseCandidate(candidates, distinctMembers(data.calibration));
   const baseline = fitPlatt(data.calibration.map((x) => baselineSignal(x.features)), calibrationY);
   const baselineP = data.validation.map((x) => applyPlatt(baseline, baselineSignal(x.features)));
   const pair = (y: Label[]): EvaluationPair => ({ model: evaluate(best.p, y), baseline: evaluate(baselineP, y) });

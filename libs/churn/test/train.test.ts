@@ -10,7 +10,7 @@ import { DuckDbEngine } from '@peak/analytics';
 import { memberChurnScores } from '@peak/contracts';
 import { FolderLake } from '@peak/lake';
 import {
-  buildSampleLake, chooseCandidate, collectTrainingData, DEFAULT_SETTINGS, evaluateOn, fitChurnModel, LabelWindowError, loadChampion, loadFeatures, ModelFileError, modelKey, NoModelError,
+  buildSampleLake, chooseCandidate, collectTrainingData, DEFAULT_SETTINGS, distinctMembers, rocAucStandardError, evaluateOn, fitChurnModel, LabelWindowError, loadChampion, loadFeatures, ModelFileError, modelKey, NoModelError,
   parseModel, readRegistry, readTruth, REGISTRY_KEY, registerModel, runScoring, scoreMember, type BoostedScorer, type ChurnModel, type LogisticScorer, type Example, type MemberFeatures, type TrainingData,
 } from '../src/index.js';
 import { main } from '../src/cli.js';
@@ -43,7 +43,12 @@ t.test('both model kinds are fitted on the same rows; the one ranking the calibr
   const chosen = model.candidates.filter((c) => c.chosen);
   t.equal(chosen.length, 1, 'one is chosen');
   t.equal(chosen[0]?.kind, model.scorer.kind, 'and it is the model\'s scorer');
-  t.equal(chooseCandidate(model.candidates, data.calibration.map((x) => (x.churned ? 1 : 0))).best.kind, model.scorer.kind, 'by the choosing rule');
+  // The rule's sample is distinct members (each appears at several cut-offs), not rows.
+  const members = distinctMembers(data.calibration);
+  t.ok(members.positives < data.calibration.filter((x) => x.churned).length, `${members.positives} distinct churners among the calibration rows' churners`);
+  const [lr, trees] = [model.candidates[0]!, model.candidates[1]!];
+  const wins = trees.calibrationRocAuc - lr.calibrationRocAuc > rocAucStandardError(lr.calibrationRocAuc, members.positives, members.negatives);
+  t.equal(model.scorer.kind, wins ? 'boosted_trees' : 'logistic', 'the trees only when they beat the regression by more than its standard error');
   t.match(model.choice, /standard error/, `and says why: ${model.choice}`);
   t.same(chosen[0]?.validation.lake, model.evaluation.lake.model, 'its validation figures are the model\'s');
   // Each kind alone gives the same fit as inside the pair, so the candidates' figures are what each would score.
@@ -58,13 +63,13 @@ t.test('both model kinds are fitted on the same rows; the one ranking the calibr
 });
 
 t.test('a more complex kind is chosen only when it ranks the calibration members better by more than the standard error', async (t) => {
-  const y = (churners: number, stayers: number) => [...Array<0 | 1>(churners).fill(1), ...Array<0 | 1>(stayers).fill(0)];
+  const y = (positives: number, negatives: number) => ({ positives, negatives });
   const pair = (lr: number, trees: number) => [{ kind: 'logistic' as const, calibrationRocAuc: lr }, { kind: 'boosted_trees' as const, calibrationRocAuc: trees }];
-  // 700 churners among 13,000 (the 10k-member world): the standard error of 0.842 is about 0.008.
+  // 700 churners among 13,000 members: the standard error of 0.842 is about 0.009.
   const big = chooseCandidate(pair(0.842, 0.865), y(700, 12_300));
   t.equal(big.best.kind, 'boosted_trees');
-  t.match(big.choice, /^gradient-boosted trees: it beats logistic regression by more than the standard error \(calibration ROC AUC 0\.865 vs 0\.842, standard error 0\.00\d\)$/);
-  // 15 churners among 150 (a tiny lake): the same gain is within the noise, the simpler model stays.
+  t.match(big.choice, /^gradient-boosted trees: it beats logistic regression by more than the standard error \(calibration ROC AUC 0\.865 vs 0\.842, standard error 0\.009\)$/);
+  // 15 churners among 150 members (a tiny lake): the same gain is within the noise, the simpler model stays.
   const small = chooseCandidate(pair(0.842, 0.865), y(15, 135));
   t.equal(small.best.kind, 'logistic');
   t.match(small.choice, /^logistic regression: gradient-boosted trees does not beat it by more than the standard error/);

@@ -1,5 +1,5 @@
 import { DuckDbEngine } from '@peak/analytics';
-import { collectTrainingData, DEFAULT_SETTINGS, fitChurnModel, LabelWindowError, readTruth, registerModel, runScoring } from '@peak/churn';
+import { collectTrainingData, DEFAULT_SETTINGS, fitChurnModel, LabelWindowError, MODEL_KIND_NAMES, readTruth, registerModel, runScoring } from '@peak/churn';
 import { FolderLake } from '@peak/lake';
 import { seconds } from './time.js';
 
@@ -21,7 +21,7 @@ export async function prepareChurn(o: { lakeDir: string; timeZone: string; truth
     const scored = await runScoring(engine, lake);
     const truth = model.evaluation.truth;
     const auc = truth ? `ROC AUC ${truth.model.rocAuc.toFixed(3)} against the truth (days-since-last-visit baseline ${truth.baseline.rocAuc.toFixed(3)})` : '';
-    o.log(`  ✓ churn model ${model.version} (${model.scorer.kind === 'boosted_trees' ? 'gradient-boosted trees' : 'logistic regression'}): ${auc}; ${decision.promoted ? 'promoted' : `not promoted (${decision.reason})`}`);
+    o.log(`  ✓ churn model ${model.version} (${MODEL_KIND_NAMES[model.scorer.kind]}): ${auc}; ${decision.promoted ? 'promoted' : `not promoted (${decision.reason})`}`);
     o.log(`  ✓ churn scores: ${scored.members} members as of ${scored.asOf} (${scored.bands.high} high, ${scored.bands.medium} medium risk) in ${seconds(performance.now() - t0)}`);
     return { modelVersion: scored.modelVersion, promoted: decision.promoted, members: scored.members, asOf: scored.asOf };
   } catch (err) {

@@ -44,6 +44,9 @@ type XgbCalls = {
   free: (model: number) => number;
 };
 
+/** What trains the trees, as a model file records it (the installed package's own version). */
+export const BOOSTED_TREES_TRAINER = `ml-xgboost ${(createRequire(import.meta.url)('ml-xgboost/package.json') as { version: string }).version} (XGBoost 0.7x, WebAssembly)`;
+
 let loading: Promise<XgbCalls> | undefined;
 
 /** Loads the WebAssembly once, on the first training (scoring processes never pay for it). */
@@ -58,7 +61,10 @@ function xgboost(): Promise<XgbCalls> {
     module.printErr = (msg: string) => {
       if (!/wasm streaming compile failed|falling back to ArrayBuffer/.test(msg)) process.stderr.write(`ml-xgboost: ${msg}\n`);
     };
-    const wasm = await module.isReady;
+    const wasm = await module.isReady.catch((err: unknown) => {
+      loading = undefined; // a failed load is not kept: the next training tries again
+      throw new Error(`ml-xgboost's WebAssembly did not load: ${String(err)}`);
+    });
     const call = (name: string, args: string[], returns: string | null = 'number') => wasm.cwrap(name, returns, args);
     // The package's own train() passes the data as emscripten 'array' arguments, copied through its 5 MiB stack: it
     // fails above ~52k rows × 25 columns. Here the data goes through malloc'd heap memory instead (same C functions).
@@ -82,7 +88,8 @@ function checkParams(p: BoostingParams): void {
   if (!(p.eta > 0 && p.eta <= 1)) throw bad('eta', `is ${p.eta}: use a learning rate in (0, 1]`);
   if (!(p.minChildWeight >= 0 && Number.isFinite(p.minChildWeight))) throw bad('minChildWeight', `is ${p.minChildWeight}: use a finite number ≥ 0`);
   for (const [name, v] of [['subsample', p.subsample], ['colsampleByTree', p.colsampleByTree]] as const) if (!(v > 0 && v <= 1)) throw bad(name, `is ${v}: use a share in (0, 1]`);
-  if (!Number.isInteger(p.seed) || p.seed < 0) throw bad('seed', `is ${p.seed}: use an integer ≥ 0`);
+  // XGBoost parses the seed as a 32-bit int (and its WebAssembly build cannot catch the exception a larger one throws).
+  if (!Number.isInteger(p.seed) || p.seed < 0 || p.seed > 2 ** 31 - 1) throw bad('seed', `is ${p.seed}: use an integer from 0 to 2147483647`);
 }
 
 /**
@@ -121,6 +128,7 @@ export async function trainBoostedTrees(x: readonly FeatureRow[], y: readonly La
     const size = xgb.saveModel(model);
     if (size <= 0) throw new Error('trainBoostedTrees: XGBoost could not save the trained model');
     const out = wasm._malloc(size);
+    if (out === 0) throw new Error(`trainBoostedTrees: could not allocate ${size} bytes to save the model`);
     try {
       xgb.fileContent(out, size);
       return wasm.HEAPU8.slice(out, out + size);
@@ -170,6 +178,8 @@ export function readBoostedTrees(bytes: Uint8Array): TreeEnsemble {
   need(0, 136, 'the learner header');
   const baseScore = b.readFloatLE(0);
   const features = b.readUInt32LE(4);
+  // num_class 0 (one margin per row), no extra attributes: anything else is a model this reader does not know.
+  if (b.readInt32LE(8) !== 0 || b.readInt32LE(12) !== 0) throw new BoostedTreesFormatError(`boosted trees: num_class ${b.readInt32LE(8)}, extra attributes ${b.readInt32LE(12)}: only single-output models without attributes are read`);
   let o = 136; // base_score, num_feature, num_class, two flags, 29 reserved ints
   const text = (what: string) => {
     need(o, 8, what);
@@ -186,12 +196,16 @@ export function readBoostedTrees(bytes: Uint8Array): TreeEnsemble {
   need(o, 160, 'the gbtree header');
   const count = b.readInt32LE(o);
   if (count < 1 || count > 100_000) throw new BoostedTreesFormatError(`boosted trees: ${count} trees`);
+  if (b.readInt32LE(o + 4) !== 1 || b.readInt32LE(o + 24) !== 1 || b.readInt32LE(o + 28) !== 0) {
+    throw new BoostedTreesFormatError('boosted trees: only one root, one output group and no leaf vectors are read');
+  }
   o += 160; // num_trees, num_roots, num_feature, pad, num_pbuffer (64 bits), num_output_group, size_leaf_vector, 32 reserved
   const trees: Tree[] = [];
   for (let t = 0; t < count; t++) {
     need(o, 148, `tree ${t}'s header`);
     const nodes = b.readInt32LE(o + 4);
     if (nodes < 1 || nodes > 1_000_000) throw new BoostedTreesFormatError(`boosted trees: tree ${t} has ${nodes} nodes`);
+    if (b.readInt32LE(o) !== 1 || b.readInt32LE(o + 20) !== 0) throw new BoostedTreesFormatError(`boosted trees: tree ${t} has several roots or leaf vectors`);
     o += 148; // num_roots, num_nodes, num_deleted, max_depth, num_feature, size_leaf_vector, 31 reserved
     need(o, nodes * 36, `tree ${t}'s nodes`);
     const tree: Tree = {
@@ -211,6 +225,7 @@ export function readBoostedTrees(bytes: Uint8Array): TreeEnsemble {
     trees.push(tree);
   }
   if (b.length - o !== 4 * count) throw new BoostedTreesFormatError(`boosted trees: ${b.length - o} bytes after the trees, expected ${4 * count}`);
+  for (let t = 0; t < count; t++) if (b.readInt32LE(o + 4 * t) !== 0) throw new BoostedTreesFormatError(`boosted trees: tree ${t} belongs to output group ${b.readInt32LE(o + 4 * t)}`);
   // binary:logistic saves base_score as a margin already (checked against XGBoost's predict in the tests).
   return { baseMargin: baseScore, features, trees };
 }
@@ -233,10 +248,16 @@ function checkTree(t: Tree, index: number, features: number): void {
   }
 }
 
-/** The child a row goes to: XGBoost compares 32-bit floats, and a missing value (NaN) takes the default branch. */
-function next(t: Tree, node: number, row: FeatureRow): number {
+/**
+ * ml-xgboost builds its matrices with -1 as the missing-value marker: XGBoost never sees an exact -1 (or NaN), and such
+ * a value takes the split's default branch. The reader must do the same to give XGBoost's predictions.
+ */
+const MISSING = -1;
+
+/** The child a row goes to: XGBoost compares 32-bit floats; a missing value takes the default branch. */
+function childFor(t: Tree, node: number, row: FeatureRow): number {
   const v = Math.fround(row[t.feature[node]!]!);
-  if (v !== v) return t.defaultLeft[node] ? t.left[node]! : t.right[node]!;
+  if (v !== v || v === MISSING) return t.defaultLeft[node] ? t.left[node]! : t.right[node]!;
   return v < t.value[node]! ? t.left[node]! : t.right[node]!;
 }
 
@@ -250,7 +271,7 @@ export function treeMargin(m: TreeEnsemble, row: FeatureRow): number {
   let sum = m.baseMargin;
   for (const t of m.trees) {
     let i = 0;
-    while (t.left[i] !== -1) i = next(t, i, row);
+    while (t.left[i] !== -1) i = childFor(t, i, row);
     sum += t.value[i]!;
   }
   return sum;
@@ -258,8 +279,9 @@ export function treeMargin(m: TreeEnsemble, row: FeatureRow): number {
 
 /**
  * Per-feature contributions to the row's logit (Saabas' path attribution: each split credits its feature with the
- * change in expected margin along the row's path), then the expected margin of an average row last. They sum to
- * `treeMargin`. Cheap (one walk per tree) and, like the logistic model's, read against the average member.
+ * change in expected margin along the row's path), then the expected margin last. They sum to `treeMargin`. The
+ * expectation weights each leaf by its training hessian (XGBoost's own approximate contributions do the same), so it is
+ * the average member as the trees saw them, not a plain mean. Cheap: one walk per tree.
  */
 export function treeContributions(m: TreeEnsemble, row: FeatureRow): Float64Array {
   checkRow(m, row);
@@ -269,7 +291,7 @@ export function treeContributions(m: TreeEnsemble, row: FeatureRow): Float64Arra
     let i = 0;
     out[m.features]! += t.expected[0]!;
     while (t.left[i] !== -1) {
-      const c = next(t, i, row);
+      const c = childFor(t, i, row);
       out[t.feature[i]!]! += t.expected[c]! - t.expected[i]!;
       i = c;
     }

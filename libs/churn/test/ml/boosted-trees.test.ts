@@ -42,6 +42,20 @@ t.test("the TypeScript reader gives XGBoost's own predictions", async (t) => {
   const wasm = booster.predict(sample.map((r) => Array.from(r)));
   const diff = Math.max(...sample.map((r, i) => Math.abs(plainSigmoid(treeMargin(trees, r)) - (wasm[i] as number))));
   t.ok(diff < 1e-5, `largest difference ${diff.toExponential(2)} (XGBoost predicts in 32-bit floats)`);
+
+  // ml-xgboost marks missing values with -1: a column that takes -1, 0 and 1 must still score as XGBoost does.
+  const rng = mulberry32(8);
+  const signed = x.map((r) => Float64Array.from([...r, Math.floor(rng() * 3) - 1]));
+  const ySigned = signed.map((r, i): Label => (r[8] === -1 ? bernoulli(rng, 0.8) : y[i]!));
+  const signedBytes = await trainBoostedTrees(signed, ySigned, quick);
+  const signedTrees = readBoostedTrees(signedBytes);
+  const signedBooster = XGBoost.load({ name: 'ml-xgboost', model: Array.from(signedBytes), options: {} });
+  t.teardown(() => signedBooster.free());
+  const minusOnes = signed.filter((r) => r[8] === -1).slice(0, 300);
+  t.ok(minusOnes.length > 100, `${minusOnes.length} rows with -1`);
+  const signedWasm = signedBooster.predict(minusOnes.map((r) => Array.from(r)));
+  const signedDiff = Math.max(...minusOnes.map((r, i) => Math.abs(plainSigmoid(treeMargin(signedTrees, r)) - (signedWasm[i] as number))));
+  t.ok(signedDiff < 1e-5, `rows with -1 (XGBoost's missing marker): largest difference ${signedDiff.toExponential(2)}`);
 });
 
 t.test('contributions add up to the margin; a column that never varies gets none', async (t) => {
@@ -91,6 +105,7 @@ t.test('bad input is refused with what to fix', async (t) => {
   await t.rejects(trainBoostedTrees(x, y, { ...quick, maxDepth: 0 }), /maxDepth is 0: use an integer from 1 to 12/);
   await t.rejects(trainBoostedTrees(x, y, { ...quick, eta: 0 }), /eta is 0/);
   await t.rejects(trainBoostedTrees(x, y, { ...quick, subsample: 1.5 }), /subsample is 1.5: use a share in \(0, 1\]/);
+  await t.rejects(trainBoostedTrees(x, y, { ...quick, seed: 2 ** 31 }), /seed is 2147483648: use an integer from 0 to 2147483647/);
 
   const bytes = await trainBoostedTrees(x, y, { ...quick, rounds: 5 });
   const trees = readBoostedTrees(bytes);
@@ -104,6 +119,9 @@ t.test('bad input is refused with what to fix', async (t) => {
   const firstNode = findFirstNodeOffset(cyclic);
   cyclic.writeInt32LE(0, firstNode + 4);
   t.throws(() => readBoostedTrees(cyclic), /tree 0 is damaged: node 0's children 0, \d+ are not later nodes/);
+  const twoOutputs = Buffer.from(bytes);
+  twoOutputs.writeInt32LE(2, 8); // num_class
+  t.throws(() => readBoostedTrees(twoOutputs), /num_class 2, extra attributes 0: only single-output models/);
   const wide = Buffer.from(bytes);
   wide.writeUInt32LE(((wide.readUInt32LE(firstNode + 12) & 0x80000000) | 99) >>> 0, firstNode + 12);
   t.throws(() => readBoostedTrees(wide), /node 0 splits on column 99, the model has 8/);

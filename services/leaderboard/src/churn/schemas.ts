@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { modelArtifact, MAX_MEMBERS_LIMIT, MAX_MEMBERS_OFFSET } from '@peak/churn';
+import { modelArtifact, modelKindSchema, MAX_MEMBERS_LIMIT, MAX_MEMBERS_OFFSET } from '@peak/churn';
 import { CHURN_BANDS } from '@peak/contracts';
 
 export const errorBody = Type.Object(
@@ -117,10 +117,10 @@ export const churnModelReport = Type.Object(
       { lake: m.evaluation.properties.lake, truth: m.evaluation.properties.truth },
       { description: 'On the validation cut-off: model and days-since-last-visit baseline, against the lake\'s labels and (when given at training) the ground truth; each with its reliability table' },
     ),
-    kind: Type.Union([Type.Literal('logistic'), Type.Literal('boosted_trees')], { description: 'The kind of model: logistic regression or gradient-boosted trees, whichever ranked the calibration members best' }),
+    kind: Type.Union(modelKindSchema.anyOf, { description: 'The kind of model: the logistic regression, unless the gradient-boosted trees ranked the calibration members better by more than its standard error' }),
     candidates: Type.Array(
       Type.Object({
-        kind: Type.Union([Type.Literal('logistic'), Type.Literal('boosted_trees')]),
+        kind: modelKindSchema,
         chosen: Type.Boolean(),
         calibrationRocAuc: Type.Number({ description: 'ROC AUC on the held-out calibration members (what the choice is made on)' }),
         validationRocAuc: Type.Object({ lake: Type.Number(), truth: Type.Optional(Type.Number()) }, { description: 'ROC AUC on the validation day, against the lake\'s labels and the ground truth' }),
