@@ -10,6 +10,20 @@ export class PeakError extends Error {
   }
 }
 
+/**
+ * The base of an API's error class: its codes are the keys of `statuses`, and the HTTP status follows from the code.
+ * `class IngestError extends codedError(INGEST_ERRORS) {}`.
+ */
+export function codedError<Code extends string>(statuses: Readonly<Record<Code, number>>) {
+  return class CodedError extends PeakError {
+    declare readonly code: Code;
+
+    constructor(code: Code, message: string) {
+      super(message, code, statuses[code]);
+    }
+  };
+}
+
 export class ContractError extends PeakError {
   constructor(
     message: string,

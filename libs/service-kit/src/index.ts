@@ -6,3 +6,4 @@ export * from './clients/sqs.js';
 export * from './clients/redis.js';
 export * from './clients/ses.js';
 export * from './clients/s3.js';
+export * from './clients/queue-consumer.js';

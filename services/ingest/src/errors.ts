@@ -1,4 +1,4 @@
-import { PeakError } from '@peak/contracts';
+import { codedError } from '@peak/contracts';
 
 /** Every refusal of the ingest API: its stable code and HTTP status (docs/pipeline.md lists them). */
 export const INGEST_ERRORS = {
@@ -31,10 +31,4 @@ export const INGEST_ERRORS = {
 } as const;
 export type IngestErrorCode = keyof typeof INGEST_ERRORS;
 
-export class IngestError extends PeakError {
-  declare readonly code: IngestErrorCode;
-
-  constructor(code: IngestErrorCode, message: string) {
-    super(message, code, INGEST_ERRORS[code]);
-  }
-}
+export class IngestError extends codedError(INGEST_ERRORS) {}

@@ -26,6 +26,16 @@ export const configSchema = {
     default: 'duckdb',
     description: 'What queries the lake: `duckdb` (in the process, over a lake folder) or `athena` (an S3 lake, with ATHENA_WORKGROUP and GLUE_DATABASE)',
   }),
+  BOARD_GRACE_DAYS: Type.Integer({
+    minimum: 1,
+    maximum: 60,
+    default: 7,
+    description: 'Days a weekly or monthly leaderboard is kept after its period ends (check-ins arriving later count only on the all-time board, at the next rebuild)',
+  }),
+  LEADERBOARD_FEED: Type.Union([Type.Literal('on'), Type.Literal('off')], {
+    default: 'on',
+    description: 'Consume attendance-events and batch-processed (`off`: serve the boards only, e.g. a second API replica)',
+  }),
   ATHENA_WORKGROUP: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,128}$', description: 'Athena workgroup of the churn queries (ANALYTICS_ENGINE=athena)' })),
   GLUE_DATABASE: Type.Optional(Type.String({ pattern: '^[a-z0-9_]{1,255}$', description: 'Glue database holding the lake\'s tables and views (ANALYTICS_ENGINE=athena)' })),
 };

@@ -24,7 +24,11 @@ t.test('leaderboard', async (t) => {
     const app = await buildForTest(t, () => buildApp(readConfig({ REDIS_URL: redis.url }), { sqs }));
     await checkServiceShell(t, app);
     const paths = Object.keys((await app.inject({ method: 'GET', url: '/docs/json' })).json<{ paths: object }>().paths);
-    t.same(paths.sort(), ['/health', '/ready', '/v1/churn/members', '/v1/churn/model', '/v1/churn/summary'], 'static files are not API');
+    t.same(paths.sort(), [
+      '/health', '/ready', '/v1/churn/members', '/v1/churn/model', '/v1/churn/summary',
+      '/v1/leaderboard/boards', '/v1/leaderboard/live', '/v1/leaderboard/members/{memberId}', '/v1/leaderboard/members/{memberId}/around', '/v1/leaderboard/top',
+      '/v1/metrics/', '/v1/metrics/{metric}',
+    ].sort(), 'static files are not API');
   });
 
   t.test('the dashboard page and its assets are served at /', async (t) => {

@@ -7,13 +7,16 @@ declare module 'fastify' {
   }
 }
 
+/** A Redis that stopped answering (but kept the connection) fails a command after this long, never hangs a request. */
+export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+
 export type RedisPluginOptions = { url: string; keyPrefix?: string; client?: Redis };
 
 export const redisPlugin = fp<RedisPluginOptions>(
   async (app, opts) => {
     const owned = !opts.client;
     // Fail commands fast while disconnected instead of queueing them forever: /ready reports it.
-    const redis = opts.client ?? new Redis(opts.url, { keyPrefix: opts.keyPrefix, lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    const redis = opts.client ?? new Redis(opts.url, { keyPrefix: opts.keyPrefix, lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: REDIS_COMMAND_TIMEOUT_MS });
     if (owned) {
       redis.on('error', (err) => app.log.warn({ err: err.message }, 'redis connection error'));
       await redis.connect().catch((err: Error) => app.log.warn({ err: err.message }, 'redis not reachable at boot; /ready will say so'));

@@ -101,6 +101,7 @@ export async function buildApp(config: Config, { sqs, s3, worker: runWorker = tr
       try {
         const queueUrl = await app.queues.url(queues.rawLanded);
         const dlqUrl = await app.queues.url({ name: dlqName(queues.rawLanded) });
+        if (closing) return; // closed while the URLs resolved: a worker started now would never be stopped
         consumer = createBatchWorker({
           sqs: app.queues.sqs,
           queueUrl,

@@ -1,6 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import { assertValid, queues, rawLanded } from '@peak/contracts';
+import { backOffOnErrors, parseMessageBody, stopConsumer } from '@peak/service-kit';
 import { batchProcessedMessage, processBatch, type BatchDeps, type BatchOutcome } from './process-batch.js';
 
 export type BatchWorkerOptions = {
@@ -42,7 +43,7 @@ export function createBatchWorker(opts: BatchWorkerOptions): BatchWorker {
     handleMessage: async (message) => {
       let settle = () => {};
       inFlight = { done: new Promise<void>((r) => (settle = r)), settle: () => settle() };
-      const body = assertValid(rawLanded, parseJson(message.Body), 'raw-landed message');
+      const body = assertValid(rawLanded, parseMessageBody(message.Body, 'raw-landed message'), 'raw-landed message');
       const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
       const outcome = await processBatch(body.batchId, { receiveCount, maxReceiveCount: queues.rawLanded.maxReceiveCount }, opts.deps);
       opts.onOutcome?.(outcome);
@@ -67,42 +68,6 @@ export function createBatchWorker(opts: BatchWorkerOptions): BatchWorker {
       await stopConsumer(consumer);
     },
   };
-}
-
-/**
- * sqs-consumer polls again at once after a failed receive (SQS unreachable): wait 0.5 s, doubling
- * up to 30 s, until a receive works again.
- */
-function backOffOnErrors(consumer: Consumer): void {
-  let wait = 0;
-  consumer.on('error', () => {
-    wait = Math.min(30_000, wait === 0 ? 500 : wait * 2);
-    consumer.updateOption('pollingWaitTimeMs', wait);
-  });
-  const recovered = () => {
-    if (wait === 0) return;
-    wait = 0;
-    consumer.updateOption('pollingWaitTimeMs', 0);
-  };
-  consumer.on('empty', recovered);
-  consumer.on('message_received', recovered);
-}
-
-/** Stops polling at once (aborting a long poll); a consumer already stopped resolves straight away. */
-function stopConsumer(consumer: Consumer): Promise<void> {
-  if (!consumer.status.isRunning) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    consumer.once('stopped', () => resolve());
-    consumer.stop({ abort: true });
-  });
-}
-
-function parseJson(text: string | undefined): unknown {
-  try {
-    return JSON.parse(text ?? '');
-  } catch {
-    throw new Error(`raw-landed message body is not JSON: ${(text ?? '').slice(0, 80)}`);
-  }
 }
 
 export type DeadLetterWatchOptions = {
@@ -130,7 +95,7 @@ export function watchDeadLetters(opts: DeadLetterWatchOptions): BatchWorker {
     handleMessage: async (message) => {
       let batchId: string;
       try {
-        batchId = assertValid(rawLanded, parseJson(message.Body), 'raw-landed message').batchId;
+        batchId = assertValid(rawLanded, parseMessageBody(message.Body, 'raw-landed message'), 'raw-landed message').batchId;
       } catch (err) {
         opts.deps.log.warn({ err, messageId: message.MessageId }, 'dead-letter watch: not a raw-landed message; left in the DLQ');
         return undefined;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type QueryEngine, type Sql } from '@peak/analytics';
 import type { PeriodSpan } from './periods.js';
-import { boardName, KEYS, MAX_CLASSES, packScore, toEpochSeconds, type BoardRef, type BoardStore, type CheckinToApply } from './store.js';
+import { KEYS, MAX_CLASSES, packScore, toEpochSeconds, type BoardRef, type BoardStore, type CheckinToApply } from './store.js';
 
 /** A rebuild holds the boards this long at most: a crashed one frees them by itself. */
 const LOCK_MS = 10 * 60_000;
@@ -107,7 +107,7 @@ export async function rebuildFromLake(engine: QueryEngine, store: BoardStore, no
     }
     if (locations.size > 0) swap.sadd(KEYS.locations, ...locations);
     swap.set(KEYS.built, JSON.stringify({ builtAt, checkins: counted }));
-    swap.publish(KEYS.live, JSON.stringify({ reset: true, boards: spans.map((span) => boardName({ span })) }));
+    swap.publish(KEYS.live, JSON.stringify({ reset: true })); // live pages reload every board
     await exec(swap);
     written.clear();
     return { boards: targets.size - months.length, members, checkinsCounted: counted, seconds: (performance.now() - started) / 1000, builtAt };

@@ -88,7 +88,8 @@ export type ApplyOutcome = 'applied' | 'duplicate' | 'late' | 'rebuilding';
 
 /** A board as the API names it: the studio (none = every studio) and the period instance. */
 export type BoardRef = { location?: string; span: PeriodSpan };
-export const boardName = (b: BoardRef): string => `${b.location ?? 'global'}:${b.span.period}:${b.span.key}`;
+/** The board's name in live messages: its key without the prefix (`global:2026-W49`, `loc:downtown:all`). */
+export const boardName = (b: BoardRef): string => KEYS.board(b, b.span.key).slice('lb:board:'.length);
 
 export type StoreOptions = {
   calendar: StudioCalendar;

@@ -1,4 +1,4 @@
-import { PeakError } from '@peak/contracts';
+import { codedError } from '@peak/contracts';
 
 /** Every refusal of the churn API: its stable code and HTTP status (the README lists them). */
 export const CHURN_ERRORS = {
@@ -13,13 +13,7 @@ export const CHURN_ERRORS = {
 } as const;
 export type ChurnErrorCode = keyof typeof CHURN_ERRORS;
 
-export class ChurnApiError extends PeakError {
-  declare readonly code: ChurnErrorCode;
-
-  constructor(code: ChurnErrorCode, message: string) {
-    super(message, code, CHURN_ERRORS[code]);
-  }
-}
+export class ChurnApiError extends codedError(CHURN_ERRORS) {}
 
 export const NO_SCORES_MESSAGE = 'no churn scores yet: run `npm run churn -- train` then `npm run churn -- score`';
 export const NOT_CONFIGURED_MESSAGE =

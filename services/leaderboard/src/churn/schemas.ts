@@ -1,15 +1,8 @@
 import Type from 'typebox';
 import { modelArtifact, modelKindSchema, MAX_MEMBERS_LIMIT, MAX_MEMBERS_OFFSET } from '@peak/churn';
 import { CHURN_BANDS } from '@peak/contracts';
+import { refusals } from '../refusals.js';
 
-export const errorBody = Type.Object(
-  {
-    code: Type.String({ description: 'Stable error code (see the leaderboard README)' }),
-    message: Type.String({ description: 'What went wrong and what to do about it' }),
-  },
-  { description: 'A refusal' },
-);
-const refusals = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, errorBody]));
 
 // ---- query strings
 

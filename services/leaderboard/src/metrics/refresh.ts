@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { checkFilters, dateParam, findMetric, resolveOptions, sql, type QueryEngine, type QueryResult } from '@peak/analytics';
+import { lakeEnd } from '@peak/churn';
+import { flipGeneration, generationKey, DEFAULT_KEY_PREFIX, META_FIELD, withDeadline, writeGeneration, type CachePointer } from './cache.js';
+import { CACHE_PLAN, combinationField, planCombinations, rangeDates, RANGES, type CachedMetric, type Combination, type FilterSet, type FilterValues, type RangeDates, type RangePreset } from './plan.js';
+
+export type RefreshMetricsOptions = {
+  engine: QueryEngine;
+  redis: Redis;
+  /** The clock of `refreshedAt` and of the order between refreshes (tests fix it). */
+  now?: () => Date;
+  /** What to compute (default CACHE_PLAN; tests use a smaller one). */
+  plan?: readonly CachedMetric[];
+  keyPrefix?: string;
+  /** Queries run at once (DuckDB shares the process's cores; Athena queues per workgroup). */
+  concurrency?: number;
+  queryTimeoutMs?: number;
+  redisTimeoutMs?: number;
+};
+
+/** What the refresher stores as `meta`: the refresh, what it covers and what it cost; the list route serves it. */
+export type CacheMeta = {
+  generation: string;
+  asOf: string;
+  refreshedAt: string;
+  startedAt: string;
+  ranges: RangeDates[];
+  filterValues: FilterValues;
+  metrics: { id: string; title: string; category: string; ranges: RangePreset[]; filterSets: FilterSet[]; panel: string }[];
+  cost: { combinations: number; queries: number; elapsedMs: number };
+};
+
+export type MetricsRefreshResult =
+  | ({ outcome: 'refreshed' | 'superseded' } & Pick<CacheMeta, 'generation' | 'asOf' | 'refreshedAt'> & CacheMeta['cost'])
+  | { outcome: 'empty-lake'; elapsedMs: number };
+
+export const DEFAULT_REFRESH_CONCURRENCY = 2;
+/** A refresh runs in the background: a slow query may take long, a stuck one must not block the next batch's refresh. */
+export const DEFAULT_REFRESH_QUERY_TIMEOUT_MS = 120_000;
+export const DEFAULT_REFRESH_REDIS_TIMEOUT_MS = 10_000;
+
+/** Locations (of classes or home studios) and the class types and instructors on the schedule from `from` to `to`. */
+async function readFilterValues(engine: QueryEngine, from: string, to: string, timeoutMs: number): Promise<FilterValues> {
+  const locationsSql = 'SELECT location_id AS value FROM dim_classes UNION SELECT home_location_id FROM dim_members';
+  const locations = await engine.query(`SELECT DISTINCT value FROM (${locationsSql}) AS known WHERE value IS NOT NULL ORDER BY value`, { timeoutMs });
+  const schedule = sql`SELECT DISTINCT location_id, class_type, instructor_id FROM dim_classes
+  WHERE local_date BETWEEN ${dateParam(from)} AND ${dateParam(to)} ORDER BY location_id, class_type, instructor_id`;
+  const scheduled = await engine.query(schedule.text, { params: schedule.params, timeoutMs });
+  const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
+  const pairs = (column: 'class_type' | 'instructor_id') => {
+    const byLocation: Record<string, string[]> = {};
+    for (const row of scheduled.rows) (byLocation[String(row.location_id)] ??= []).push(String(row[column]));
+    return Object.fromEntries(Object.entries(byLocation).map(([location, values]) => [location, sorted(values)]));
+  };
+  return {
+    locations: locations.rows.map((r) => String(r.value)),
+    classTypes: sorted(scheduled.rows.map((r) => String(r.class_type))),
+    instructors: sorted(scheduled.rows.map((r) => String(r.instructor_id))),
+    classTypesByLocation: pairs('class_type'),
+    instructorsByLocation: pairs('instructor_id'),
+  };
+}
+
+/** Runs `work` on every item, at most `limit` at a time, keeping the items' order. */
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** One combination as runMetric would run it: the catalog's SQL with the options' defaults. */
+function buildCombination(combination: Combination, asOf: string) {
+  const metric = findMetric(combination.metric);
+  const range = rangeDates(combination.range, asOf);
+  const filters = checkFilters({ from: range.from, to: range.to, ...combination.filters });
+  const options = resolveOptions(metric);
+  return { combination, metric, range, options, query: metric.build(filters, options) };
+}
+
+/**
+ * Computes every combination of the plan over the lake as it is now and makes it the cache's current generation
+ * (see cache.ts). Runs on `batch-processed`, never on the request path. The lake's last day with a check-in is the
+ * answers' `asOf`, and every range preset ends on it. Combinations whose SQL is the same (e.g. `active_members` only
+ * reads the days up to `to`) run once. The filter values come from the lake itself, so runMetric's look-up of each
+ * value is skipped: the rows are the same, with one query per combination instead of up to three.
+ */
+export async function refreshMetricsCache(options: RefreshMetricsOptions): Promise<MetricsRefreshResult> {
+  const { engine, redis } = options;
+  const now = options.now ?? (() => new Date());
+  const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  const timeoutMs = options.queryTimeoutMs ?? DEFAULT_REFRESH_QUERY_TIMEOUT_MS;
+  const redisTimeoutMs = options.redisTimeoutMs ?? DEFAULT_REFRESH_REDIS_TIMEOUT_MS;
+  const startedAt = now().toISOString();
+  const clock = performance.now();
+  const elapsedMs = () => Math.round(performance.now() - clock);
+
+  const asOf = await lakeEnd(engine);
+  if (asOf === undefined) return { outcome: 'empty-lake', elapsedMs: elapsedMs() };
+  const ranges = RANGES.map((preset) => rangeDates(preset, asOf));
+  const earliest = ranges.map((r) => r.from).sort()[0] ?? asOf;
+  const filterValues = await readFilterValues(engine, earliest, asOf, timeoutMs);
+  const plan = options.plan ?? CACHE_PLAN;
+  const built = planCombinations(plan, filterValues).map((c) => buildCombination(c, asOf));
+
+  const distinct = new Map<string, (typeof built)[number]['query']>();
+  for (const b of built) distinct.set(JSON.stringify([b.query.text, b.query.params]), b.query);
+  const texts = [...distinct.keys()];
+  const results = await mapConcurrently(texts, options.concurrency ?? DEFAULT_REFRESH_CONCURRENCY, (text) => {
+    const query = distinct.get(text);
+    return engine.query(query?.text ?? '', { params: query?.params ?? [], timeoutMs });
+  });
+  const resultOf = new Map<string, QueryResult>(texts.map((text, i) => [text, results[i] as QueryResult]));
+
+  const refreshedAt = now().toISOString();
+  const generation = `${startedAt.replace(/[^0-9]/g, '')}-${randomBytes(4).toString('hex')}`;
+  const fields = new Map<string, string>();
+  for (const { combination, metric, range, options: values, query } of built) {
+    const result = resultOf.get(JSON.stringify([query.text, query.params]));
+    // The response body itself, asOf and refreshedAt included: the route sends it as stored.
+    const body = { metric: metric.id, title: metric.title, asOf, refreshedAt, range, filters: combination.filters, options: values, columns: result?.columns ?? [], rows: result?.rows ?? [] };
+    fields.set(combinationField(combination), JSON.stringify(body));
+  }
+  const cost = { combinations: built.length, queries: distinct.size, elapsedMs: elapsedMs() };
+  const meta: CacheMeta = {
+    generation, asOf, refreshedAt, startedAt, ranges, filterValues, cost,
+    metrics: plan.map(({ metric, ranges: metricRanges, filterSets, panel }) => {
+      const m = findMetric(metric);
+      return { id: m.id, title: m.title, category: m.category, ranges: [...metricRanges], filterSets: [...filterSets], panel };
+    }),
+  };
+  fields.set(META_FIELD, JSON.stringify(meta));
+
+  const key = generationKey(prefix, generation);
+  const pointer: CachePointer = { generation, asOf, refreshedAt, startedAt };
+  try {
+    await writeGeneration(redis, key, fields, redisTimeoutMs);
+    const flipped = (await flipGeneration(redis, prefix, pointer, redisTimeoutMs)) === 'flipped';
+    if (!flipped) await withDeadline(redis.del(key), redisTimeoutMs, `deleting ${key}`);
+    return { outcome: flipped ? 'refreshed' : 'superseded', generation, asOf, refreshedAt, ...cost, elapsedMs: elapsedMs() };
+  } catch (err) {
+    // It would expire anyway; no need to keep a half-written generation for a week.
+    await withDeadline(redis.del(key), redisTimeoutMs, `deleting ${key}`).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * One refresh at a time per process, however many `batch-processed` messages arrive: a request during a refresh
+ * queues exactly one more (it must see the batch that just landed), and every request waiting for it shares it.
+ */
+export function coalescedRefresher(refresh: () => Promise<MetricsRefreshResult>): () => Promise<MetricsRefreshResult> {
+  let running: Promise<MetricsRefreshResult> | undefined;
+  let queued: Promise<MetricsRefreshResult> | undefined;
+  const start = (): Promise<MetricsRefreshResult> => {
+    const run = refresh().finally(() => {
+      if (running === run) running = undefined;
+    });
+    running = run;
+    return run;
+  };
+  return () => {
+    if (!running) return start();
+    queued ??= running.catch(() => undefined).then(() => {
+      queued = undefined;
+      return start();
+    });
+    return queued;
+  };
+}
