@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createGzip } from 'node:zlib';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { freePort, localAwsEnv, startSqsEmulator, waitFor } from '@peak/local-stack';
+import { prng } from './prng.js';
 
 const CONTENT_BYTES = 1_000_000_000; // 1 GB of CSV
 const RSS_TARGET_MB = 300;
@@ -23,16 +24,6 @@ const BUCKET = 'peak-bench-lake';
 const KEY = 'bench-door-system-key-0001';
 const server = fileURLToPath(new URL('../services/ingest/src/server.ts', import.meta.url));
 
-/** Seeded PRNG (mulberry32): the same rows on every run. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * ~1 MiB blocks of realistic check-ins: 10k members at 8 locations, a quarter open-gym (no class),

@@ -23,6 +23,45 @@ export type ReadyResponse = {
   details?: Record<string, string>;
 };
 
+// ---- Leaderboards (`/v1/leaderboard`): written by hand after services/leaderboard/src/boards/schemas.ts ----
+
+export type LeaderboardPeriod = 'week' | 'month' | 'all';
+
+/** One leaderboard: a studio's (or every studio's, `location: null`) in one period. */
+export type BoardInfo = {
+  location: string | null;
+  period: LeaderboardPeriod | string;
+  /** "2026-W50", "2026-12" or "all". */
+  key: string;
+  /** Start and end (exclusive) of the period, ISO timestamps; null for all time. */
+  from: string | null;
+  to: string | null;
+  expiresAt: string | null;
+  /** Members on the board. */
+  members: number;
+};
+export type BoardEntry = { rank: number; memberId: string; classes: number; reachedAt: string };
+export type Standing = BoardEntry & { members: number; percentile: number };
+/** `GET /v1/leaderboard/boards`. */
+export type BoardsAnswer = { timeZone: string; graceDays: number; rebuiltAt: string | null; boards: BoardInfo[] };
+/** `GET /v1/leaderboard/top`. */
+export type TopAnswer = { board: BoardInfo; offset: number; limit: number; entries: BoardEntry[] };
+/** `GET /v1/leaderboard/members/:id/around`. */
+export type AroundAnswer = { board: BoardInfo; standing: Standing; entries: BoardEntry[] };
+/** The data of `event: rank` on `GET /v1/leaderboard/live`. */
+export type RankEvent = { member: string; classes: number; rank: number; previousRank: number | null };
+
+/** Which board: the studio (null = all), the period, and a past period's key (null = the current one). */
+export type BoardQuery = { location?: string | null; period: LeaderboardPeriod; key?: string | null };
+export type TopQuery = BoardQuery & { offset: number; limit: number };
+/** The most entries `/top` gives at once. */
+export const BOARD_PAGE_MAX = 100;
+
+const boardParams = (q: BoardQuery) => ({ location: q.location, period: q.period, key: q.key });
+
+/** The live stream's URL of a board (for an EventSource). */
+export const liveUrl = (q: BoardQuery): string => withQuery('/v1/leaderboard/live', boardParams(q));
+
 /**
  * Why a request failed. `code` is the API's own (`NO_SCORES`, `NO_MODEL`, `UNKNOWN_LOCATION`, …) when it sent
  * one, else ours: `UNREACHABLE` (no answer at all), `HTTP_<status>` (an answer without a code), `BAD_RESPONSE`
@@ -116,12 +155,56 @@ export const api = {
     getJson<ChurnModelInfo>('/v1/churn/model', o).then((b) =>
       expectFields('/v1/churn/model', b, { version: 'string', bands: 'object', evaluation: 'object', trainingWindow: 'object' }),
     ),
+
+  boards: (o?: RequestOptions) =>
+    getJson<BoardsAnswer>('/v1/leaderboard/boards', o).then((b) => expectFields('/v1/leaderboard/boards', b, { timeZone: 'string', boards: 'array' })),
+
+  top: (q: TopQuery, o?: RequestOptions) => {
+    const path = withQuery('/v1/leaderboard/top', { ...boardParams(q), offset: q.offset, limit: q.limit });
+    return getJson<TopAnswer>(path, o).then((b) => expectFields(path, b, { board: 'object', entries: 'array' }));
+  },
+
+  around: (memberId: string, q: BoardQuery & { size?: number }, o?: RequestOptions) => {
+    const path = withQuery(`/v1/leaderboard/members/${encodeURIComponent(memberId)}/around`, { ...boardParams(q), size: q.size });
+    return getJson<AroundAnswer>(path, o).then((b) => expectFields(path, b, { board: 'object', standing: 'object', entries: 'array' }));
+  },
 };
 
 export type AllMembers = { asOf: string; total: number; members: AtRiskMember[]; capped: boolean };
 
-/** The most rows a CSV download fetches (50 requests of 200). */
+/** The most rows a CSV download fetches (50 requests of 200 members, 100 of 100 leaderboard entries). */
 export const CSV_ROW_CAP = 10_000;
+
+/** One page as {@link fetchAllPages} needs it: `version` must stay the same from page to page. */
+export type Paged<T> = { version: string; total: number; items: T[] };
+export type AllPages<T> = { version: string; total: number; items: T[]; capped: boolean };
+export type FetchAllOptions = { cap?: number; pageSize?: number; onProgress?: (fetched: number, total: number) => void };
+
+/**
+ * Every row of a paged list, page after page (`pageSize` ≤ `maxPage`), stopping at `cap` rows or at an empty
+ * page. Refuses to mix two versions of the data: when `version` changes between pages it throws `changed()`.
+ */
+export async function fetchAllPages<T>(
+  fetchPage: (offset: number, limit: number) => Promise<Paged<T>>,
+  maxPage: number,
+  changed: (was: string, now: string) => ApiError,
+  { cap = CSV_ROW_CAP, pageSize = maxPage, onProgress }: FetchAllOptions = {},
+): Promise<AllPages<T>> {
+  const items: T[] = [];
+  let version: string | undefined;
+  let total = 0;
+  for (;;) {
+    const limit = Math.min(pageSize, maxPage, cap - items.length);
+    const page = await fetchPage(items.length, limit);
+    if (version !== undefined && page.version !== version) throw changed(version, page.version);
+    version = page.version;
+    total = page.total;
+    items.push(...page.items.slice(0, limit));
+    onProgress?.(items.length, Math.min(total, cap));
+    if (page.items.length === 0 || items.length >= total || items.length >= cap) break;
+  }
+  return { version: version ?? '', total, items, capped: total > items.length && items.length >= cap };
+}
 
 /**
  * Every member of a filter, page after page (`pageSize` ≤ 200), stopping at `cap` rows. Refuses to mix two
@@ -130,24 +213,41 @@ export const CSV_ROW_CAP = 10_000;
 export async function fetchAllMembers(
   filter: { location?: string | null; band?: Band | null },
   fetchPage: (q: MembersQuery) => Promise<ChurnMembersPage>,
-  { cap = CSV_ROW_CAP, pageSize = PAGE_LIMIT_MAX, onProgress }: { cap?: number; pageSize?: number; onProgress?: (fetched: number, total: number) => void } = {},
+  options: FetchAllOptions = {},
 ): Promise<AllMembers> {
-  const members: AtRiskMember[] = [];
-  let asOf: string | undefined;
-  let total = 0;
-  for (;;) {
-    const limit = Math.min(pageSize, PAGE_LIMIT_MAX, cap - members.length);
-    const page = await fetchPage({ location: filter.location, band: filter.band, limit, offset: members.length });
-    if (asOf !== undefined && page.asOf !== asOf) {
-      throw new ApiError('SCORES_CHANGED', `the scores changed while downloading (${asOf} → ${page.asOf}): download again`);
-    }
-    asOf = page.asOf;
-    total = page.total;
-    members.push(...page.members.slice(0, limit));
-    onProgress?.(members.length, Math.min(total, cap));
-    if (page.members.length === 0 || members.length >= total || members.length >= cap) break;
-  }
-  return { asOf: asOf ?? '', total, members, capped: total > members.length && members.length >= cap };
+  const all = await fetchAllPages(
+    async (offset, limit) => {
+      const page = await fetchPage({ location: filter.location, band: filter.band, limit, offset });
+      return { version: page.asOf, total: page.total, items: page.members };
+    },
+    PAGE_LIMIT_MAX,
+    (was, now) => new ApiError('SCORES_CHANGED', `the scores changed while downloading (${was} → ${now}): download again`),
+    options,
+  );
+  return { asOf: all.version, total: all.total, members: all.items, capped: all.capped };
+}
+
+/**
+ * A whole leaderboard, best first, in pages of 100 (the API's most), up to `cap` entries. The board's period must
+ * stay the same (a download across midnight on Sunday would mix two weeks: BOARD_CHANGED).
+ */
+export async function fetchWholeBoard(
+  board: BoardQuery,
+  fetchPage: (q: TopQuery) => Promise<TopAnswer>,
+  options: FetchAllOptions = {},
+): Promise<{ board: BoardInfo | null; entries: BoardEntry[]; total: number; capped: boolean }> {
+  let info: BoardInfo | null = null;
+  const all = await fetchAllPages(
+    async (offset, limit) => {
+      const page = await fetchPage({ ...board, offset, limit });
+      info ??= page.board;
+      return { version: page.board.key, total: page.board.members, items: page.entries };
+    },
+    BOARD_PAGE_MAX,
+    (was, now) => new ApiError('BOARD_CHANGED', `the period changed while downloading (${was} → ${now}): download again`),
+    options,
+  );
+  return { board: info, entries: all.items, total: all.total, capped: all.capped };
 }
 
 /** An error as one sentence for the page: "The leaderboard service does not answer (Failed to fetch)." */

@@ -4,7 +4,7 @@
  * formula (=, +, -, @, tab, carriage return) gets a leading apostrophe, so `=cmd()` in a member's name is shown
  * as text, never run (OWASP "CSV injection"). Numbers are written as numbers.
  */
-import type { AtRiskMember } from './api.js';
+import type { AtRiskMember, BoardEntry } from './api.js';
 
 export type Cell = string | number | null | undefined;
 
@@ -45,8 +45,22 @@ export function membersCsv(members: readonly AtRiskMember[]): string {
   );
 }
 
+/** A part of a file name with only safe characters. */
+const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
+
 /** `churn-risk_<studio|all-studios>_<band|all-bands>_<as of>.csv`, with only safe characters. */
 export function csvFileName(filter: { location?: string | null; band?: string | null }, asOf: string): string {
-  const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
   return `churn-risk_${safe(filter.location ?? 'all-studios')}_${safe(filter.band ?? 'all-bands')}_${safe(asOf || 'undated')}.csv`;
+}
+
+export const LEADERBOARD_CSV_HEADER = ['rank', 'member_id', 'classes', 'reached_at'] as const;
+
+/** A leaderboard as CSV, best first: rank, member, classes and when they reached them (ISO, UTC). */
+export function leaderboardCsv(entries: readonly BoardEntry[]): string {
+  return buildCsv(LEADERBOARD_CSV_HEADER, entries.map((e) => [e.rank, e.memberId, e.classes, e.reachedAt]));
+}
+
+/** `leaderboard_<studio|all-studios>_<period key>.csv`: `leaderboard_downtown_2026-W50.csv`. */
+export function leaderboardCsvFileName(board: { location?: string | null; key: string }): string {
+  return `leaderboard_${safe(board.location ?? 'all-studios')}_${safe(board.key || 'board')}.csv`;
 }

@@ -107,3 +107,57 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 export function formatRange(from: number, to: number): string {
   return `${Math.round(from * 100)}–${Math.round(to * 100)}%`;
 }
+
+/**
+ * The studio filter's choices, by name: "All studios", then each known studio; a studio from the URL that the
+ * API does not know is kept (marked "unknown") so the select still shows what the URL asks for.
+ */
+export function studioChoices(known: readonly string[] | null, current: string | null): [value: string, text: string][] {
+  const ids = [...(known ?? [])].sort((a, b) => studioName(a).localeCompare(studioName(b)));
+  if (current && !ids.includes(current)) ids.push(current);
+  return [['', 'All studios'], ...ids.map((id): [string, string] => [id, known && !known.includes(id) ? `${id} (unknown)` : studioName(id)])];
+}
+
+export type LocalDay = { y: number; m: number; d: number; hh: string; mm: string };
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** A timestamp's calendar day and time of day in a time zone (UTC when the zone is unknown). */
+export function inZone(ms: number, timeZone: string): LocalDay {
+  let f = zoneFormats.get(timeZone);
+  if (!f) {
+    const opts = { year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } as const;
+    try {
+      f = new Intl.DateTimeFormat('en-US', { ...opts, timeZone });
+    } catch {
+      f = new Intl.DateTimeFormat('en-US', { ...opts, timeZone: 'UTC' });
+    }
+    zoneFormats.set(timeZone, f);
+  }
+  const parts = Object.fromEntries(f.formatToParts(ms).map((p) => [p.type, p.value]));
+  return { y: Number(parts.year), m: Number(parts.month), d: Number(parts.day), hh: parts.hour ?? '00', mm: parts.minute ?? '00' };
+}
+
+/**
+ * A period's days in the studios' zone, its end exclusive: "7–13 Dec 2026", "30 Nov – 6 Dec 2026",
+ * "28 Dec 2026 – 3 Jan 2027"; no start (all time) → "All time".
+ */
+export function formatPeriodDates(from: string | null | undefined, to: string | null | undefined, timeZone: string): string {
+  const start = from ? Date.parse(from) : NaN;
+  const end = to ? Date.parse(to) : NaN;
+  if (!Number.isFinite(start)) return 'All time';
+  const a = inZone(start, timeZone);
+  if (!Number.isFinite(end)) return `Since ${a.d} ${MONTHS[a.m - 1]} ${a.y}`;
+  const b = inZone(end - 1, timeZone); // the last moment of the period
+  if (a.y !== b.y) return `${a.d} ${MONTHS[a.m - 1]} ${a.y} – ${b.d} ${MONTHS[b.m - 1]} ${b.y}`;
+  if (a.m !== b.m) return `${a.d} ${MONTHS[a.m - 1]} – ${b.d} ${MONTHS[b.m - 1]} ${b.y}`;
+  return a.d === b.d ? `${a.d} ${MONTHS[a.m - 1]} ${a.y}` : `${a.d}–${b.d} ${MONTHS[a.m - 1]} ${a.y}`;
+}
+
+/** A timestamp in the studios' zone: "9 Dec 2026, 10:00"; unreadable → as it came. */
+export function formatZoned(iso: string | null | undefined, timeZone: string): string {
+  if (!iso) return DASH;
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms)) return iso;
+  const p = inZone(ms, timeZone);
+  return `${p.d} ${MONTHS[p.m - 1]} ${p.y}, ${p.hh}:${p.mm}`;
+}

@@ -1,24 +1,32 @@
 /**
  * The dashboard's shell: hash routing between the pages (state in the URL, see url-state.ts), the nav's
  * current page, the page title, and focus moved to the new page's heading when the page changes.
- * The churn page (and ECharts with it) is loaded only when first opened.
+ * The churn page (and ECharts with it) and the leaderboard page are loaded only when first opened.
  */
 import { h, fill } from './dom.js';
-import type { Navigate, Page } from './pages/churn.js';
+import type { Navigate, Page } from './pages/types.js';
 import { mountStatus } from './pages/status.js';
 import { parseHash, toHash, type RouteState, type View } from './url-state.js';
 
 const TITLES: Record<View, string> = {
   status: 'Peak Fitness · Engagement dashboard',
   churn: 'Churn risk · Peak Fitness',
+  leaderboard: 'Leaderboard · Peak Fitness',
   'not-found': 'Page not found · Peak Fitness',
+};
+
+type Mount = (root: HTMLElement, state: RouteState, navigate: Navigate) => Page;
+/** Pages whose code is fetched when first opened: the words for "Loading the … page", and the loader. */
+const LAZY: Partial<Record<View, { name: string; load: () => Promise<Mount> }>> = {
+  churn: { name: 'churn', load: () => import('./pages/churn.js').then((m) => m.mountChurn) },
+  leaderboard: { name: 'leaderboard', load: () => import('./pages/leaderboard.js').then((m) => m.mountLeaderboard) },
 };
 
 const main = document.getElementById('main') as HTMLElement;
 let current: { view: View; page: Page | null } | null = null;
 let rendered = '';
 let generation = 0;
-/** The state to mount with: the newest, even if it changed while the churn page's code was loading. */
+/** The state to mount with: the newest, even if it changed while the page's code was loading. */
 let latest: RouteState = parseHash(location.hash);
 
 const navigate: Navigate = (state, { replace = false } = {}) => {
@@ -32,7 +40,11 @@ function notFound(root: HTMLElement): Page {
   fill(
     root,
     h('div', { class: 'page-head' }, h('h1', { id: 'page-title', tabindex: -1 }, 'Page not found')),
-    h('section', { class: 'card' }, h('p', {}, 'There is no such page. Go to ', h('a', { href: '#/' }, 'Status'), ' or ', h('a', { href: '#/churn' }, 'Churn risk'), '.')),
+    h(
+      'section',
+      { class: 'card' },
+      h('p', {}, 'There is no such page. Go to ', h('a', { href: '#/' }, 'Status'), ', ', h('a', { href: '#/leaderboard' }, 'Leaderboard'), ' or ', h('a', { href: '#/churn' }, 'Churn risk'), '.'),
+    ),
   );
   return { update: () => {}, unmount: () => {} };
 }
@@ -41,8 +53,9 @@ function markNav(state: RouteState): void {
   for (const a of document.querySelectorAll<HTMLAnchorElement>('.nav a[data-view]')) {
     if (a.dataset.view === state.view) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
-    // The churn link keeps the studio chosen last, so going back to it keeps the filter.
+    // A page's link keeps the board or studio chosen last, so going back to it keeps the filter.
     if (a.dataset.view === 'churn' && state.view === 'churn') a.href = toHash({ ...state, band: null, page: 1 });
+    if (a.dataset.view === 'leaderboard' && state.view === 'leaderboard') a.href = toHash({ ...state, key: null, page: 1 });
   }
 }
 
@@ -56,15 +69,16 @@ async function mount(state: RouteState, first: boolean): Promise<void> {
   current?.page?.unmount();
   current = { view: state.view, page: null };
   let page: Page;
-  if (state.view === 'churn') {
-    fill(main, h('p', { class: 'placeholder', role: 'status' }, 'Loading the churn page…'));
+  const lazy = LAZY[state.view];
+  if (lazy) {
+    fill(main, h('p', { class: 'placeholder', role: 'status' }, `Loading the ${lazy.name} page…`));
     try {
-      const { mountChurn } = await import('./pages/churn.js');
+      const mountPage = await lazy.load();
       if (mine !== generation) return; // the reader went elsewhere meanwhile
-      page = mountChurn(main, latest, navigate);
+      page = mountPage(main, latest, navigate);
     } catch (err) {
       if (mine !== generation) return;
-      fill(main, h('div', { class: 'card alert', role: 'alert' }, h('p', {}, `The churn page could not be loaded (${(err as Error).message}). Reload the page to try again.`)));
+      fill(main, h('div', { class: 'card alert', role: 'alert' }, h('p', {}, `The ${lazy.name} page could not be loaded (${(err as Error).message}). Reload the page to try again.`)));
       return;
     }
   } else if (state.view === 'status') {
@@ -78,7 +92,7 @@ async function mount(state: RouteState, first: boolean): Promise<void> {
 function render(first = false): void {
   const state = parseHash(location.hash);
   // One canonical URL per view: a hand-typed "#/churn?page=0&band=x" becomes "#/churn".
-  if (state.view === 'churn' && location.hash !== toHash(state)) history.replaceState(null, '', toHash(state));
+  if (LAZY[state.view] && location.hash !== toHash(state)) history.replaceState(null, '', toHash(state));
   const key = state.view === 'not-found' ? location.hash : toHash(state);
   if (key === rendered && !first) return;
   rendered = key;

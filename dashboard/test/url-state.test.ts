@@ -1,7 +1,8 @@
 import t from 'tap';
 import { DEFAULT_STATE, pageCount, pageOffset, parseHash, toHash, withFilter, type RouteState } from '../src/url-state.js';
 
-const churn = (p: Partial<RouteState> = {}): RouteState => ({ view: 'churn', location: null, band: null, page: 1, ...p });
+const churn = (p: Partial<RouteState> = {}): RouteState => ({ ...DEFAULT_STATE, view: 'churn', ...p });
+const board = (p: Partial<RouteState> = {}): RouteState => ({ ...DEFAULT_STATE, view: 'leaderboard', ...p });
 
 t.test('the start page: no hash, "#", "#/", a skip link', async (t) => {
   for (const hash of ['', '#', '#/', '#//', '#main', '#/status']) t.same(parseHash(hash), DEFAULT_STATE, JSON.stringify(hash));
@@ -53,6 +54,48 @@ t.test('a new location or band starts again at page 1; a page change keeps the f
   t.same(withFilter(s, { page: 5 }), churn({ location: 'downtown', band: 'high', page: 5 }));
   t.same(withFilter(s, { band: null, page: 2 }), churn({ location: 'downtown', page: 2 }), 'an explicit page wins');
   t.equal(s.page, 4, 'the old state is not changed');
+});
+
+t.test('leaderboard boards round-trip through the URL, defaults left out', async (t) => {
+  const cases: [RouteState, string][] = [
+    [board(), '#/leaderboard'],
+    [board({ location: 'downtown' }), '#/leaderboard?location=downtown'],
+    [board({ period: 'month' }), '#/leaderboard?period=month'],
+    [board({ period: 'all', page: 3 }), '#/leaderboard?period=all&page=3'],
+    [board({ key: '2026-W49' }), '#/leaderboard?key=2026-W49'],
+    [board({ location: 'downtown', period: 'month', key: '2026-11', page: 2 }), '#/leaderboard?location=downtown&period=month&key=2026-11&page=2'],
+  ];
+  for (const [state, hash] of cases) {
+    t.equal(toHash(state), hash, `format ${hash}`);
+    t.same(parseHash(hash), state, `parse ${hash}`);
+  }
+  t.equal(toHash(board({ page: 2, key: '2026-W49', location: 'x', period: 'week' })), '#/leaderboard?location=x&key=2026-W49&page=2', 'one order of parameters');
+  t.equal(toHash(board({ band: 'high' })), '#/leaderboard', 'the churn band is not the leaderboard\'s');
+  t.equal(toHash(churn({ period: 'month', key: '2026-11' })), '#/churn', 'nor the period the churn page\'s');
+  t.same(parseHash('#/churn?period=month&key=2026-11'), churn(), 'the churn page ignores a period');
+  t.same(parseHash('#/leaderboard?band=high'), board(), 'and the leaderboard a band');
+});
+
+t.test('leaderboard: bad values fall back to the defaults', async (t) => {
+  t.same(parseHash('#/leaderboard?period=year'), board(), 'an unknown period: this week');
+  t.same(parseHash('#/leaderboard?period=MONTH'), board(), 'periods are lower case');
+  t.same(parseHash('#/leaderboard?period=month&key=2026-W49'), board({ period: 'month' }), 'a week key with a month: the current month');
+  t.same(parseHash('#/leaderboard?key=2026-12'), board(), 'a month key with a week');
+  t.same(parseHash('#/leaderboard?key=2026-W54'), board(), 'no week 54');
+  t.same(parseHash('#/leaderboard?period=month&key=2026-13'), board({ period: 'month' }), 'no month 13');
+  t.same(parseHash('#/leaderboard?period=all&key=all'), board({ period: 'all' }), 'all time has no key');
+  t.same(parseHash('#/leaderboard?key=%3Cscript%3E&page=-1&location='), board());
+  t.equal(toHash(board({ period: 'month', key: '2026-W49' })), '#/leaderboard?period=month', 'a key of the wrong form is not written either');
+});
+
+t.test('leaderboard: a new studio, period or key starts again at page 1; a new period at its current key', async (t) => {
+  const s = board({ location: 'downtown', period: 'week', key: '2026-W49', page: 4 });
+  t.same(withFilter(s, { location: 'riverside' }), board({ location: 'riverside', key: '2026-W49', page: 1 }));
+  t.same(withFilter(s, { period: 'month' }), board({ location: 'downtown', period: 'month', page: 1 }), 'a week\'s key means nothing to a month');
+  t.same(withFilter(s, { period: 'week' }), s, 'the same period keeps key and page');
+  t.same(withFilter(s, { key: null }), board({ location: 'downtown', page: 1 }), 'back to this week');
+  t.same(withFilter(s, { page: 2 }), { ...s, page: 2 });
+  t.same(withFilter(s, { period: 'month', key: '2026-11' }), board({ location: 'downtown', period: 'month', key: '2026-11', page: 1 }));
 });
 
 t.test('pages and offsets', async (t) => {

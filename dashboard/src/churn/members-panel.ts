@@ -8,6 +8,7 @@
 import { api, ApiError, BANDS, CSV_ROW_CAP, errorText, fetchAllMembers, type AtRiskMember, type Band, type ChurnMembersPage } from '../api.js';
 import { BAND_LABEL } from '../chart-data.js';
 import { csvFileName, membersCsv } from '../csv.js';
+import { pager, saveCsv, selectField, type Choice } from '../controls.js';
 import { fill, h } from '../dom.js';
 import { formatCount, formatDate, formatRisk, memberName, planName, studioName } from '../format.js';
 import { pageCount, pageOffset, type RouteState } from '../url-state.js';
@@ -48,15 +49,12 @@ export function membersPanel(navigate: (patch: FilterPatch, replace?: boolean) =
   let downloading: AbortController | undefined;
   let rowsInFilter = 0;
 
-  const bandSelect = h(
-    'select',
-    { id: 'band-filter', name: 'band' },
-    h('option', { value: '' }, 'All bands'),
-    BANDS.map((b) => h('option', { value: b }, `${BAND_LABEL[b]} risk`)),
-  );
-  bandSelect.addEventListener('change', () => {
-    const value = bandSelect.value;
-    navigate({ band: BANDS.find((b) => b === value) ?? null });
+  const bandFilter = selectField({
+    id: 'band-filter',
+    name: 'band',
+    label: 'Band',
+    choices: [['', 'All bands'], ...BANDS.map((b): Choice => [b, `${BAND_LABEL[b]} risk`])],
+    onChange: (value) => navigate({ band: BANDS.find((b) => b === value) ?? null }),
   });
 
   const csvButton = h('button', { type: 'button', id: 'csv-download' }, 'Download CSV');
@@ -74,11 +72,7 @@ export function membersPanel(navigate: (patch: FilterPatch, replace?: boolean) =
     ),
     rows,
   );
-  const range = h('p', { id: 'members-range', class: 'range', 'aria-live': 'polite' });
-  const prev = h('button', { type: 'button', id: 'page-prev' }, '← Previous');
-  const next = h('button', { type: 'button', id: 'page-next' }, 'Next →');
-  prev.addEventListener('click', () => state && state.page > 1 && navigate({ page: state.page - 1 }));
-  next.addEventListener('click', () => state && navigate({ page: state.page + 1 }));
+  const pages = pager({ range: 'members-range', prev: 'page-prev', next: 'page-next' }, (delta) => state && state.page + delta >= 1 && navigate({ page: state.page + delta }));
 
   const el = h(
     'section',
@@ -87,11 +81,11 @@ export function membersPanel(navigate: (patch: FilterPatch, replace?: boolean) =
       'div',
       { class: 'toolbar' },
       h('h2', { id: 'at-risk-title' }, 'Members at risk'),
-      h('div', { class: 'group' }, h('span', { class: 'field' }, h('label', { for: 'band-filter' }, 'Band'), bandSelect), csvButton),
+      h('div', { class: 'group' }, bandFilter.field, csvButton),
     ),
     csvStatus,
     h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-labelledby': 'at-risk-title' }, table),
-    h('div', { class: 'pager' }, range, h('div', { class: 'group' }, prev, next)),
+    pages.el,
   );
 
   function message(text: string, id: string, action?: HTMLElement): void {
@@ -99,19 +93,21 @@ export function membersPanel(navigate: (patch: FilterPatch, replace?: boolean) =
   }
 
   function show(page: ChurnMembersPage, s: RouteState): void {
-    const pages = pageCount(page.total, PAGE_SIZE);
-    if (page.total > 0 && page.members.length === 0 && s.page > pages) {
-      navigate({ page: pages }, true); // a link to a page past the end: go to the last one
+    const last = pageCount(page.total, PAGE_SIZE);
+    if (page.total > 0 && page.members.length === 0 && s.page > last) {
+      navigate({ page: last }, true); // a link to a page past the end: go to the last one
       return;
     }
     if (page.members.length === 0) message(`No ${filterWords(s.location, s.band)}.`, 'members-empty');
     else fill(rows, page.members.map(memberRow));
     const first = page.members.length ? page.offset + 1 : 0;
-    range.textContent = page.total
-      ? `Members ${formatCount(first)}–${formatCount(page.offset + page.members.length)} of ${formatCount(page.total)} · page ${formatCount(s.page)} of ${formatCount(pages)}`
-      : 'No members';
-    prev.disabled = s.page <= 1;
-    next.disabled = s.page >= pages;
+    pages.show(
+      page.total
+        ? `Members ${formatCount(first)}–${formatCount(page.offset + page.members.length)} of ${formatCount(page.total)} · page ${formatCount(s.page)} of ${formatCount(last)}`
+        : 'No members',
+      s.page,
+      last,
+    );
     rowsInFilter = page.total;
     csvButton.disabled = page.total === 0 || downloading !== undefined;
     caption.textContent = `${filterWords(s.location, s.band).replace(/^./, (c) => c.toUpperCase())}, highest risk first (scores as of ${formatDate(page.asOf)})`;
@@ -119,7 +115,7 @@ export function membersPanel(navigate: (patch: FilterPatch, replace?: boolean) =
 
   function load(s: RouteState): void {
     state = s;
-    bandSelect.value = s.band ?? '';
+    bandFilter.select.value = s.band ?? '';
     controller?.abort();
     const mine = (controller = new AbortController());
     table.setAttribute('aria-busy', 'true');
@@ -131,8 +127,8 @@ export function membersPanel(navigate: (patch: FilterPatch, replace?: boolean) =
       .catch((err: unknown) => {
         if (mine.signal.aborted) return;
         rowsInFilter = 0;
-        prev.disabled = next.disabled = csvButton.disabled = true;
-        range.textContent = '';
+        pages.disable();
+        csvButton.disabled = true;
         if (err instanceof ApiError && err.code === 'NO_SCORES') message('No scores yet.', 'members-empty');
         else {
           const retry = h('button', { type: 'button', id: 'members-retry' }, 'Try again');
@@ -157,13 +153,7 @@ export function membersPanel(navigate: (patch: FilterPatch, replace?: boolean) =
       onProgress: (done, total) => (csvStatus.textContent = `Preparing the download: ${formatCount(done)} of ${formatCount(total)} rows…`),
     })
       .then((all) => {
-        const blob = new Blob(['\ufeff', membersCsv(all.members)], { type: 'text/csv;charset=utf-8' });
-        const url = URL.createObjectURL(blob);
-        const a = h('a', { href: url, download: csvFileName(filter, all.asOf), hidden: true });
-        document.body.append(a);
-        a.click();
-        a.remove();
-        window.setTimeout(() => URL.revokeObjectURL(url), 30_000);
+        saveCsv(membersCsv(all.members), csvFileName(filter, all.asOf));
         csvStatus.textContent = all.capped
           ? `Downloaded the ${formatCount(all.members.length)} members most at risk of ${formatCount(all.total)}: a download stops at ${formatCount(CSV_ROW_CAP)} rows. Choose a studio or a band to get the rest.`
           : `Downloaded ${formatCount(all.members.length)} ${all.members.length === 1 ? 'member' : 'members'} (scores as of ${formatDate(all.asOf)}).`;

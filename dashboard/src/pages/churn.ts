@@ -13,11 +13,12 @@ import { bandsHeight, bandsOption, chartIn, distributionOption } from '../churn/
 import { membersPanel } from '../churn/members-panel.js';
 import { modelPanel } from '../churn/model-panel.js';
 import { code, dataTable, fill, h } from '../dom.js';
-import { DASH, formatCount, formatDate, formatDateTime, formatPercent, formatShare, studioName } from '../format.js';
+import { selectField } from '../controls.js';
+import { DASH, formatCount, formatDate, formatDateTime, formatPercent, formatShare, studioChoices, studioName } from '../format.js';
 import { withFilter, type RouteState } from '../url-state.js';
+import type { Navigate, Page } from './types.js';
 
-export type Navigate = (state: RouteState, opts?: { replace?: boolean }) => void;
-export type Page = { update: (state: RouteState) => void; unmount: () => void };
+export type { Navigate, Page } from './types.js';
 
 type Kpi = { value: HTMLElement; sub: HTMLElement; el: HTMLElement };
 
@@ -40,8 +41,7 @@ export function mountChurn(root: HTMLElement, initial: RouteState, navigate: Nav
 
   // Head and filter
   const freshness = h('p', { class: 'freshness', id: 'churn-freshness' }, 'Loading the latest scores…');
-  const locationSelect = h('select', { id: 'location-filter', name: 'location' }, h('option', { value: '' }, 'All studios'));
-  locationSelect.addEventListener('change', () => go({ location: locationSelect.value || null }));
+  const studio = selectField({ id: 'location-filter', name: 'location', label: 'Studio', choices: studioChoices(null, null), onChange: (v) => go({ location: v || null }) });
 
   // Alerts and the empty state
   const alert = h('div', { id: 'churn-error', class: 'card alert', role: 'alert', hidden: true });
@@ -113,7 +113,7 @@ export function mountChurn(root: HTMLElement, initial: RouteState, navigate: Nav
       h('h1', { id: 'page-title', tabindex: -1 }, 'Churn risk'),
       freshness,
     ),
-    h('div', { class: 'filters', role: 'search', 'aria-label': 'Filters' }, h('span', { class: 'field' }, h('label', { for: 'location-filter' }, 'Studio'), locationSelect)),
+    h('div', { class: 'filters', role: 'search', 'aria-label': 'Filters' }, studio.field),
     alert,
     noScores,
     content,
@@ -121,14 +121,7 @@ export function mountChurn(root: HTMLElement, initial: RouteState, navigate: Nav
   );
 
   function fillLocations(): void {
-    const ids = [...(knownLocations ?? [])].sort((a, b) => studioName(a).localeCompare(studioName(b)));
-    if (state.location && !ids.includes(state.location)) ids.push(state.location); // keep the URL's value visible
-    fill(
-      locationSelect,
-      h('option', { value: '' }, 'All studios'),
-      ids.map((id) => h('option', { value: id }, knownLocations && !knownLocations.includes(id) ? `${id} (unknown)` : studioName(id))),
-    );
-    locationSelect.value = state.location ?? '';
+    studio.set(studioChoices(knownLocations, state.location), state.location ?? '');
   }
 
   function drawDistribution(s: ChurnSummary): void {

@@ -33,11 +33,11 @@ export function mountStatus(root: HTMLElement): () => void {
         h(
           'p',
           {},
-          'Leaderboards, attendance, retention and revenue metrics appear here once data flows through ',
+          'Attendance, retention and revenue metrics appear here once data flows through ',
           h('strong', {}, 'ingest → ETL'),
           ': upload the studios’ exports to ingest, the ETL validates them into the lake, and this service ranks members and caches the metrics.',
         ),
-        h('p', {}, 'Churn risk per member is already on the ', h('a', { href: '#/churn' }, 'Churn risk'), ' page once the model has scored the members.'),
+        h('p', {}, 'Classes attended per member, live, are on the ', h('a', { href: '#/leaderboard' }, 'Leaderboard'), ' page; churn risk per member on the ', h('a', { href: '#/churn' }, 'Churn risk'), ' page once the model has scored the members.'),
         h('p', { class: 'muted small' }, 'Nothing is shown until then: this page never displays made-up numbers.'),
       ),
     ),

@@ -16,7 +16,9 @@ export const redisPlugin = fp<RedisPluginOptions>(
   async (app, opts) => {
     const owned = !opts.client;
     // Fail commands fast while disconnected instead of queueing them forever: /ready reports it.
-    const redis = opts.client ?? new Redis(opts.url, { keyPrefix: opts.keyPrefix, lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: REDIS_COMMAND_TIMEOUT_MS });
+    const redis = opts.client ?? new Redis(opts.url, { keyPrefix: opts.keyPrefix, lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+      // Commands issued in the same tick by concurrent requests go out in one write: fewer syscalls on both sides.
+      enableAutoPipelining: true });
     if (owned) {
       redis.on('error', (err) => app.log.warn({ err: err.message }, 'redis connection error'));
       await redis.connect().catch((err: Error) => app.log.warn({ err: err.message }, 'redis not reachable at boot; /ready will say so'));

@@ -48,8 +48,15 @@ export class StudioCalendar {
     return { period: 'month', key: `${y}-${pad(m + 1)}`, start: this.midnight(y, m, 1), end: this.midnight(y, m + 1, 1) };
   }
 
+  private readonly recent = new Map<Period, PeriodSpan>();
+
+  /** The period holding the instant; the last one found per period is kept (most asks are for "now"). */
   span(period: Period, instant: number): PeriodSpan {
-    return period === 'week' ? this.week(instant) : period === 'month' ? this.month(instant) : { period: 'all', key: 'all' };
+    const kept = this.recent.get(period);
+    if (kept && (kept.start === undefined || (instant >= kept.start && instant < (kept.end as number)))) return kept;
+    const found = period === 'week' ? this.week(instant) : period === 'month' ? this.month(instant) : { period: 'all' as const, key: 'all' };
+    this.recent.set(period, found);
+    return found;
   }
 
   /** The span a period key names (`2026-W49`, `2026-12`, `all`), or undefined when the key is not one. */

@@ -185,13 +185,15 @@ export class BoardReader {
   /** A page of the board, best first. */
   async top(ref: BoardRef, offset: number, limit: number): Promise<{ members: number; entries: BoardEntry[] }> {
     const key = KEYS.board(ref, ref.span.key);
-    const [flat, members] = await replies(this.redis.multi().zrevrange(key, offset, offset + limit - 1, 'WITHSCORES').zcard(key));
+    // Two plain commands, not a MULTI: they go out together (auto-pipelining), and a count a check-in newer than the page is harmless.
+    const [flat, members] = await Promise.all([this.redis.zrevrange(key, offset, offset + limit - 1, 'WITHSCORES'), this.redis.zcard(key)]);
     return { members: Number(members), entries: entries(flat as string[], offset + 1) };
   }
 
   /** One member's place on a board; undefined when they have no class on it. */
   async standing(ref: BoardRef, memberId: string): Promise<MemberStanding | undefined> {
     const key = KEYS.board(ref, ref.span.key);
+    // One MULTI: rank and score must be of the same moment, or the classes shown would not match the rank.
     const [rank, score, members] = await replies(this.redis.multi().zrevrank(key, memberId).zscore(key, memberId).zcard(key));
     if (rank === null || score === null) return undefined;
     const place = Number(rank) + 1;
