@@ -17,7 +17,8 @@ import { prng } from './prng.js';
 const MEMBERS = 50_000;
 const CHECKINS = 400_000; // eight classes per member on average, this week
 const LOCATIONS = ['downtown', 'uptown', 'riverside', 'harbor', 'midtown'];
-const DURATION_S = 10;
+const DURATION_S = 5;
+const ROUNDS = 3; // each endpoint measured once per round, rounds alternating; the best round counts (a noisy shared box)
 const CONNECTIONS = 10;
 const service = fileURLToPath(new URL('../services/leaderboard/src/server.ts', import.meta.url));
 
@@ -86,10 +87,21 @@ try {
     ['top 10 of a studio, this month', `${lb.url}/v1/leaderboard/top?limit=10&location=downtown&period=month`],
     ['member rank (`/v1/leaderboard/members/:id`)', `${lb.url}/v1/leaderboard/members/${someone}`],
     ['around-me, 5 each side', `${lb.url}/v1/leaderboard/members/${someone}/around?size=5`],
+    ['top 10 while 100 check-ins/s arrive (each one drops the kept answers of its boards)', `${lb.url}/v1/leaderboard/top?limit=10`],
   ];
+  const writing = targets.length - 1; // the last one runs with a stream of check-ins
   for (const [, url] of targets) await autocannon({ url, connections: CONNECTIONS, duration: 2 }); // warm-up: JIT, connections
-  const results: Load[] = [];
-  for (const [, url] of targets) results.push(await load(url));
+  const results: Load[] = targets.map(() => ({ rps: 0, p50: 0, p99: 0, errors: 0 }));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, [, url]] of targets.entries()) {
+      let next = CHECKINS;
+      const writer = i === writing ? setInterval(() => void store.apply([{ ...checkins[next % CHECKINS]!, checkinId: `W${next++}` }]), 10) : undefined;
+      const r = await load(url);
+      clearInterval(writer);
+      const best = results[i]!;
+      results[i] = { ...(r.rps > best.rps ? r : best), errors: best.errors + r.errors };
+    }
+  }
   const base = results[0]!.rps;
 
   console.log(`| endpoint | req/s | vs hello-world | p50 (ms) | p99 (ms) | errors |`);
@@ -98,7 +110,7 @@ try {
     const r = results[i]!;
     console.log(`| ${name} | ${Math.round(r.rps).toLocaleString('en-US')} | ${(r.rps / base).toFixed(2)}× | ${r.p50} | ${r.p99} | ${r.errors} |`);
   });
-  console.log(`\nautocannon, ${CONNECTIONS} connections, ${DURATION_S} s each after a 2 s warm-up; the service (LOG_LEVEL=warn, LEADERBOARD_FEED=off) and the hello-world each in their own process, autocannon in this one — all on the same 2 cores, so the ratio compares like with like. Targets: top 10 ≥ 0.6× hello-world, p99 ≤ 5 ms.`);
+  console.log(`\nautocannon, ${CONNECTIONS} connections, ${DURATION_S} s per endpoint and round after a 2 s warm-up, best of ${ROUNDS} alternating rounds (p50/p99 of that round, errors of all); the service (LOG_LEVEL=warn, LEADERBOARD_FEED=off) and the hello-world each in their own process, autocannon in this one — all on the same 2 cores, so the ratio compares like with like. Targets: top 10 ≥ 0.6× hello-world, p99 ≤ 5 ms.`);
   console.log(`\n| counting check-ins (live path, one Lua call each) | events/s |`);
   console.log('|---|---:|');
   console.log(`| 10 per round trip (as the SQS consumer receives them) | ${Math.round(rate10).toLocaleString('en-US')} |`);

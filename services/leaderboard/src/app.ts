@@ -8,6 +8,7 @@ import { queues } from '@peak/contracts';
 import { createServiceApp, type ShellOverrides, redisPlugin, sqsOptions, sqsPlugin } from '@peak/service-kit';
 import type { ChurnAnswersOptions, ChurnSource } from './churn/answers.js';
 import { createBoardFeed, type BoardFeed } from './boards/consumers.js';
+import { BoardAnswerCache } from './boards/cache.js';
 import { LiveHub } from './boards/live.js';
 import { StudioCalendar } from './boards/periods.js';
 import { rebuildFromLake } from './boards/rebuild.js';
@@ -54,7 +55,8 @@ export async function buildApp(config: Config, { sqs, redis, analytics, churnAns
 
   const store = new BoardStore(app.redis, { calendar: new StudioCalendar(config.STUDIO_TIME_ZONE), graceDays: config.BOARD_GRACE_DAYS, ...(now ? { now } : {}) });
   const live = new LiveHub(app.redis, (err) => app.log.warn({ err: err.message }, 'live updates: redis subscriber error'));
-  await app.register(boardRoutes, { prefix: '/v1/leaderboard', store, live, ...(now ? { now } : {}) });
+  const cache = new BoardAnswerCache(live);
+  await app.register(boardRoutes, { prefix: '/v1/leaderboard', store, live, cache, ...(now ? { now } : {}) });
   let feed: BoardFeed | undefined;
   let closing = false;
   /** Queue URLs may not resolve yet (SQS still starting): keep trying without holding up /health. */
@@ -104,6 +106,8 @@ export async function buildApp(config: Config, { sqs, redis, analytics, churnAns
   };
   app.redis.on('ready', recoverIfEmpty);
   app.addHook('onReady', async () => {
+    // The answer cache listens for changes; without Redis now it serves nothing from memory until the subscription is up.
+    void cache.start().catch((err: Error) => app.log.warn({ err: err.message }, 'board answer cache not listening; reads go to Redis'));
     if (config.LEADERBOARD_FEED === 'off') return;
     void startFeed();
     recoverIfEmpty();

@@ -8,6 +8,8 @@ import { DuckDbEngine } from '@peak/analytics';
 import { buildSampleLake } from '@peak/churn';
 import { useRedis } from '@peak/service-kit/testing';
 import { StudioCalendar } from '../src/boards/periods.js';
+import { BoardAnswerCache } from '../src/boards/cache.js';
+import { LiveHub } from '../src/boards/live.js';
 import { catchUpFromLake, openSpans, rebuildFromLake, RebuildBusyError } from '../src/boards/rebuild.js';
 import { BoardReader, BoardStore, KEYS, MAX_CLASSES, packScore, percentileOf, unpackScore, type CheckinToApply } from '../src/boards/store.js';
 
@@ -176,3 +178,46 @@ t.test('a rebuild from the lake gives the same boards as the stream of the same 
   await redis.del(KEYS.rebuilding);
   t.same(await lakeStore.apply([checkin('NEW1', 'M000001', '2026-07-01T15:00:00Z')]), ['applied'], 'counted once the rebuild is over');
 });
+
+t.test('the answer cache: kept until the board changes, a reset, a lost subscription or its maximum age', async (t) => {
+  await redis.flushdb();
+  const hub = new LiveHub(redis);
+  let clock = 0;
+  const cache = new BoardAnswerCache(hub, 1_000, 100, () => clock);
+  const stop = await cache.start();
+  t.teardown(stop);
+  let reads = 0;
+  const read = (value: string) => async () => (reads++, value);
+  t.equal(await cache.get('global:2026-W50', 'top:0:10', read('a')), 'a');
+  t.equal(await cache.get('global:2026-W50', 'top:0:10', read('b')), 'a', 'kept');
+  t.equal(reads, 1);
+  // A check-in on another board leaves it; one on this board drops it.
+  await store.apply([checkin('C1', 'M1', '2026-12-08T17:00:00Z', 'riverside')]);
+  await waitForMessage();
+  t.equal(await cache.get('global:2026-W50', 'top:0:10', read('c')), 'c', 'the global board changed too (every check-in is on it)');
+  t.equal(await cache.get('loc:downtown:2026-W50', 'top:0:10', read('d')), 'd');
+  await store.apply([checkin('C2', 'M2', '2026-12-08T18:00:00Z', 'riverside')]);
+  await waitForMessage();
+  t.equal(await cache.get('loc:downtown:2026-W50', 'top:0:10', read('e')), 'd', 'downtown did not change: still kept');
+  clock += 1_001;
+  t.equal(await cache.get('loc:downtown:2026-W50', 'top:0:10', read('f')), 'f', 'older than a second: read again');
+  await redis.publish(KEYS.live, JSON.stringify({ reset: true }));
+  await waitForMessage();
+  t.equal(await cache.get('loc:downtown:2026-W50', 'top:0:10', read('g')), 'g', 'a rebuild empties it');
+  // An answer read while its board changed is not kept.
+  const slow = cache.get('loc:downtown:2026-W50', 'top:0:20', async () => {
+    await store.apply([checkin('C3', 'M3', '2026-12-08T19:00:00Z')]);
+    await waitForMessage();
+    return 'stale';
+  });
+  t.equal(await slow, 'stale');
+  t.equal(await cache.get('loc:downtown:2026-W50', 'top:0:20', read('fresh')), 'fresh', 'the answer that raced a change was not kept');
+  // The subscription lost: nothing from memory.
+  hub.connected = false;
+  t.equal(await cache.get('loc:downtown:2026-W50', 'top:0:20', read('h')), 'h');
+  t.equal(await cache.get('loc:downtown:2026-W50', 'top:0:20', read('i')), 'i', 'not kept while changes cannot be heard');
+  await hub.close();
+});
+
+/** Pub/sub is asynchronous: give the published change a moment to arrive. */
+const waitForMessage = () => new Promise((r) => setTimeout(r, 50));

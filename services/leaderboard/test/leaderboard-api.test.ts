@@ -110,10 +110,16 @@ t.test('live updates over Server-Sent Events; a stream that goes away leaves not
 
   const probe = new Redis(redis.url);
   t.teardown(() => probe.disconnect());
-  t.same(await probe.pubsub('NUMSUB', KEYS.live), [KEYS.live, 1], 'one subscription for the open stream');
+  t.same(await probe.pubsub('NUMSUB', KEYS.live), [KEYS.live, 1], 'one subscription per process, shared by the streams and the answer cache');
+  const clients = async () => (await probe.client('LIST') as string).trim().split('\n').length;
+  const during = await clients();
   abort.abort();
-  await waitFor('the subscription closed', async () => ((await probe.pubsub('NUMSUB', KEYS.live)) as [string, number])[1] === 0, 5_000);
-  t.pass('the stream went away and took its subscription with it');
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(await clients(), during, 'closing the stream opens or leaves no Redis connection');
+  t.same(await probe.pubsub('NUMSUB', KEYS.live), [KEYS.live, 1], 'and the shared subscription stays');
+  const again = await fetch(`${base}/v1/leaderboard/live?location=downtown&period=week`);
+  await again.body?.cancel();
+  t.equal(await clients(), during, 'another stream, still no new connection');
 
   const bad = await fetch(`${base}/v1/leaderboard/live?location=nowhere`);
   t.equal(bad.status, 400, 'a live stream of an unknown studio is refused before it opens');

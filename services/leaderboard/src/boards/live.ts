@@ -15,6 +15,8 @@ type Listener = (m: LiveMessage) => void;
 export class LiveHub {
   private readonly listeners = new Set<Listener>();
   private subscriber: Redis | undefined;
+  /** True while subscribed: every change is being heard (what the answer cache relies on). */
+  connected = false;
 
   constructor(private readonly redis: Redis, private readonly onError: (err: Error) => void = () => {}) {}
 
@@ -28,6 +30,18 @@ export class LiveHub {
       const sub = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
       this.subscriber = sub;
       sub.on('error', (err: Error) => this.onError(err));
+      // Changes published while the connection was down were missed: every listener starts afresh (pages reload).
+      const missed = () => {
+        const was = this.connected;
+        this.connected = false;
+        if (was) for (const l of this.listeners) l({ reset: true });
+      };
+      sub.on('close', missed);
+      sub.on('ready', () => {
+        if (this.subscriber !== sub) return;
+        this.connected = true;
+        for (const l of this.listeners) l({ reset: true });
+      });
       sub.on('message', (_channel: string, text: string) => {
         let message: LiveMessage;
         try {
@@ -38,6 +52,7 @@ export class LiveHub {
         for (const l of this.listeners) l(message);
       });
       await sub.subscribe(KEYS.live);
+      this.connected = true;
     }
     let removed = false;
     return async () => {
@@ -51,6 +66,7 @@ export class LiveHub {
   async close(): Promise<void> {
     const sub = this.subscriber;
     this.subscriber = undefined;
+    this.connected = false;
     this.listeners.clear();
     if (sub) await sub.quit().catch(() => sub.disconnect());
   }

@@ -1,6 +1,8 @@
+import type { FastifyReply } from 'fastify';
 import type { ServiceApp } from '@peak/service-kit';
 import { refusals } from '../refusals.js';
 import { BoardApiError, REDIS_RETRY_AFTER_SECONDS, REDIS_UNAVAILABLE_MESSAGE } from './errors.js';
+import type { BoardAnswerCache } from './cache.js';
 import type { LiveHub, LiveMessage } from './live.js';
 import { PERIODS, type Period, type PeriodSpan } from './periods.js';
 import {
@@ -9,15 +11,17 @@ import {
 } from './schemas.js';
 import { boardName, BoardReader, KEYS, type BoardRef, type BoardStore } from './store.js';
 
-export type BoardRoutesOptions = { store: BoardStore; live: LiveHub; now?: () => number };
+export type BoardRoutesOptions = { store: BoardStore; live: LiveHub; cache: BoardAnswerCache; now?: () => number };
 
+/** Answers are kept as JSON text (see BoardAnswerCache): sent as they are, not serialised again. */
+const json = (reply: FastifyReply, body: string) => reply.type('application/json; charset=utf-8').send(body);
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 /** Seconds between keep-alive comments on a live stream (proxies drop quiet connections). */
 const KEEPALIVE_MS = 15_000;
 
 /** `/v1/leaderboard` (the register prefix): the boards, a page of one, a member's place and neighbours, live changes. */
 export async function boardRoutes(app: ServiceApp, opts: BoardRoutesOptions): Promise<void> {
-  const { store, live } = opts;
+  const { store, live, cache } = opts;
   const now = opts.now ?? Date.now;
   const reader = new BoardReader(store.redis);
 
@@ -41,9 +45,16 @@ export async function boardRoutes(app: ServiceApp, opts: BoardRoutesOptions): Pr
     return reply.code(503).header('retry-after', String(REDIS_RETRY_AFTER_SECONDS)).send({ code: 'REDIS_UNAVAILABLE', message: REDIS_UNAVAILABLE_MESSAGE });
   });
 
+  /** Studios with a board, read at most once a second (a new studio shows within a second, a lookup costs no trip). */
+  let studios = { at: -Infinity, names: new Set<string>() };
+  const hasBoard = async (location: string) => {
+    if (performance.now() - studios.at > 1_000 || !studios.names.has(location)) studios = { at: performance.now(), names: new Set(await reader.locations()) };
+    return studios.names.has(location);
+  };
+
   /** The board a query names; a studio without a board and a period no longer kept are refused in words. */
   async function boardOf(q: { location?: string; period: Period; key?: string }): Promise<BoardRef> {
-    if (q.location !== undefined && !(await store.redis.sismember(KEYS.locations, q.location))) {
+    if (q.location !== undefined && !(await hasBoard(q.location))) {
       const known = await reader.locations();
       throw new BoardApiError('UNKNOWN_LOCATION', `no studio ${JSON.stringify(q.location)} has a board${known.length ? `; studios: ${known.join(', ')}` : ' (no check-in has been counted yet)'}`);
     }
@@ -85,11 +96,13 @@ export async function boardRoutes(app: ServiceApp, opts: BoardRoutesOptions): Pr
 
   app.get<{ Querystring: TopQuery }>('/top', {
     schema: { summary: 'A page of a board, best first', tags: ['leaderboard'], querystring: topQuery, response: { 200: topAnswer, ...refusals(400, 404, 503) } },
-  }, async (request) => {
+  }, async (request, reply) => {
     const ref = await boardOf(request.query);
     const { offset, limit } = request.query;
-    const page = await reader.top(ref, offset, limit);
-    return { board: describe(ref, page.members), offset, limit, entries: page.entries };
+    return json(reply, await cache.get(boardName(ref), `top:${offset}:${limit}`, async () => {
+      const page = await reader.top(ref, offset, limit);
+      return JSON.stringify({ board: describe(ref, page.members), offset, limit, entries: page.entries });
+    }));
   });
 
   app.get<{ Params: { memberId: string }; Querystring: StandingQuery }>('/members/:memberId', {
@@ -97,12 +110,14 @@ export async function boardRoutes(app: ServiceApp, opts: BoardRoutesOptions): Pr
       summary: 'A member\'s rank, classes and percentile on a board', tags: ['leaderboard'], params: memberParams, querystring: standingQuery,
       response: { 200: standingAnswer, ...refusals(400, 404, 503) },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const ref = await boardOf(request.query);
-    const standing = await reader.standing(ref, request.params.memberId);
-    if (!standing) throw new BoardApiError('NOT_ON_BOARD', `${request.params.memberId} has no class on ${boardName(ref)} yet`);
-    const { members, ...rest } = standing;
-    return { board: describe(ref, members), standing: { ...rest, members } };
+    const body = await cache.get(boardName(ref), `member:${request.params.memberId}`, async () => {
+      const standing = await reader.standing(ref, request.params.memberId);
+      return standing && JSON.stringify({ board: describe(ref, standing.members), standing });
+    });
+    if (!body) throw new BoardApiError('NOT_ON_BOARD', `${request.params.memberId} has no class on ${boardName(ref)} yet`);
+    return json(reply, body);
   });
 
   app.get<{ Params: { memberId: string }; Querystring: AroundQuery }>('/members/:memberId/around', {
@@ -110,11 +125,14 @@ export async function boardRoutes(app: ServiceApp, opts: BoardRoutesOptions): Pr
       summary: 'A member and their neighbours on a board', tags: ['leaderboard'], params: memberParams, querystring: aroundQuery,
       response: { 200: aroundAnswer, ...refusals(400, 404, 503) },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const ref = await boardOf(request.query);
-    const found = await reader.around(ref, request.params.memberId, request.query.size);
-    if (!found) throw new BoardApiError('NOT_ON_BOARD', `${request.params.memberId} has no class on ${boardName(ref)} yet`);
-    return { board: describe(ref, found.standing.members), standing: found.standing, entries: found.entries };
+    const body = await cache.get(boardName(ref), `around:${request.params.memberId}:${request.query.size}`, async () => {
+      const found = await reader.around(ref, request.params.memberId, request.query.size);
+      return found && JSON.stringify({ board: describe(ref, found.standing.members), standing: found.standing, entries: found.entries });
+    });
+    if (!body) throw new BoardApiError('NOT_ON_BOARD', `${request.params.memberId} has no class on ${boardName(ref)} yet`);
+    return json(reply, body);
   });
 
   app.get<{ Querystring: StandingQuery }>('/live', {
