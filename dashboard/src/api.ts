@@ -40,7 +40,8 @@ export type BoardInfo = {
   /** Members on the board. */
   members: number;
 };
-export type BoardEntry = { rank: number; memberId: string; classes: number; reachedAt: string };
+/** `name` is the first name and last initial ("Anna K."), null until the members export is loaded. */
+export type BoardEntry = { rank: number; memberId: string; name: string | null; classes: number; reachedAt: string };
 export type Standing = BoardEntry & { members: number; percentile: number };
 /** `GET /v1/leaderboard/boards`. */
 export type BoardsAnswer = { timeZone: string; graceDays: number; rebuiltAt: string | null; boards: BoardInfo[] };

@@ -53,11 +53,11 @@ export function csvFileName(filter: { location?: string | null; band?: string | 
   return `churn-risk_${safe(filter.location ?? 'all-studios')}_${safe(filter.band ?? 'all-bands')}_${safe(asOf || 'undated')}.csv`;
 }
 
-export const LEADERBOARD_CSV_HEADER = ['rank', 'member_id', 'classes', 'reached_at'] as const;
+export const LEADERBOARD_CSV_HEADER = ['rank', 'member_id', 'name', 'classes', 'reached_at'] as const;
 
-/** A leaderboard as CSV, best first: rank, member, classes and when they reached them (ISO, UTC). */
+/** A leaderboard as CSV, best first: rank, member, their name, classes and when they reached them (ISO, UTC). */
 export function leaderboardCsv(entries: readonly BoardEntry[]): string {
-  return buildCsv(LEADERBOARD_CSV_HEADER, entries.map((e) => [e.rank, e.memberId, e.classes, e.reachedAt]));
+  return buildCsv(LEADERBOARD_CSV_HEADER, entries.map((e) => [e.rank, e.memberId, e.name, e.classes, e.reachedAt]));
 }
 
 /** `leaderboard_<studio|all-studios>_<period key>.csv`: `leaderboard_downtown_2026-W50.csv`. */

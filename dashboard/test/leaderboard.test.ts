@@ -6,7 +6,7 @@ import { changedRows, emptyBoardText, isoWeekKey, markText, neighbourKeys, ordin
 import { openLive, throttle, type LiveState } from '../src/leaderboard/live.js';
 
 const NY = 'America/New_York';
-const entry = (rank: number, memberId: string, classes: number): BoardEntry => ({ rank, memberId, classes, reachedAt: '2026-12-08T14:00:00.000Z' });
+const entry = (rank: number, memberId: string, classes: number, name: string | null = null): BoardEntry => ({ rank, memberId, name, classes, reachedAt: '2026-12-08T14:00:00.000Z' });
 
 t.test('a period\'s days in the studios\' zone, its end exclusive', async (t) => {
   t.equal(formatPeriodDates('2026-12-07T05:00:00.000Z', '2026-12-14T05:00:00.000Z', NY), '7–13 Dec 2026', 'an ISO week (New York midnight is 05:00 UTC)');
@@ -44,6 +44,7 @@ t.test('the page\'s words', async (t) => {
   t.same([1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111].map(ordinal), ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '23rd', '101st', '111th']);
   t.equal(standingText({ ...entry(2, 'ANNA', 2), members: 3, percentile: 50 }), 'ANNA is 2nd of 3 members with 2 classes, ahead of 50% of the others.');
   t.equal(standingText({ ...entry(3, 'CARA', 1), members: 3, percentile: 0 }), 'CARA is 3rd of 3 members with 1 class, last on this board.');
+  t.equal(standingText({ ...entry(1, 'M000123', 9, 'Anna K.'), members: 3, percentile: 100 }), 'Anna K. (M000123) is 1st of 3 members with 9 classes, ahead of 100% of the others.', 'with a name: the name and the id');
   t.equal(standingText({ ...entry(1, 'BEN', 1), members: 1, percentile: 100 }), 'BEN is 1st of 1 member with 1 class, the only member on this board.');
   t.same(studioChoices(['riverside', 'downtown'], null), [['', 'All studios'], ['downtown', 'Downtown'], ['riverside', 'Riverside']]);
   t.same(studioChoices(['downtown'], 'uptown').at(-1), ['uptown', 'uptown (unknown)'], 'the URL\'s studio is kept, marked');
@@ -188,8 +189,8 @@ t.test('the board API: paths, a whole board for the CSV, and its CSV', async (t)
     new ApiError('BOARD_CHANGED', 'the period changed while downloading (2026-W50 → 2026-W51): download again'),
   );
 
-  const csv = leaderboardCsv([entry(1, 'ANNA', 3), entry(2, '=HYPERLINK("x")', 1)]);
-  t.equal(csv, 'rank,member_id,classes,reached_at\r\n1,ANNA,3,2026-12-08T14:00:00.000Z\r\n2,"\'=HYPERLINK(""x"")",1,2026-12-08T14:00:00.000Z\r\n', 'a formula-looking id is defused');
+  const csv = leaderboardCsv([entry(1, 'ANNA', 3, 'Anna K.'), entry(2, '=HYPERLINK("x")', 1)]);
+  t.equal(csv, 'rank,member_id,name,classes,reached_at\r\n1,ANNA,Anna K.,3,2026-12-08T14:00:00.000Z\r\n2,"\'=HYPERLINK(""x"")",,1,2026-12-08T14:00:00.000Z\r\n', 'a formula-looking id is defused; no name, an empty cell');
   t.equal(leaderboardCsvFileName({ location: null, key: '2026-W50' }), 'leaderboard_all-studios_2026-W50.csv');
   t.equal(leaderboardCsvFileName({ location: 'harbor view/2', key: 'all' }), 'leaderboard_harbor-view-2_all.csv');
 });

@@ -147,7 +147,7 @@ t.test('the page shows what the API answers; studio and period change the table 
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#board-csv').click()]);
   t.equal(download.suggestedFilename(), 'leaderboard_downtown_2026-12.csv');
   const csv = readFileSync((await download.path()) as string, 'utf8').replace(/^\uFEFF/, '').trim().split(/\r?\n/);
-  t.equal(csv[0], 'rank,member_id,classes,reached_at');
+  t.equal(csv[0], 'rank,member_id,name,classes,reached_at');
   t.same(csv.slice(1).map((l) => l.split(',')[1]), (await top('location=downtown&period=month')).entries.map((e) => e.memberId), 'the board\'s rows, in order');
 
   if (SHOTS) await page.screenshot({ path: join(SHOTS, 'leaderboard.png'), fullPage: true });

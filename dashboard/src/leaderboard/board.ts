@@ -23,11 +23,12 @@ export function ordinal(n: number): string {
   return `${formatCount(n)}${suffix}`;
 }
 
-/** "ANNA is 2nd of 3 members with 2 classes, ahead of 50% of the others." */
+/** "Anna K. (M000123) is 2nd of 3 members with 2 classes, ahead of 50% of the others." (the id alone without a name) */
 export function standingText(s: Standing): string {
   const classes = `${formatCount(s.classes)} ${s.classes === 1 ? 'class' : 'classes'}`;
   const ahead = s.members === 1 ? ', the only member on this board' : s.rank === s.members ? ', last on this board' : `, ahead of ${Math.round(s.percentile)}% of the others`;
-  return `${s.memberId} is ${ordinal(s.rank)} of ${formatCount(s.members)} ${s.members === 1 ? 'member' : 'members'} with ${classes}${ahead}.`;
+  const who = s.name ? `${s.name} (${s.memberId})` : s.memberId;
+  return `${who} is ${ordinal(s.rank)} of ${formatCount(s.members)} ${s.members === 1 ? 'member' : 'members'} with ${classes}${ahead}.`;
 }
 
 /** How a row changed since the last look: up or down in rank, new on the page, more classes at the same rank. */

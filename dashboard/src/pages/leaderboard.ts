@@ -150,7 +150,7 @@ export function mountLeaderboard(root: HTMLElement, initial: RouteState, navigat
       'tr',
       { 'data-member-id': e.memberId, 'data-rank': e.rank, 'data-classes': e.classes, class: [m ? `${m.mark === 'down' ? 'moved' : 'changed'} ${m.mark}` : '', e.memberId === highlight ? 'me' : ''].join(' ').trim() || null },
       h('td', { class: 'num rank' }, formatCount(e.rank), m ? h('span', { class: `move ${m.mark}`, title: markText(m) }, h('span', { 'aria-hidden': 'true' }, m.mark === 'up' ? ' ▲' : m.mark === 'down' ? ' ▼' : ' •'), h('span', { class: 'visually-hidden' }, ` (${markText(m)})`)) : null),
-      h('th', { scope: 'row', class: 'member' }, e.memberId),
+      h('th', { scope: 'row', class: 'member' }, e.name ?? e.memberId, e.name ? h('span', { class: 'member-id' }, ` ${e.memberId}`) : null),
       h('td', { class: 'num' }, formatCount(e.classes)),
       h('td', { class: 'reached' }, formatZoned(e.reachedAt, timeZone())),
     );

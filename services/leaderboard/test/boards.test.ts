@@ -11,7 +11,7 @@ import { StudioCalendar } from '../src/boards/periods.js';
 import { BoardAnswerCache } from '../src/boards/cache.js';
 import { LiveHub } from '../src/boards/live.js';
 import { catchUpFromLake, openSpans, rebuildFromLake, RebuildBusyError } from '../src/boards/rebuild.js';
-import { BoardReader, BoardStore, KEYS, MAX_CLASSES, packScore, percentileOf, unpackScore, type CheckinToApply } from '../src/boards/store.js';
+import { BoardReader, BoardStore, displayName, KEYS, MAX_CLASSES, packScore, percentileOf, unpackScore, type CheckinToApply } from '../src/boards/store.js';
 
 const server = await useRedis(t);
 const redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
@@ -38,6 +38,14 @@ t.test('periods are weeks (ISO) and months of the studio\'s zone', async (t) => 
   t.equal(ny.parse('month', '2026-02')?.start, Date.parse('2026-02-01T05:00:00Z'));
   t.same(ny.parse('all', 'all'), { period: 'all', key: 'all' });
   t.throws(() => new StudioCalendar('Mars/Olympus_Mons'), RangeError);
+});
+
+t.test('display names: first name and last initial', async (t) => {
+  t.equal(displayName('Anna', 'Kowalski'), 'Anna K.');
+  t.equal(displayName(' Ben ', 'o\'Neil'), 'Ben O.');
+  t.equal(displayName('Cara', null), 'Cara');
+  t.equal(displayName(null, 'Smith'), null, 'no first name: no name (the id is shown)');
+  t.equal(displayName('  ', 'Smith'), null);
 });
 
 t.test('scores pack classes and the time they were reached into one exact number', async (t) => {
@@ -83,9 +91,9 @@ t.test('ties go to whoever got there first, in whatever order the check-ins arri
     seen.push((await reader.top({ span: week }, 0, 10)).entries);
   }
   t.same(seen[0], [
-    { rank: 1, memberId: 'BEN', classes: 2, reachedAt: '2026-12-08T13:00:00.000Z' },
-    { rank: 2, memberId: 'ANNA', classes: 2, reachedAt: '2026-12-08T14:00:00.000Z' },
-    { rank: 3, memberId: 'CARA', classes: 1, reachedAt: '2026-12-09T09:00:00.000Z' },
+    { rank: 1, memberId: 'BEN', name: null, classes: 2, reachedAt: '2026-12-08T13:00:00.000Z' },
+    { rank: 2, memberId: 'ANNA', name: null, classes: 2, reachedAt: '2026-12-08T14:00:00.000Z' },
+    { rank: 3, memberId: 'CARA', name: null, classes: 1, reachedAt: '2026-12-09T09:00:00.000Z' },
   ], 'Ben reached 2 classes an hour before Anna');
   t.same(seen[1], seen[0], 'reversed arrival, same board');
   t.same(seen[2], seen[0], 'shuffled arrival, same board');
@@ -162,6 +170,8 @@ t.test('a rebuild from the lake gives the same boards as the stream of the same 
   t.ok(Object.keys(rebuilt).filter(open).length >= 8, `${Object.keys(rebuilt).length} boards`);
   t.equal(summary.checkinsCounted, rows.length, 'the all-time board counts every class check-in in the lake, late ones too');
   t.equal(await redis.exists(KEYS.rebuilding), 0, 'the lock is released');
+  const named = await new BoardReader(redis).top({ span: { period: 'all', key: 'all' } }, 0, 5);
+  t.ok(named.entries.every((e) => /^\p{L}[\p{L}' -]* \p{Lu}\.$/u.test(e.name ?? '')), `names from the members export: ${named.entries.map((e) => e.name).join(', ')}`);
   t.match(JSON.parse((await redis.get(KEYS.built)) ?? '{}'), { checkins: rows.length });
 
   // After the rebuild the live stream counts nothing twice, and a batch caught up from the lake neither.

@@ -4,7 +4,7 @@ import { Consumer } from 'sqs-consumer';
 import type { QueryEngine } from '@peak/analytics';
 import { assertValid, attendanceEvent, batchProcessed, type AttendanceEvent, type BatchProcessed } from '@peak/contracts';
 import { backOffOnErrors, parseMessageBody, stopConsumer } from '@peak/service-kit';
-import { catchUpFromLake, rebuildFromLake } from './rebuild.js';
+import { catchUpFromLake, rebuildFromLake, refreshNames } from './rebuild.js';
 import type { ApplyOutcome, BoardStore, CheckinToApply } from './store.js';
 
 /** A processed batch bigger than this is rebuilt from the lake's aggregates, not replayed check-in by check-in. */
@@ -82,6 +82,9 @@ export function createBoardFeed(o: BoardFeedOptions): BoardFeed {
           const r = await catchUpFromLake(o.engine, o.store, body.partitions);
           o.log.info({ batchId: body.batchId, ...r }, 'leaderboards caught up with a processed batch');
         }
+      }
+      if (body.dataset === 'members' && body.status === 'processed' && o.engine) {
+        o.log.info({ batchId: body.batchId, members: await refreshNames(o.engine, o.store) }, 'leaderboard names refreshed');
       }
       await o.onBatch?.(body);
       return message;

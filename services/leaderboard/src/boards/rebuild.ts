@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type QueryEngine, type Sql } from '@peak/analytics';
 import type { PeriodSpan } from './periods.js';
-import { KEYS, MAX_CLASSES, packScore, toEpochSeconds, type BoardRef, type BoardStore, type CheckinToApply } from './store.js';
+import { displayName, KEYS, MAX_CLASSES, packScore, toEpochSeconds, type BoardRef, type BoardStore, type CheckinToApply } from './store.js';
 
 /** A rebuild holds the boards this long at most: a crashed one frees them by itself. */
 const LOCK_MS = 10 * 60_000;
@@ -110,6 +110,7 @@ export async function rebuildFromLake(engine: QueryEngine, store: BoardStore, no
     swap.publish(KEYS.live, JSON.stringify({ reset: true })); // live pages reload every board
     await exec(swap);
     written.clear();
+    await refreshNames(engine, store);
     return { boards: targets.size - months.length, members, checkinsCounted: counted, seconds: (performance.now() - started) / 1000, builtAt };
   } finally {
     if (written.size > 0) await redis.del(...[...written].map(temp)).catch(() => {});
@@ -120,6 +121,21 @@ export async function rebuildFromLake(engine: QueryEngine, store: BoardStore, no
 
 async function exec(p: { exec(): Promise<[Error | null, unknown][] | null> }): Promise<void> {
   for (const [err] of (await p.exec()) ?? []) if (err) throw err;
+}
+
+/** The members' display names from the lake's `dim_members` (newest version of each), written over the old ones. */
+export async function refreshNames(engine: QueryEngine, store: BoardStore): Promise<number> {
+  const { rows } = await engine.query('SELECT member_id, first_name, last_name FROM dim_members');
+  const pipeline = store.redis.pipeline();
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const pairs = rows.slice(i, i + CHUNK).flatMap((r) => {
+      const name = displayName(r.first_name as string | null, r.last_name as string | null);
+      return name ? [String(r.member_id), name] : [];
+    });
+    if (pairs.length > 0) pipeline.hset(KEYS.names, ...pairs);
+  }
+  await exec(pipeline);
+  return rows.length;
 }
 
 /**

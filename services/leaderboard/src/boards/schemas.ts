@@ -61,6 +61,7 @@ const board = Type.Object(
 const entry = Type.Object({
   rank: Type.Integer({ minimum: 1, description: '1 = first' }),
   memberId: Type.String(),
+  name: Type.Union([Type.String(), Type.Null()], { description: 'First name and last initial ("Anna K."), from the members export; null until it is loaded' }),
   classes: Type.Integer({ minimum: 1, description: 'Classes attended in the period (the score)' }),
   reachedAt: Type.String({ format: 'date-time', description: 'When they reached that many (ties: earlier ranks higher)' }),
 });

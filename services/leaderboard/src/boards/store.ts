@@ -28,6 +28,8 @@ export const KEYS = {
   /** Studios that have a board. */
   locations: 'lb:locations',
   board: (scope: BoardScope, periodKey: string) => `lb:board:${scope.location === undefined ? 'global' : `loc:${scope.location}`}:${periodKey}`,
+  /** Display names by member id (first name and last initial), from the lake's members. */
+  names: 'lb:names',
   /** Pub/sub channel of rank changes (live updates). */
   live: 'lb:live',
 } as const;
@@ -157,7 +159,7 @@ export class BoardStore {
 
 type ApplyCommand = { lbApplyCheckin(numKeys: number, ...keysAndArgs: string[]): unknown };
 
-export type BoardEntry = { rank: number; memberId: string; classes: number; reachedAt: string };
+export type BoardEntry = { rank: number; memberId: string; name: string | null; classes: number; reachedAt: string };
 export type MemberStanding = BoardEntry & { members: number; percentile: number };
 
 /** The replies of a MULTI, failing on the first error (EXEC answers null only when a WATCH fired; none is used here). */
@@ -170,10 +172,18 @@ async function replies(multi: ReturnType<Redis['multi']>): Promise<unknown[]> {
 }
 
 /** Entries from a ZREVRANGE … WITHSCORES reply whose first member has rank `firstRank` (1 = best). */
-function entries(flat: string[], firstRank: number): BoardEntry[] {
+function entries(flat: string[], firstRank: number, names: (string | null)[]): BoardEntry[] {
   const out: BoardEntry[] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ rank: firstRank + i / 2, memberId: flat[i]!, ...unpackScore(Number(flat[i + 1])) });
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ rank: firstRank + i / 2, memberId: flat[i]!, name: names[i / 2] ?? null, ...unpackScore(Number(flat[i + 1])) });
   return out;
+}
+
+/** "Anna K.": what a leaderboard shows of a member (a first name and the last name's initial). */
+export function displayName(first: string | null | undefined, last: string | null | undefined): string | null {
+  const given = first?.trim() ?? '';
+  const initial = last?.trim().charAt(0) ?? '';
+  if (!given) return null;
+  return initial ? `${given} ${initial.toUpperCase()}.` : given;
 }
 
 /** Share of the board's other members this one ranks above (100 = first, 0 = last; alone: 100). */
@@ -187,17 +197,23 @@ export class BoardReader {
     const key = KEYS.board(ref, ref.span.key);
     // Two plain commands, not a MULTI: they go out together (auto-pipelining), and a count a check-in newer than the page is harmless.
     const [flat, members] = await Promise.all([this.redis.zrevrange(key, offset, offset + limit - 1, 'WITHSCORES'), this.redis.zcard(key)]);
-    return { members: Number(members), entries: entries(flat as string[], offset + 1) };
+    return { members: Number(members), entries: entries(flat, offset + 1, await this.namesOf(flat)) };
+  }
+
+  /** The names of the members in a WITHSCORES reply (every other item), in order. */
+  private async namesOf(flat: string[]): Promise<(string | null)[]> {
+    const ids = flat.filter((_, i) => i % 2 === 0);
+    return ids.length === 0 ? [] : this.redis.hmget(KEYS.names, ...ids);
   }
 
   /** One member's place on a board; undefined when they have no class on it. */
   async standing(ref: BoardRef, memberId: string): Promise<MemberStanding | undefined> {
     const key = KEYS.board(ref, ref.span.key);
     // One MULTI: rank and score must be of the same moment, or the classes shown would not match the rank.
-    const [rank, score, members] = await replies(this.redis.multi().zrevrank(key, memberId).zscore(key, memberId).zcard(key));
+    const [rank, score, members, name] = await replies(this.redis.multi().zrevrank(key, memberId).zscore(key, memberId).zcard(key).hget(KEYS.names, memberId));
     if (rank === null || score === null) return undefined;
     const place = Number(rank) + 1;
-    return { rank: place, memberId, ...unpackScore(Number(score)), members: Number(members), percentile: percentileOf(place, Number(members)) };
+    return { rank: place, memberId, name: (name as string | null) ?? null, ...unpackScore(Number(score)), members: Number(members), percentile: percentileOf(place, Number(members)) };
   }
 
   /**
@@ -210,7 +226,7 @@ export class BoardReader {
     const width = 2 * size + 1;
     const start = Math.max(0, Math.min(standing.rank - 1 - size, standing.members - width));
     const flat = await this.redis.zrevrange(KEYS.board(ref, ref.span.key), start, start + width - 1, 'WITHSCORES');
-    return { standing, entries: entries(flat, start + 1) };
+    return { standing, entries: entries(flat, start + 1, await this.namesOf(flat)) };
   }
 
   /** Studios with a board, sorted. */
