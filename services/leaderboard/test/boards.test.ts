@@ -222,6 +222,16 @@ t.test('the answer cache: kept until the board changes, a reset, a lost subscrip
   });
   t.equal(await slow, 'stale');
   t.equal(await cache.get('loc:downtown:2026-W50', 'top:0:20', read('fresh')), 'fresh', 'the answer that raced a change was not kept');
+  // Requests arriving together share one read.
+  reads = 0;
+  await redis.publish(KEYS.live, JSON.stringify({ reset: true }));
+  await waitForMessage();
+  const together = await Promise.all([1, 2, 3].map(() => cache.get('loc:downtown:2026-W50', 'top:0:20', async () => {
+    reads++;
+    await new Promise((r) => setTimeout(r, 20));
+    return 'shared';
+  })));
+  t.same([together, reads], [['shared', 'shared', 'shared'], 1], 'three requests at once, one read');
   // The subscription lost: nothing from memory.
   hub.connected = false;
   t.equal(await cache.get('loc:downtown:2026-W50', 'top:0:20', read('h')), 'h');

@@ -12,6 +12,8 @@ export class BoardAnswerCache {
   /** Bumped by every change of a board (and every reset): an answer read across a change is not kept. */
   private readonly changes = new Map<string, number>();
   private resets = 0;
+  /** Reads under way, so that requests arriving together share one (a change makes every request miss at once). */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly live: LiveHub,
@@ -29,6 +31,15 @@ export class BoardAnswerCache {
   async get<T>(board: string, query: string, read: () => Promise<T>): Promise<T> {
     const kept = this.boards.get(board)?.get(query);
     if (kept && this.live.connected && this.clock() - kept.at < this.maxAgeMs) return kept.value as T;
+    const flightKey = `${board}\n${query}`;
+    const flying = this.inFlight.get(flightKey);
+    if (flying) return flying as Promise<T>;
+    const reading = this.read(board, query, read).finally(() => this.inFlight.delete(flightKey));
+    this.inFlight.set(flightKey, reading);
+    return reading;
+  }
+
+  private async read<T>(board: string, query: string, read: () => Promise<T>): Promise<T> {
     const at = this.clock();
     const [changes, resets] = [this.changes.get(board) ?? 0, this.resets];
     const value = await read();
