@@ -96,6 +96,8 @@ export async function rebuildFromLake(engine: QueryEngine, store: BoardStore, no
       await exec(pipeline);
       if (rows.length > 0) written.add(KEYS.applied(month.key));
     }
+    // Names first: the swap's reset makes every page reload, and they should show names at once.
+    await refreshNames(engine, store);
     // The swap: every open board and record replaced at once; one with no check-in in the lake is emptied.
     const builtAt = new Date(now).toISOString();
     const swap = redis.multi();
@@ -110,7 +112,6 @@ export async function rebuildFromLake(engine: QueryEngine, store: BoardStore, no
     swap.publish(KEYS.live, JSON.stringify({ reset: true })); // live pages reload every board
     await exec(swap);
     written.clear();
-    await refreshNames(engine, store);
     return { boards: targets.size - months.length, members, checkinsCounted: counted, seconds: (performance.now() - started) / 1000, builtAt };
   } finally {
     if (written.size > 0) await redis.del(...[...written].map(temp)).catch(() => {});
