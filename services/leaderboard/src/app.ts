@@ -84,6 +84,8 @@ export async function buildApp(config: Config, { sqs, redis, analytics, churnAns
    */
   let recovering: Promise<void> | undefined;
   let askedAgain = false;
+  /** Refresh the metrics cache once the boards are there: at start (it may be older than its 7 days) and after a rebuild. */
+  let metricsWanted = false;
   const recoverIfEmpty = () => {
     if (!source || closing || config.LEADERBOARD_FEED === 'off') return;
     if (recovering) {
@@ -94,10 +96,15 @@ export async function buildApp(config: Config, { sqs, redis, analytics, churnAns
       do {
         askedAgain = false;
         try {
-          if ((await app.redis.exists(KEYS.built)) === 1) continue;
-          const r = await rebuildFromLake(source.engine, store, now?.());
-          app.log.info(r, 'leaderboards rebuilt from the lake (Redis had none)');
-          void refreshMetrics?.().then((m) => app.log.info(m, 'metrics cache refreshed'), (err: Error) => app.log.warn({ err: err.message }, 'metrics cache not refreshed'));
+          if ((await app.redis.exists(KEYS.built)) === 0) {
+            const r = await rebuildFromLake(source.engine, store, now?.());
+            app.log.info(r, 'leaderboards rebuilt from the lake (Redis had none)');
+            metricsWanted = true; // the cache went with the boards
+          }
+          if (metricsWanted && refreshMetrics) {
+            metricsWanted = false;
+            void refreshMetrics().then((m) => app.log.info(m, 'metrics cache refreshed'), (err: Error) => app.log.warn({ err: err.message }, 'metrics cache not refreshed'));
+          }
         } catch (err) {
           app.log.warn({ err: (err as Error).message }, 'leaderboards not rebuilt; the next processed batch of check-ins or Redis reconnect will try');
         }
@@ -110,9 +117,8 @@ export async function buildApp(config: Config, { sqs, redis, analytics, churnAns
     void cache.start().catch((err: Error) => app.log.warn({ err: err.message }, 'board answer cache not listening; reads go to Redis'));
     if (config.LEADERBOARD_FEED === 'off') return;
     void startFeed();
+    metricsWanted = true;
     recoverIfEmpty();
-    // A cache older than its 7 days (Redis kept the boards but the metrics expired) is filled again now.
-    void refreshMetrics?.().catch((err: Error) => app.log.warn({ err: err.message }, 'metrics cache not refreshed at start'));
   });
   app.addHook('onClose', async () => {
     closing = true;

@@ -1,5 +1,4 @@
-import type { Message } from '@aws-sdk/client-sqs';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import type { QueryEngine } from '@peak/analytics';
 import { assertValid, attendanceEvent, batchProcessed, type AttendanceEvent, type BatchProcessed } from '@peak/contracts';

@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { ServiceApp } from '@peak/service-kit';
-import { refusals } from '../refusals.js';
+import { queryRuleFormatter, refusals } from '../refusals.js';
 import { BoardApiError, REDIS_RETRY_AFTER_SECONDS, REDIS_UNAVAILABLE_MESSAGE } from './errors.js';
 import type { BoardAnswerCache } from './cache.js';
 import type { LiveHub, LiveMessage } from './live.js';
@@ -33,11 +33,7 @@ export async function boardRoutes(app: ServiceApp, opts: BoardRoutesOptions): Pr
       if (!known.includes(name)) throw new BoardApiError('BAD_REQUEST', `unknown parameter ${JSON.stringify(name.slice(0, 40))}; this route takes ${known.join(', ') || 'none'}`);
     }
   });
-  app.setSchemaErrorFormatter((errors, dataVar) => {
-    const first = errors[0];
-    const name = first?.instancePath.replace(/^\//, '') ?? '';
-    return new Error(QUERY_RULES[name] ?? `${dataVar}${first?.instancePath ?? ''} ${first?.message ?? 'is invalid'}`);
-  });
+  app.setSchemaErrorFormatter(queryRuleFormatter(QUERY_RULES));
   // Redis down: a clear 503 with Retry-After, at once (the client fails fast while disconnected), never a hang.
   app.setErrorHandler((err, request, reply) => {
     if (err instanceof BoardApiError || (err as { validation?: unknown }).validation) throw err;

@@ -1,6 +1,7 @@
 import { MetricInputError, QueryError } from '@peak/analytics';
 import { churnMembers, churnModelReport, churnSummary, NoModelError } from '@peak/churn';
 import type { ServiceApp } from '@peak/service-kit';
+import { queryRuleFormatter } from '../refusals.js';
 import { ChurnAnswers, type ChurnAnswersOptions, type ChurnSource } from './answers.js';
 import { ChurnApiError, CHURN_ERRORS, NO_SCORES_MESSAGE, NOT_CONFIGURED_MESSAGE, type ChurnErrorCode } from './errors.js';
 import { churnMembersPage, churnModelReport as modelReportSchema, churnSummary as summarySchema, membersQuery, modelRefusals, QUERY_RULES, summaryQuery, scoresRefusals } from './schemas.js';
@@ -47,11 +48,7 @@ export async function churnRoutes(app: ServiceApp, opts: ChurnRoutesOptions): Pr
       if (value === '') delete query[name]; // `?location=` (a cleared filter) is the same as no location
     }
   });
-  app.setSchemaErrorFormatter((errors, dataVar) => {
-    const first = errors[0];
-    const name = first?.instancePath.replace(/^\//, '') ?? '';
-    return new Error(QUERY_RULES[name] ?? `${dataVar}${first?.instancePath ?? ''} ${first?.message ?? 'is invalid'}`);
-  });
+  app.setSchemaErrorFormatter(queryRuleFormatter(QUERY_RULES));
 
   app.get(
     '/summary',

@@ -2,6 +2,7 @@ import type { FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import { findMetric, METRICS } from '@peak/analytics';
 import type { ServiceApp } from '@peak/service-kit';
+import { queryRuleFormatter } from '../refusals.js';
 import { CacheUnavailableError, DEFAULT_KEY_PREFIX, META_FIELD, readCurrent, readField, type CachePointer } from './cache.js';
 import { MetricsApiError, type MetricsErrorCode } from './errors.js';
 import { CACHE_PLAN, combinationField, filterSetOf, NOT_CACHED_METRICS, type Combination, type FilterSet } from './plan.js';
@@ -96,11 +97,7 @@ export async function metricsRoutes(app: ServiceApp, opts: MetricsRoutesOptions)
     return raw === null ? undefined : (JSON.parse(raw) as CacheMeta);
   };
 
-  app.setSchemaErrorFormatter((errors, dataVar) => {
-    const first = errors[0];
-    const name = first?.instancePath.replace(/^\//, '') ?? '';
-    return new Error(METRIC_QUERY_RULES[name] ?? `${dataVar}${first?.instancePath ?? ''} ${first?.message ?? 'is invalid'}`);
-  });
+  app.setSchemaErrorFormatter(queryRuleFormatter(METRIC_QUERY_RULES));
 
   app.get(
     '/',
