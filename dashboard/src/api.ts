@@ -58,6 +58,55 @@ export type TopQuery = BoardQuery & { offset: number; limit: number };
 /** The most entries `/top` gives at once. */
 export const BOARD_PAGE_MAX = 100;
 
+// ---- Metrics (`/v1/metrics`): written by hand after services/leaderboard/src/metrics/schemas.ts ----
+
+/** The date ranges the metrics cache holds: the N days ending on the lake's last day (and the N days before, `previous_…`). */
+export const RANGE_NAMES = ['7_days', '30_days', '90_days', '12_months'] as const;
+export type RangeName = (typeof RANGE_NAMES)[number];
+export type RangePreset = `last_${RangeName}` | `previous_${RangeName}`;
+export type RangeDates = { preset: string; from: string; to: string; previous?: string };
+export type SqlValue = string | number | boolean | null | unknown[];
+export type MetricRow = Record<string, SqlValue>;
+/** The filters a metric answer is for (none set: every studio, class type and instructor). */
+export type MetricFilters = { location?: string; classType?: string; instructor?: string };
+/** `GET /v1/metrics/:metric`. */
+export type MetricAnswer = {
+  metric: string;
+  title: string;
+  asOf: string;
+  refreshedAt: string;
+  range: RangeDates;
+  filters: MetricFilters;
+  columns: { name: string; type: string }[];
+  rows: MetricRow[];
+};
+/** `GET /v1/metrics`: what the cache holds. */
+export type MetricsCatalog = {
+  asOf: string;
+  refreshedAt: string;
+  ranges: RangeDates[];
+  filterValues: {
+    locations: string[];
+    classTypes: string[];
+    instructors: string[];
+    classTypesByLocation: Record<string, string[]>;
+    instructorsByLocation: Record<string, string[]>;
+  };
+  metrics: { id: string; title: string; ranges: string[]; filterSets: string[] }[];
+};
+export type MetricQuery = MetricFilters & { range: RangePreset };
+/** `GET /v1/metrics/members/:id/history`: one at-risk member's recent history, from the same refresh. */
+export type MemberHistory = {
+  memberId: string;
+  asOf: string;
+  refreshedAt: string;
+  member: { firstName: string | null; lastName: string | null; homeLocationId: string | null; plan: string | null; status: string | null; joinDate: string | null };
+  atRisk: { lastVisit: string | null; daysSinceLastVisit: number | null; usualVisitsPerWeek: number | null; usualWeekday: number | null; usualHour: number | null };
+  weeks: { weekStart: string; visits: number }[];
+  recentVisits: { localDate: string; localTime: string | null; locationId: string | null; classType: string | null; className: string | null; instructorName: string | null }[];
+  bookings90d: Record<string, number>;
+};
+
 const boardParams = (q: BoardQuery) => ({ location: q.location, period: q.period, key: q.key });
 
 /** The live stream's URL of a board (for an EventSource). */
@@ -156,6 +205,19 @@ export const api = {
     getJson<ChurnModelInfo>('/v1/churn/model', o).then((b) =>
       expectFields('/v1/churn/model', b, { version: 'string', bands: 'object', evaluation: 'object', trainingWindow: 'object' }),
     ),
+
+  metricsCatalog: (o?: RequestOptions) =>
+    getJson<MetricsCatalog>('/v1/metrics', o).then((b) => expectFields('/v1/metrics', b, { asOf: 'string', filterValues: 'object', metrics: 'array' })),
+
+  metric: (id: string, q: MetricQuery, o?: RequestOptions) => {
+    const path = withQuery(`/v1/metrics/${encodeURIComponent(id)}`, { range: q.range, location: q.location, classType: q.classType, instructor: q.instructor });
+    return getJson<MetricAnswer>(path, o).then((b) => expectFields(path, b, { asOf: 'string', range: 'object', rows: 'array' }));
+  },
+
+  memberHistory: (memberId: string, o?: RequestOptions) => {
+    const path = `/v1/metrics/members/${encodeURIComponent(memberId)}/history`;
+    return getJson<MemberHistory>(path, o).then((b) => expectFields(path, b, { memberId: 'string', member: 'object', weeks: 'array', recentVisits: 'array' }));
+  },
 
   boards: (o?: RequestOptions) =>
     getJson<BoardsAnswer>('/v1/leaderboard/boards', o).then((b) => expectFields('/v1/leaderboard/boards', b, { timeZone: 'string', boards: 'array' })),

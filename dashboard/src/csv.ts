@@ -64,3 +64,16 @@ export function leaderboardCsv(entries: readonly BoardEntry[]): string {
 export function leaderboardCsvFileName(board: { location?: string | null; key: string }): string {
   return `leaderboard_${safe(board.location ?? 'all-studios')}_${safe(board.key || 'board')}.csv`;
 }
+
+/** A metric answer as CSV: the API's own columns and values, in its order (lists, which no panel downloads, as JSON text). */
+export function metricCsv(answer: { columns: readonly { name: string }[]; rows: readonly Record<string, unknown>[] }): string {
+  const names = answer.columns.map((c) => c.name);
+  const cell = (v: unknown): Cell => (v === null || v === undefined ? null : typeof v === 'number' || typeof v === 'string' ? v : typeof v === 'boolean' ? String(v) : JSON.stringify(v));
+  return buildCsv(names, answer.rows.map((r) => names.map((n) => cell(r[n]))));
+}
+
+/** `<metric>_<studio|all-studios>[_<class filter>]_<from>_<to>.csv`: `at_risk_members_downtown_2026-06-01_2026-06-30.csv`. */
+export function metricCsvFileName(answer: { metric: string; range: { from: string; to: string }; filters: { location?: string; classType?: string; instructor?: string } }): string {
+  const narrow = answer.filters.classType ?? answer.filters.instructor;
+  return [answer.metric, answer.filters.location ?? 'all-studios', narrow, answer.range.from, answer.range.to].filter(Boolean).map((p) => safe(String(p))).join('_') + '.csv';
+}

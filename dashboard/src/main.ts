@@ -1,7 +1,7 @@
 /**
  * The dashboard's shell: hash routing between the pages (state in the URL, see url-state.ts), the nav's
  * current page, the page title, and focus moved to the new page's heading when the page changes.
- * The churn page (and ECharts with it) and the leaderboard page are loaded only when first opened.
+ * The overview and churn pages (and ECharts with them) and the leaderboard page are loaded only when first opened.
  */
 import { h, fill } from './dom.js';
 import type { Navigate, Page } from './pages/types.js';
@@ -9,7 +9,8 @@ import { mountStatus } from './pages/status.js';
 import { parseHash, toHash, type RouteState, type View } from './url-state.js';
 
 const TITLES: Record<View, string> = {
-  status: 'Peak Fitness · Engagement dashboard',
+  overview: 'Peak Fitness · Engagement dashboard',
+  status: 'Status · Peak Fitness',
   churn: 'Churn risk · Peak Fitness',
   leaderboard: 'Leaderboard · Peak Fitness',
   'not-found': 'Page not found · Peak Fitness',
@@ -18,6 +19,7 @@ const TITLES: Record<View, string> = {
 type Mount = (root: HTMLElement, state: RouteState, navigate: Navigate) => Page;
 /** Pages whose code is fetched when first opened: the words for "Loading the … page", and the loader. */
 const LAZY: Partial<Record<View, { name: string; load: () => Promise<Mount> }>> = {
+  overview: { name: 'overview', load: () => import('./pages/overview.js').then((m) => m.mountOverview) },
   churn: { name: 'churn', load: () => import('./pages/churn.js').then((m) => m.mountChurn) },
   leaderboard: { name: 'leaderboard', load: () => import('./pages/leaderboard.js').then((m) => m.mountLeaderboard) },
 };
@@ -43,7 +45,7 @@ function notFound(root: HTMLElement): Page {
     h(
       'section',
       { class: 'card' },
-      h('p', {}, 'There is no such page. Go to ', h('a', { href: '#/' }, 'Status'), ', ', h('a', { href: '#/leaderboard' }, 'Leaderboard'), ' or ', h('a', { href: '#/churn' }, 'Churn risk'), '.'),
+      h('p', {}, 'There is no such page. Go to the ', h('a', { href: '#/' }, 'Overview'), ', ', h('a', { href: '#/leaderboard' }, 'Leaderboard'), ', ', h('a', { href: '#/churn' }, 'Churn risk'), ' or ', h('a', { href: '#/status' }, 'Status'), '.'),
     ),
   );
   return { update: () => {}, unmount: () => {} };
@@ -56,6 +58,7 @@ function markNav(state: RouteState): void {
     // A page's link keeps the board or studio chosen last, so going back to it keeps the filter.
     if (a.dataset.view === 'churn' && state.view === 'churn') a.href = toHash({ ...state, band: null, page: 1 });
     if (a.dataset.view === 'leaderboard' && state.view === 'leaderboard') a.href = toHash({ ...state, key: null, page: 1 });
+    if (a.dataset.view === 'overview' && state.view === 'overview') a.href = toHash({ ...state, member: null, page: 1 });
   }
 }
 
@@ -91,8 +94,8 @@ async function mount(state: RouteState, first: boolean): Promise<void> {
 
 function render(first = false): void {
   const state = parseHash(location.hash);
-  // One canonical URL per view: a hand-typed "#/churn?page=0&band=x" becomes "#/churn".
-  if (LAZY[state.view] && location.hash !== toHash(state)) history.replaceState(null, '', toHash(state));
+  // One canonical URL per view: a hand-typed "#/churn?page=0&band=x" becomes "#/churn" (and "" stays "").
+  if (LAZY[state.view] && location.hash && location.hash !== toHash(state)) history.replaceState(null, '', toHash(state));
   const key = state.view === 'not-found' ? location.hash : toHash(state);
   if (key === rendered && !first) return;
   rendered = key;

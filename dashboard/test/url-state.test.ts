@@ -3,10 +3,45 @@ import { DEFAULT_STATE, pageCount, pageOffset, parseHash, toHash, withFilter, ty
 
 const churn = (p: Partial<RouteState> = {}): RouteState => ({ ...DEFAULT_STATE, view: 'churn', ...p });
 const board = (p: Partial<RouteState> = {}): RouteState => ({ ...DEFAULT_STATE, view: 'leaderboard', ...p });
+const overview = (p: Partial<RouteState> = {}): RouteState => ({ ...DEFAULT_STATE, view: 'overview', ...p });
 
-t.test('the start page: no hash, "#", "#/", a skip link', async (t) => {
-  for (const hash of ['', '#', '#/', '#//', '#main', '#/status']) t.same(parseHash(hash), DEFAULT_STATE, JSON.stringify(hash));
+t.test('the start page is the overview: no hash, "#", "#/", "#/overview", a skip link', async (t) => {
+  for (const hash of ['', '#', '#/', '#//', '#main', '#/overview']) t.same(parseHash(hash), DEFAULT_STATE, JSON.stringify(hash));
+  t.equal(DEFAULT_STATE.view, 'overview');
   t.equal(toHash(DEFAULT_STATE), '#/');
+  t.same(parseHash('#/status'), { ...DEFAULT_STATE, view: 'status' });
+  t.equal(toHash({ ...DEFAULT_STATE, view: 'status', location: 'ignored' }), '#/status', 'the status page has no filters');
+});
+
+t.test('overview filters round-trip through the URL, defaults left out', async (t) => {
+  const cases: [RouteState, string][] = [
+    [overview(), '#/'],
+    [overview({ location: 'downtown' }), '#/?location=downtown'],
+    [overview({ range: '90_days' }), '#/?range=90_days'],
+    [overview({ range: '30_days' }), '#/'],
+    [overview({ classType: 'spin' }), '#/?classType=spin'],
+    [overview({ instructor: 'I001', range: '7_days' }), '#/?range=7_days&instructor=I001'],
+    [overview({ location: 'riverside', range: '12_months', classType: 'yoga', page: 3, member: 'M000042' }), '#/?location=riverside&range=12_months&classType=yoga&page=3&member=M000042'],
+  ];
+  for (const [state, hash] of cases) {
+    t.equal(toHash(state), hash, `format ${hash}`);
+    t.same(parseHash(hash), state, `parse ${hash}`);
+  }
+  t.same(parseHash('#/?range=forever&classType=%3Cscript%3E&member=..%2Fetc&instructor='), overview(), 'bad values fall back to the defaults');
+  t.same(parseHash(`#/?member=${'M'.repeat(65)}`), overview(), 'an overlong member id');
+  t.same(parseHash('#/?classType=spin&instructor=I001'), overview({ classType: 'spin' }), 'both class filters in a hand-made link: the class type wins');
+  t.equal(toHash(overview({ classType: 'spin', instructor: 'I001' })), '#/?classType=spin', 'never both in a URL');
+  t.equal(toHash({ ...churn({ location: 'x' }), range: '90_days', classType: 'spin', member: 'M1' }), '#/churn?location=x', 'the overview filters belong to the overview');
+});
+
+t.test('overview: a class type clears the instructor and back; a new filter goes back to page 1', async (t) => {
+  const s = overview({ location: 'downtown', instructor: 'I001', page: 3 });
+  t.same(withFilter(s, { classType: 'spin' }), overview({ location: 'downtown', classType: 'spin', page: 1 }));
+  t.same(withFilter(overview({ classType: 'spin' }), { instructor: 'I002' }), overview({ instructor: 'I002' }));
+  t.same(withFilter(s, { classType: null }), s, 'clearing an unset class type changes nothing');
+  t.same(withFilter(s, { range: '7_days' }), overview({ location: 'downtown', instructor: 'I001', range: '7_days', page: 1 }));
+  t.same(withFilter(s, { member: 'M0042' }), { ...s, member: 'M0042' }, 'opening a member keeps the page');
+  t.same(withFilter(s, { page: 4 }), { ...s, page: 4 });
 });
 
 t.test('churn filters round-trip through the URL', async (t) => {
@@ -41,7 +76,6 @@ t.test('bad values fall back to the defaults instead of failing', async (t) => {
   t.equal(typeof parseHash('#/churn?location=%E0%A4%A').location, 'string', 'a malformed escape does not throw');
   t.same(parseHash('#/nope?band=high'), { ...DEFAULT_STATE, view: 'not-found' });
   t.equal(toHash({ ...DEFAULT_STATE, view: 'not-found' }), '#/');
-  t.equal(toHash({ ...DEFAULT_STATE, location: 'ignored' }), '#/', 'the status page has no filters');
 });
 
 t.test('a new location or band starts again at page 1; a page change keeps the filters', async (t) => {

@@ -1,79 +1,15 @@
 /**
- * The churn page's three charts with ECharts, importing only what they use (bar and line charts, grid,
- * tooltip, the SVG renderer) to keep the bundle small; legends are HTML beside the charts (smaller, and
- * readable by everyone). Each chart's container has role="img" and a one-sentence summary as its aria-label
- * (from chart-data.ts / evaluation.ts); the numbers are also in a table under each chart for keyboard and
- * screen-reader users.
+ * The churn page's three charts (options for chart-kit.ts's charts); legends are HTML beside the charts
+ * (smaller, and readable by everyone). Each chart's summary is its aria-label (from chart-data.ts /
+ * evaluation.ts); the numbers are also in a table under each chart for keyboard and screen-reader users.
  */
-import { BarChart, LineChart } from 'echarts/charts';
-import { GridComponent, TooltipComponent } from 'echarts/components';
-import * as echarts from 'echarts/core';
-import { SVGRenderer } from 'echarts/renderers';
-import type { Band } from '../api.js';
+import type * as echarts from 'echarts/core';
 import { BAND_LABEL, type DistributionBar, type StudioBands } from '../chart-data.js';
+import { baseText, palette, tooltipStyle } from '../chart-kit.js';
 import type { CalibrationPoint } from '../evaluation.js';
 import { formatCount, formatPercent } from '../format.js';
 
-echarts.use([BarChart, LineChart, GridComponent, TooltipComponent, SVGRenderer]);
-
-type Palette = Record<Band, string> & { text: string; muted: string; line: string; accent: string; card: string };
-
-/** The colours of the page's CSS (light or dark), read when a chart is drawn. */
-function palette(): Palette {
-  const css = getComputedStyle(document.documentElement);
-  const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
-  return {
-    high: v('--band-high', '#b3261e'),
-    medium: v('--band-medium', '#e8a317'),
-    low: v('--band-low', '#9aa5b1'),
-    text: v('--text', '#1d2530'),
-    muted: v('--muted', '#566170'),
-    line: v('--line', '#dde3ea'),
-    accent: v('--accent', '#0b5cad'),
-    card: v('--card', '#ffffff'),
-  };
-}
-
-export type Chart = {
-  draw: (option: echarts.EChartsCoreOption, label: string) => void;
-  /** No chart, a line of text instead (an empty state). */
-  empty: (text: string) => void;
-  dispose: () => void;
-};
-
-/** A chart in `el`: created on first draw, resized with its container, summarised in its aria-label. */
-export function chartIn(el: HTMLElement): Chart {
-  let chart: echarts.ECharts | undefined;
-  const observer = new ResizeObserver(() => chart?.resize());
-  el.setAttribute('role', 'img');
-  return {
-    draw(option, label) {
-      el.setAttribute('aria-label', label);
-      if (!chart) {
-        el.replaceChildren();
-        chart = echarts.init(el, undefined, { renderer: 'svg' });
-        observer.observe(el);
-      }
-      chart.setOption(option, { notMerge: true });
-    },
-    empty(text) {
-      this.dispose();
-      el.setAttribute('aria-label', text);
-      const p = document.createElement('p');
-      p.className = 'chart-empty';
-      p.textContent = text;
-      el.replaceChildren(p);
-    },
-    dispose() {
-      observer.disconnect();
-      chart?.dispose();
-      chart = undefined;
-    },
-  };
-}
-
-const baseText = (p: Palette) => ({ color: p.text, fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', fontSize: 12 });
-const tooltipStyle = (p: Palette) => ({ backgroundColor: p.card, borderColor: p.line, textStyle: { color: p.text } });
+export { chartIn, type Chart } from '../chart-kit.js';
 
 /** Members per band per studio, stacked horizontal bars (high first, so the red end lines up). */
 export function bandsOption(rows: readonly StudioBands[]): echarts.EChartsCoreOption {
