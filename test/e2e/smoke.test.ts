@@ -68,7 +68,7 @@ t.test('the platform comes up with sample data and the dashboard shows every dep
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(platform.urls.dashboard!);
+  await page.goto(`${platform.urls.dashboard!}#/status`);
   t.match(await page.title(), /Peak Fitness/);
   await page.getByText('Every dependency answers.').waitFor({ timeout: 10_000 });
   const up = await page.locator('#checks li.ok .name').allTextContents();

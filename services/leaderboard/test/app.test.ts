@@ -27,7 +27,7 @@ t.test('leaderboard', async (t) => {
     t.same(paths.sort(), [
       '/health', '/ready', '/v1/churn/members', '/v1/churn/model', '/v1/churn/summary',
       '/v1/leaderboard/boards', '/v1/leaderboard/live', '/v1/leaderboard/members/{memberId}', '/v1/leaderboard/members/{memberId}/around', '/v1/leaderboard/top',
-      '/v1/metrics/', '/v1/metrics/{metric}',
+      '/v1/metrics/', '/v1/metrics/{metric}', '/v1/metrics/members/{memberId}/history',
     ].sort(), 'static files are not API');
   });
 

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { checkFilters, dateParam, findMetric, resolveOptions, sql, type QueryEngine, type QueryResult } from '@peak/analytics';
+import { checkFilters, dateParam, findMetric, resolveOptions, sql, type QueryEngine, type QueryResult, type Row, type Sql } from '@peak/analytics';
 import { lakeEnd } from '@peak/churn';
 import { flipGeneration, generationKey, DEFAULT_KEY_PREFIX, META_FIELD, withDeadline, writeGeneration, type CachePointer } from './cache.js';
+import { buildHistories, historyField, historyQueries } from './history.js';
 import { CACHE_PLAN, combinationField, planCombinations, rangeDates, RANGES, type CachedMetric, type Combination, type FilterSet, type FilterValues, type RangeDates, type RangePreset } from './plan.js';
 
 export type RefreshMetricsOptions = {
@@ -28,7 +29,8 @@ export type CacheMeta = {
   ranges: RangeDates[];
   filterValues: FilterValues;
   metrics: { id: string; title: string; category: string; ranges: RangePreset[]; filterSets: FilterSet[]; panel: string }[];
-  cost: { combinations: number; queries: number; elapsedMs: number };
+  /** `histories`: members with a `history|…` field (the at-risk members as of asOf); their queries are in `queries`. */
+  cost: { combinations: number; queries: number; histories: number; elapsedMs: number };
 };
 
 export type MetricsRefreshResult =
@@ -86,11 +88,21 @@ function buildCombination(combination: Combination, asOf: string) {
 }
 
 /**
+ * The members listed by the plan's unfiltered at_risk_members answer as of asOf: the same for every current range (the
+ * list depends on `to` only). None when the plan does not cache that answer (no table to drill down from).
+ */
+function atRiskRowsOf(built: readonly ReturnType<typeof buildCombination>[], resultOf: (query: Sql) => QueryResult | undefined, asOf: string): Row[] {
+  const answer = built.find((b) => b.metric.id === 'at_risk_members' && b.range.to === asOf && Object.keys(b.combination.filters).length === 0);
+  return answer ? (resultOf(answer.query)?.rows ?? []) : [];
+}
+
+/**
  * Computes every combination of the plan over the lake as it is now and makes it the cache's current generation
  * (see cache.ts). Runs on `batch-processed`, never on the request path. The lake's last day with a check-in is the
  * answers' `asOf`, and every range preset ends on it. Combinations whose SQL is the same (e.g. `active_members` only
  * reads the days up to `to`) run once. The filter values come from the lake itself, so runMetric's look-up of each
- * value is skipped: the rows are the same, with one query per combination instead of up to three.
+ * value is skipped: the rows are the same, with one query per combination instead of up to three. Then the at-risk
+ * members' histories (history.ts), from their rows, into the same generation.
  */
 export async function refreshMetricsCache(options: RefreshMetricsOptions): Promise<MetricsRefreshResult> {
   const { engine, redis } = options;
@@ -110,25 +122,32 @@ export async function refreshMetricsCache(options: RefreshMetricsOptions): Promi
   const plan = options.plan ?? CACHE_PLAN;
   const built = planCombinations(plan, filterValues).map((c) => buildCombination(c, asOf));
 
-  const distinct = new Map<string, (typeof built)[number]['query']>();
-  for (const b of built) distinct.set(JSON.stringify([b.query.text, b.query.params]), b.query);
-  const texts = [...distinct.keys()];
-  const results = await mapConcurrently(texts, options.concurrency ?? DEFAULT_REFRESH_CONCURRENCY, (text) => {
-    const query = distinct.get(text);
-    return engine.query(query?.text ?? '', { params: query?.params ?? [], timeoutMs });
-  });
-  const resultOf = new Map<string, QueryResult>(texts.map((text, i) => [text, results[i] as QueryResult]));
+  const concurrency = options.concurrency ?? DEFAULT_REFRESH_CONCURRENCY;
+  const run = (query: Sql) => engine.query(query.text, { params: query.params, timeoutMs });
+  const sameSql = (query: Sql) => JSON.stringify([query.text, query.params]);
+  const distinct = new Map<string, Sql>();
+  for (const b of built) distinct.set(sameSql(b.query), b.query);
+  const queries = [...distinct.values()];
+  const results = await mapConcurrently(queries, concurrency, run);
+  const resultBySql = new Map<string, QueryResult>(queries.map((query, i) => [sameSql(query), results[i] as QueryResult]));
+  const resultOf = (query: Sql) => resultBySql.get(sameSql(query));
+
+  const atRisk = atRiskRowsOf(built, resultOf, asOf);
+  const historyJobs = historyQueries(atRisk.map((r) => String(r.member_id)), asOf);
+  const historyRows = await mapConcurrently(historyJobs, concurrency, async ({ part, query }) => ({ part, rows: (await run(query)).rows }));
 
   const refreshedAt = now().toISOString();
   const generation = `${startedAt.replace(/[^0-9]/g, '')}-${randomBytes(4).toString('hex')}`;
   const fields = new Map<string, string>();
   for (const { combination, metric, range, options: values, query } of built) {
-    const result = resultOf.get(JSON.stringify([query.text, query.params]));
+    const result = resultOf(query);
     // The response body itself, asOf and refreshedAt included: the route sends it as stored.
     const body = { metric: metric.id, title: metric.title, asOf, refreshedAt, range, filters: combination.filters, options: values, columns: result?.columns ?? [], rows: result?.rows ?? [] };
     fields.set(combinationField(combination), JSON.stringify(body));
   }
-  const cost = { combinations: built.length, queries: distinct.size, elapsedMs: elapsedMs() };
+  const histories = buildHistories(atRisk, asOf, refreshedAt, historyRows);
+  for (const [memberId, body] of histories) fields.set(historyField(memberId), body);
+  const cost = { combinations: built.length, queries: distinct.size + historyJobs.length, histories: histories.size, elapsedMs: elapsedMs() };
   const meta: CacheMeta = {
     generation, asOf, refreshedAt, startedAt, ranges, filterValues, cost,
     metrics: plan.map(({ metric, ranges: metricRanges, filterSets, panel }) => {

@@ -1,13 +1,14 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { findMetric, METRICS } from '@peak/analytics';
 import type { ServiceApp } from '@peak/service-kit';
 import { queryRuleFormatter } from '../refusals.js';
 import { CacheUnavailableError, DEFAULT_KEY_PREFIX, META_FIELD, readCurrent, readField, type CachePointer } from './cache.js';
 import { MetricsApiError, type MetricsErrorCode } from './errors.js';
+import { historyField } from './history.js';
 import { CACHE_PLAN, combinationField, filterSetOf, NOT_CACHED_METRICS, type Combination, type FilterSet } from './plan.js';
 import type { CacheMeta } from './refresh.js';
-import { answerRefusals, catalogRefusals, metricAnswer, metricParams, metricQuery, METRIC_QUERY_NAMES, METRIC_QUERY_RULES, metricsCatalog } from './schemas.js';
+import { answerRefusals, catalogRefusals, historyParams, memberHistory, metricAnswer, metricParams, metricQuery, METRIC_QUERY_NAMES, METRIC_QUERY_RULES, metricsCatalog } from './schemas.js';
 
 export type MetricsRoutesOptions = {
   /** The service's client (`app.redis`); its commands fail fast while disconnected. */
@@ -64,6 +65,19 @@ function explainMiss(meta: CacheMeta, { metric, range, filters }: Combination): 
   return new MetricsApiError('NOT_CACHED', `no ${filters.classType ?? filters.instructor} classes at ${filters.location} in the cached period (${meta.ranges.map((r) => r.from).sort()[0]} to ${meta.asOf}); the ${name} values there: ${atLocation}`);
 }
 
+/** Refuses a query parameter the route does not take or one given twice; an empty value is the same as none. */
+const checkQueryNames = (names: readonly string[]) => async (request: FastifyRequest) => {
+  const query = request.query as Record<string, unknown>;
+  for (const [name, value] of Object.entries(query)) {
+    if (!names.includes(name)) {
+      const takes = names.length ? `this route takes ${names.join(', ')}` : 'this route takes none';
+      throw new MetricsApiError('BAD_REQUEST', `unknown query parameter ${JSON.stringify(name.slice(0, 64))}; ${takes}`);
+    }
+    if (Array.isArray(value)) throw new MetricsApiError('BAD_REQUEST', `${name} is given ${value.length} times; give it once`);
+    if (value === '') delete query[name]; // `?location=` (a cleared filter) is the same as no location
+  }
+};
+
 /** The refresher stored the response body itself: sent as it is, without parsing and serialising it again. */
 function sendStored(reply: FastifyReply, body: string): void {
   reply.type('application/json; charset=utf-8').send(body);
@@ -117,11 +131,44 @@ export async function metricsRoutes(app: ServiceApp, opts: MetricsRoutesOptions)
         if (!meta) return unavailable(reply, 'WARMING', WARMING_MESSAGE);
         const cached = new Set(meta.metrics.map((m) => m.id));
         reply.send({
-          asOf: meta.asOf, refreshedAt: meta.refreshedAt, ranges: meta.ranges, filterValues: meta.filterValues, cost: meta.cost,
+          asOf: meta.asOf, refreshedAt: meta.refreshedAt, ranges: meta.ranges, filterValues: meta.filterValues,
+          cost: { ...meta.cost, histories: meta.cost.histories ?? 0 }, // a generation written before histories existed has none
           metrics: meta.metrics.map((m) => ({ ...m, columns: [...findMetric(m.id).columns] })),
           notCached: METRICS.filter((m) => !cached.has(m.id)).map((m) => ({ id: m.id, reason: NOT_CACHED_METRICS[m.id] ?? 'not in the refresh plan' })),
         });
       }),
+  );
+
+  // Its own path below `members/`: a member id can never be taken for a metric id, nor the reverse.
+  app.get(
+    '/members/:memberId/history',
+    {
+      schema: {
+        tags: ['metrics'],
+        summary: 'An at-risk member\'s recent history, from the cache',
+        description:
+          'The drill-down of the at_risk_members table: the member\'s profile (dim_members), their at_risk_members row, check-ins per local week for the 26 weeks ' +
+          'ending with asOf\'s week, their last 10 check-ins (local day and time, studio, class) and their bookings for the classes of the 90 days ending on asOf by ' +
+          'status — computed by the same refresh as the metrics, never a query on the lake. Only the members at risk as of `asOf` (the rows of ' +
+          'GET /v1/metrics/at_risk_members) have one: any other member id is a 404 NO_HISTORY. 503 WARMING before the first refresh; 503 CACHE_UNAVAILABLE when Redis is down.',
+        params: historyParams,
+        response: { 200: memberHistory, ...answerRefusals },
+      },
+      preValidation: checkQueryNames([]),
+    },
+    async (request, reply) => {
+      const { memberId } = request.params;
+      return fromCache(reply, async (pointer) => {
+        const history = await readField(redis, prefix, pointer, historyField(memberId), timeoutMs);
+        if (history !== null) return sendStored(reply, history);
+        const meta = await readMeta(pointer);
+        if (!meta) return unavailable(reply, 'WARMING', WARMING_MESSAGE);
+        throw new MetricsApiError(
+          'NO_HISTORY',
+          `no history cached for ${memberId}: histories are kept for the ${meta.cost.histories ?? 0} members at risk as of ${meta.asOf} (the at-risk list is GET /v1/metrics/at_risk_members)`,
+        );
+      });
+    },
   );
 
   app.get(
@@ -138,16 +185,7 @@ export async function metricsRoutes(app: ServiceApp, opts: MetricsRoutesOptions)
         querystring: metricQuery,
         response: { 200: metricAnswer, ...answerRefusals },
       },
-      preValidation: async (request) => {
-        const query = request.query as Record<string, unknown>;
-        for (const [name, value] of Object.entries(query)) {
-          if (!METRIC_QUERY_NAMES.includes(name)) {
-            throw new MetricsApiError('BAD_REQUEST', `unknown query parameter ${JSON.stringify(name.slice(0, 64))}; this route takes ${METRIC_QUERY_NAMES.join(', ')}`);
-          }
-          if (Array.isArray(value)) throw new MetricsApiError('BAD_REQUEST', `${name} is given ${value.length} times; give it once`);
-          if (value === '') delete query[name]; // `?location=` (a cleared filter) is the same as no location
-        }
-      },
+      preValidation: checkQueryNames(METRIC_QUERY_NAMES),
     },
     async (request, reply) => {
       const { metric } = request.params;

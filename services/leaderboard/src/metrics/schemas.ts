@@ -1,5 +1,6 @@
-import Type from 'typebox';
+import Type, { type TSchema } from 'typebox';
 import { errorBody } from '../refusals.js';
+import { BOOKING_DAYS, BOOKING_STATUSES, HISTORY_WEEKS, RECENT_VISITS } from './history.js';
 import { DEFAULT_RANGE, FILTER_SETS, RANGES } from './plan.js';
 
 const refusals = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, errorBody]));
@@ -25,6 +26,10 @@ export const metricQuery = Type.Object({
 });
 export const METRIC_QUERY_NAMES = Object.keys(metricQuery.properties);
 
+export const historyParams = Type.Object({
+  memberId: Type.String({ pattern: ID_PATTERN, description: 'A member id, such as `M000123` (the `member_id` of an at_risk_members row)' }),
+});
+
 /** The sentence a bad value of each parameter gets (the schema check alone would say "must match pattern …"). */
 const identifierRule = (name: string, example: string) => `${name} must be an identifier (letters, digits, _ . : -, at most 64 characters), such as ${example}`;
 export const METRIC_QUERY_RULES: Readonly<Record<string, string>> = {
@@ -33,6 +38,7 @@ export const METRIC_QUERY_RULES: Readonly<Record<string, string>> = {
   location: identifierRule('location', 'downtown'),
   classType: identifierRule('classType', 'spin'),
   instructor: identifierRule('instructor', 'I001'),
+  memberId: identifierRule('the member id', 'M000123'),
 };
 
 // ---- answers
@@ -98,11 +104,63 @@ export const metricsCatalog = Type.Object(
     ),
     notCached: Type.Array(Type.Object({ id: Type.String(), reason: Type.String() }), { description: 'Catalog metrics this API does not serve, and why' }),
     cost: Type.Object(
-      { combinations: Type.Integer(), queries: Type.Integer(), elapsedMs: Type.Integer() },
-      { description: 'What the refresh computed: combinations stored, queries run (identical ones once), time taken' },
+      { combinations: Type.Integer(), queries: Type.Integer(), histories: Type.Integer(), elapsedMs: Type.Integer() },
+      { description: 'What the refresh computed: combinations stored, queries run (identical ones once; the histories\' included), member histories stored (one per at-risk member), time taken' },
     ),
   },
   { description: 'What the cache holds: the last refresh, the ranges, the filter values and the cached metrics' },
+);
+
+const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const localDate = Type.String({ format: 'date' });
+
+export const memberHistory = Type.Object(
+  {
+    memberId: Type.String(),
+    asOf,
+    refreshedAt,
+    member: Type.Object(
+      {
+        firstName: nullable(Type.String()),
+        lastName: nullable(Type.String()),
+        homeLocationId: nullable(Type.String()),
+        plan: nullable(Type.String()),
+        status: nullable(Type.String()),
+        joinDate: nullable(localDate),
+      },
+      { description: 'From dim_members (null when the members export no longer has the member)' },
+    ),
+    atRisk: Type.Object(
+      {
+        lastVisit: nullable(localDate),
+        daysSinceLastVisit: nullable(Type.Integer()),
+        usualVisitsPerWeek: nullable(Type.Number()),
+        usualWeekday: nullable(Type.Integer({ minimum: 1, maximum: 7, description: '1 = Monday … 7 = Sunday' })),
+        usualHour: nullable(Type.Integer({ minimum: 0, maximum: 23 })),
+      },
+      { description: 'The member\'s at_risk_members row as of asOf (docs/metrics.md defines each column)' },
+    ),
+    weeks: Type.Array(Type.Object({ weekStart: localDate, visits: Type.Integer({ minimum: 0 }) }), {
+      minItems: HISTORY_WEEKS,
+      maxItems: HISTORY_WEEKS,
+      description: `Check-ins per local week (Monday first) for the ${HISTORY_WEEKS} weeks ending with asOf's week, oldest first; weeks without any are 0`,
+    }),
+    recentVisits: Type.Array(
+      Type.Object({
+        localDate,
+        localTime: Type.String({ pattern: '^[0-2][0-9]:[0-5][0-9]$', description: 'Local check-in time, HH:MM' }),
+        locationId: nullable(Type.String()),
+        classType: nullable(Type.String({ description: 'null for an open-gym visit (no class)' })),
+        className: nullable(Type.String()),
+        instructorName: nullable(Type.String()),
+      }),
+      { maxItems: RECENT_VISITS, description: `The last ${RECENT_VISITS} check-ins of the year up to asOf, newest first` },
+    ),
+    bookings90d: Type.Object(Object.fromEntries(BOOKING_STATUSES.map((s) => [s, Type.Integer({ minimum: 0 })])), {
+      description: `Bookings for classes held in the ${BOOKING_DAYS} days ending on asOf (not those the studio cancelled), by status, as booking_outcomes counts them`,
+    }),
+  },
+  { description: 'One at-risk member\'s recent history, from the same refresh as the metrics' },
 );
 
 export const answerRefusals = refusals(400, 404, 503);
