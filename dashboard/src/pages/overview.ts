@@ -163,7 +163,8 @@ export function mountOverview(root: HTMLElement, initial: RouteState, navigate: 
     'table',
     { id: 'at-risk-table', class: 'data at-risk' },
     atRiskCaption,
-    h('thead', {}, h('tr', {}, ['Member', 'Studio', 'Plan', 'Last visit', 'Days away', 'Usually'].map((t, i) => h('th', { scope: 'col', class: i === 4 ? 'num' : null }, t)))),
+    // Plan and habit are left out at a phone's width (class wide-only): the four others fit without scrolling.
+    h('thead', {}, h('tr', {}, ['Member', 'Studio', 'Plan', 'Last visit', 'Days away', 'Usually'].map((t, i) => h('th', { scope: 'col', class: i === 4 ? 'num' : i === 2 || i === 5 ? 'wide-only' : null }, t)))),
     atRiskRows,
   );
   const atRiskPager = pager({ range: 'at-risk-range', prev: 'at-risk-prev', next: 'at-risk-next' }, (delta) => go({ page: state.page + delta }));
@@ -330,10 +331,10 @@ export function mountOverview(root: HTMLElement, initial: RouteState, navigate: 
           { 'data-member-id': id },
           h('th', { scope: 'row', class: 'member' }, h('button', { type: 'button', class: 'link member-link', 'aria-haspopup': 'dialog', onclick: () => go({ member: id }) }, name), h('span', { class: 'id' }, id)),
           h('td', {}, typeof r.home_location_id === 'string' ? studioName(r.home_location_id) : DASH),
-          h('td', {}, planName(typeof r.plan === 'string' ? r.plan : null)),
+          h('td', { class: 'wide-only' }, planName(typeof r.plan === 'string' ? r.plan : null)),
           h('td', {}, formatDate(typeof r.last_visit === 'string' ? r.last_visit : null)),
           h('td', { class: 'num' }, formatCount(typeof r.days_since_last_visit === 'number' ? r.days_since_last_visit : null)),
-          h('td', {}, usual),
+          h('td', { class: 'wide-only' }, usual),
         );
       }),
     );
