@@ -5,7 +5,7 @@
  * here, by hand); a filter changes every panel it applies to and the URL; a member's history opens from the at-risk
  * table and closes with Escape; the tables download as CSV; before any refresh the page says what to do.
  *
- * DASHBOARD_SCREENSHOT_DIR=docs/screenshots saves overview.png, overview-phone.png and member-history.png there.
+ * DASHBOARD_SCREENSHOT_DIR=docs/screenshots saves overview.png, overview-phone.png, member-history.png and leaderboard-all-time.png there.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -255,4 +255,17 @@ t.test('before the first refresh the page says the figures are being computed, n
   t.match(await page.locator('#overview-warming').textContent(), /npm start/);
   t.ok(await page.locator('#overview-content').isHidden(), 'no cards or charts');
   t.same(errors.filter((e) => !/status of 503/.test(e)), []);
+});
+
+t.test('the all-time leaderboard, rebuilt from the same lake at start, shows members by name', async (t) => {
+  type Top = { entries: { memberId: string; name: string | null }[] };
+  await waitFor('the boards rebuilt from the lake', async () => (await api<Top>('/v1/leaderboard/top?period=all&limit=10')).entries.length === 10, 60_000);
+  const top = await api<Top>('/v1/leaderboard/top?period=all&limit=10');
+  const { page, errors } = await open(`${base}/#/leaderboard?period=all`);
+  await page.locator('#board-rows tr[data-member-id]').first().waitFor({ timeout: 20_000 });
+  const first = top.entries[0];
+  t.match(first?.name, /^\S+ \S\.$/, 'names are first name and last initial');
+  t.match(await page.locator('#board-rows tr[data-member-id]').first().textContent(), `${first?.name} ${first?.memberId}`, 'the board shows the name and the id');
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'leaderboard-all-time.png'), fullPage: true });
+  t.same(errors, []);
 });
