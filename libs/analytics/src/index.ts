@@ -6,7 +6,7 @@ export { AthenaEngine, type AthenaEngineOptions } from './athena-engine.js';
 export { sql, trusted, joinSql, dateParam, integerLiteral, placeholdersOutsideWhere, type Sql } from './metrics/sql.js';
 export { defineMetric, type MetricColumn, type MetricDefinition, type MetricOption, type OptionValues } from './metrics/define.js';
 export { addDays, checkFilters, MAX_RANGE_DAYS, MetricInputError, monthsBetween, paramsCte, type MetricFilters, type MetricInputErrorCode } from './metrics/filters.js';
-export { METRICS } from './metrics/catalog.js';
+export { FILL_GRAIN_COLUMNS, FILL_GROUP_COLUMNS, fillGrain, INSTRUCTOR_FILTER_KEYS, INSTRUCTOR_KEY_COLUMNS, instructorPerformanceSql, METRICS, type InstructorFilterKey } from './metrics/catalog.js';
 export { findMetric, resolveOptions, runMetric, type MetricAnswer, type MetricRequest } from './metrics/run.js';
 export { writeLake, type FixtureRow, type FixtureTables } from './fixtures/lake-writer.js';
 export { buildExampleWorld, writeExampleLake, EXAMPLE_CLASS_TYPES, EXAMPLE_INSTRUCTORS, EXAMPLE_LOCATIONS, EXAMPLE_ZONE, type ExampleWorld } from './fixtures/example-world.js';

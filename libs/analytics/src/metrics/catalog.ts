@@ -1,5 +1,5 @@
 import { defineMetric, type MetricDefinition, type OptionValues } from './define.js';
-import { addDays, classFilters, MetricInputError, memberVisitsIn, membersInScope, monthsBetween, monthStart, paramsCte, partitionRange, visitsIn, type MetricFilters } from './filters.js';
+import { addDays, checkFilters, classFilters, MetricInputError, memberVisitsIn, membersInScope, monthsBetween, monthStart, paramsCte, partitionRange, visitsIn, type MetricFilters } from './filters.js';
 import { dateParam, integerLiteral, sql, trusted, type Sql } from './sql.js';
 import { classRatings } from './class-feedback.js';
 import { churnFeatures } from './churn-features.js';
@@ -253,8 +253,8 @@ function attendeesOf(from: string, to: string): Sql {
   WHERE ${partitionRange(addDays(from, -1), to)} AND class_id IS NOT NULL GROUP BY class_id`;
 }
 
-/** Fill = attendees ÷ capacity over the classes of each group. */
-function fillBy(f: MetricFilters, groupColumns: string[], orderBy: string): Sql {
+/** Fill = attendees ÷ capacity over the classes of each group (ordered by the group columns). */
+function fillBy(f: MetricFilters, groupColumns: readonly string[]): Sql {
   const cols = trusted(groupColumns.map((c) => `k.${c}`).join(', '));
   return sql`WITH classes AS (${classesIn(f, f.from, f.to)}),
 attendees AS (${attendeesOf(f.from, f.to)})
@@ -262,7 +262,30 @@ SELECT ${cols}, count(*) AS classes, sum(k.capacity) AS capacity, sum(coalesce(a
   CAST(sum(coalesce(a.attendees, 0)) AS DOUBLE) / sum(k.capacity) AS fill_rate
 FROM classes k LEFT JOIN attendees a ON a.class_id = k.class_id
 GROUP BY ${cols}
-ORDER BY ${trusted(orderBy)}`;
+ORDER BY ${cols}`;
+}
+
+/** The group columns of the fill metrics (their rows come in this order). */
+export const FILL_GROUP_COLUMNS = {
+  class_fill_heatmap: ['location_id', 'local_weekday', 'local_hour'],
+  fill_by_class_type: ['class_type'],
+} as const satisfies Readonly<Record<string, readonly string[]>>;
+
+/**
+ * The columns of {@link fillGrain}'s groups: every column the fill metrics filter on (location, class type and
+ * instructor, as `classesIn` filters) or group by.
+ */
+export const FILL_GRAIN_COLUMNS = ['location_id', 'class_type', 'instructor_id', 'local_weekday', 'local_hour'] as const;
+
+/**
+ * The fill metrics' query with no filters, grouped by location × class type × instructor × local weekday × local
+ * hour (the metrics cache's batch): every group of every filter choice of `class_fill_heatmap` and
+ * `fill_by_class_type` is a union of these groups, so summing their `classes`, `capacity` and `attendees` (whole
+ * numbers) gives exactly what the metric's own query gives; its fill rate is then attendees ÷ capacity of the sums.
+ * The per-group `fill_rate` here is of no use for that.
+ */
+export function fillGrain(from: string, to: string): Sql {
+  return fillBy(checkFilters({ from, to }), FILL_GRAIN_COLUMNS);
 }
 
 const fillColumns = [
@@ -286,7 +309,7 @@ export const classFillHeatmap = defineMetric({
     ...fillColumns,
   ],
   orderBy: 'location_id, local_weekday, local_hour',
-  build: (f) => fillBy(f, ['location_id', 'local_weekday', 'local_hour'], 'k.location_id, k.local_weekday, k.local_hour'),
+  build: (f) => fillBy(f, FILL_GROUP_COLUMNS.class_fill_heatmap),
 });
 
 export const fillByClassType = defineMetric({
@@ -298,8 +321,84 @@ export const fillByClassType = defineMetric({
   options: {},
   columns: [{ name: 'class_type', type: 'VARCHAR', description: 'Kind of class' }, ...fillColumns],
   orderBy: 'class_type',
-  build: (f) => fillBy(f, ['class_type'], 'k.class_type'),
+  build: (f) => fillBy(f, FILL_GROUP_COLUMNS.fill_by_class_type),
 });
+
+/**
+ * The filter keys of {@link instructorPerformanceSql}: which filters (besides those of its own `f`) a group of its rows
+ * answers. An instructor filter needs none: every part of the metric is per instructor, so it only picks that
+ * instructor's row of the answer without it.
+ */
+export const INSTRUCTOR_FILTER_KEYS = ['none', 'location', 'classType', 'location+classType'] as const;
+export type InstructorFilterKey = (typeof INSTRUCTOR_FILTER_KEYS)[number];
+
+/** The columns a keyed answer starts with: the key's name, then its location and class type ('' = not grouped by it). */
+export const INSTRUCTOR_KEY_COLUMNS = ['filter_key', 'key_location', 'key_class_type'] as const;
+const KEY_VALUES: Record<InstructorFilterKey, readonly [location: string, classType: string]> = {
+  none: ["''", "''"],
+  location: ['k.location_id', "''"],
+  classType: ["''", 'k.class_type'],
+  'location+classType': ['k.location_id', 'k.class_type'],
+};
+
+/**
+ * instructor_performance's SQL. Without `keys`, the metric itself. With keys (the metrics cache's batch), the classes
+ * are repeated once per key (UNION ALL) and every step is also grouped by {@link INSTRUCTOR_KEY_COLUMNS} (first in
+ * the answer, which is ordered by them, then by instructor as the metric is): the rows of key `location` with
+ * key_location = L are, row for row, the answer filtered on location L (given the same `f`); those of `none`, the
+ * answer to `f` itself.
+ */
+export function instructorPerformanceSql(f: MetricFilters, keys?: readonly InstructorFilterKey[]): Sql {
+  if (keys !== undefined && keys.length === 0) throw new Error('instructorPerformanceSql: give at least one filter key, or no list for the metric itself');
+  const unknown = keys?.find((key) => !INSTRUCTOR_FILTER_KEYS.includes(key));
+  if (unknown !== undefined) throw new Error(`instructorPerformanceSql: no filter key ${JSON.stringify(unknown)}; the keys are ${INSTRUCTOR_FILTER_KEYS.join(', ')}`);
+  const keyed = keys !== undefined;
+  const source = trusted(keyed ? 'keyed' : 'classes');
+  // the key's columns before instructor_id (in SELECT, GROUP BY, PARTITION BY, ORDER BY), and the join on them
+  const by = (alias: string) => trusted(keyed ? INSTRUCTOR_KEY_COLUMNS.map((c) => `${alias}${c}, `).join('') : '');
+  const on = (a: string, b: string) => trusted(keyed ? INSTRUCTOR_KEY_COLUMNS.map((c) => `${a}.${c} = ${b}.${c} AND `).join('') : '');
+  const [name, location, classType] = INSTRUCTOR_KEY_COLUMNS;
+  const branches = [...new Set(keys)].map((key) => `SELECT '${key}' AS ${name}, ${KEY_VALUES[key][0]} AS ${location}, ${KEY_VALUES[key][1]} AS ${classType}, k.* FROM classes k`);
+  const keyedCte = trusted(keyed ? `keyed AS (\n  ${branches.join('\n  UNION ALL ')}\n),\n` : '');
+  return sql`WITH classes AS (${classesIn(f, f.from, f.to)}),
+${keyedCte}checkins AS (
+  SELECT DISTINCT a.class_id, a.member_id FROM fact_attendance a
+  WHERE ${partitionRange(addDays(f.from, -1), f.to)} AND a.class_id IN (SELECT class_id FROM classes)
+),
+per_class AS (SELECT class_id, count(*) AS attendees FROM checkins GROUP BY class_id),
+per_member AS (
+  SELECT ${by('k.')}k.instructor_id, ch.member_id, count(*) AS classes_attended
+  FROM checkins ch JOIN ${source} k ON k.class_id = ch.class_id GROUP BY ${by('k.')}k.instructor_id, ch.member_id
+),
+loyalty AS (
+  SELECT ${by('')}instructor_id, count(*) AS members, sum(CASE WHEN classes_attended >= 2 THEN 1 ELSE 0 END) AS repeat_members
+  FROM per_member GROUP BY ${by('')}instructor_id
+),
+bookings AS (
+  SELECT ${by('k.')}k.instructor_id,
+    sum(CASE WHEN s.status = 'no_show' THEN 1 ELSE 0 END) AS no_shows,
+    sum(CASE WHEN s.status <> 'cancelled' THEN 1 ELSE 0 END) AS held
+  FROM dim_signups s JOIN ${source} k ON k.class_id = s.class_id GROUP BY ${by('k.')}k.instructor_id
+),
+names AS (
+  SELECT ${by('')}instructor_id, instructor_name, row_number() OVER (PARTITION BY ${by('')}instructor_id ORDER BY starts_at DESC, class_id DESC) AS pick FROM ${source}
+),
+fill AS (
+  SELECT ${by('k.')}k.instructor_id, count(*) AS classes, sum(k.capacity) AS capacity, sum(coalesce(p.attendees, 0)) AS attendees
+  FROM ${source} k LEFT JOIN per_class p ON p.class_id = k.class_id GROUP BY ${by('k.')}k.instructor_id
+)
+SELECT ${by('fl.')}fl.instructor_id, n.instructor_name, fl.classes, fl.capacity, fl.attendees,
+  CAST(fl.attendees AS DOUBLE) / fl.capacity AS fill_rate,
+  CAST(fl.attendees AS DOUBLE) / fl.classes AS avg_attendees,
+  coalesce(l.members, 0) AS members,
+  CASE WHEN coalesce(l.members, 0) = 0 THEN NULL ELSE CAST(l.repeat_members AS DOUBLE) / l.members END AS repeat_member_share,
+  CASE WHEN coalesce(b.held, 0) = 0 THEN NULL ELSE CAST(b.no_shows AS DOUBLE) / b.held END AS no_show_rate
+FROM fill fl
+JOIN names n ON ${on('n', 'fl')}n.instructor_id = fl.instructor_id AND n.pick = 1
+LEFT JOIN loyalty l ON ${on('l', 'fl')}l.instructor_id = fl.instructor_id
+LEFT JOIN bookings b ON ${on('b', 'fl')}b.instructor_id = fl.instructor_id
+ORDER BY ${by('fl.')}fl.instructor_id`;
+}
 
 export const instructorPerformance = defineMetric({
   id: 'instructor_performance',
@@ -320,46 +419,7 @@ export const instructorPerformance = defineMetric({
     { name: 'no_show_rate', type: 'DOUBLE', description: 'no-shows ÷ (bookings − on-time cancellations) (empty without bookings)' },
   ],
   orderBy: 'instructor_id',
-  build(f) {
-    return sql`WITH classes AS (${classesIn(f, f.from, f.to)}),
-checkins AS (
-  SELECT DISTINCT a.class_id, a.member_id FROM fact_attendance a
-  WHERE ${partitionRange(addDays(f.from, -1), f.to)} AND a.class_id IN (SELECT class_id FROM classes)
-),
-per_class AS (SELECT class_id, count(*) AS attendees FROM checkins GROUP BY class_id),
-per_member AS (
-  SELECT k.instructor_id, ch.member_id, count(*) AS classes_attended
-  FROM checkins ch JOIN classes k ON k.class_id = ch.class_id GROUP BY k.instructor_id, ch.member_id
-),
-loyalty AS (
-  SELECT instructor_id, count(*) AS members, sum(CASE WHEN classes_attended >= 2 THEN 1 ELSE 0 END) AS repeat_members
-  FROM per_member GROUP BY instructor_id
-),
-bookings AS (
-  SELECT k.instructor_id,
-    sum(CASE WHEN s.status = 'no_show' THEN 1 ELSE 0 END) AS no_shows,
-    sum(CASE WHEN s.status <> 'cancelled' THEN 1 ELSE 0 END) AS held
-  FROM dim_signups s JOIN classes k ON k.class_id = s.class_id GROUP BY k.instructor_id
-),
-names AS (
-  SELECT instructor_id, instructor_name, row_number() OVER (PARTITION BY instructor_id ORDER BY starts_at DESC, class_id DESC) AS pick FROM classes
-),
-fill AS (
-  SELECT k.instructor_id, count(*) AS classes, sum(k.capacity) AS capacity, sum(coalesce(p.attendees, 0)) AS attendees
-  FROM classes k LEFT JOIN per_class p ON p.class_id = k.class_id GROUP BY k.instructor_id
-)
-SELECT fl.instructor_id, n.instructor_name, fl.classes, fl.capacity, fl.attendees,
-  CAST(fl.attendees AS DOUBLE) / fl.capacity AS fill_rate,
-  CAST(fl.attendees AS DOUBLE) / fl.classes AS avg_attendees,
-  coalesce(l.members, 0) AS members,
-  CASE WHEN coalesce(l.members, 0) = 0 THEN NULL ELSE CAST(l.repeat_members AS DOUBLE) / l.members END AS repeat_member_share,
-  CASE WHEN coalesce(b.held, 0) = 0 THEN NULL ELSE CAST(b.no_shows AS DOUBLE) / b.held END AS no_show_rate
-FROM fill fl
-JOIN names n ON n.instructor_id = fl.instructor_id AND n.pick = 1
-LEFT JOIN loyalty l ON l.instructor_id = fl.instructor_id
-LEFT JOIN bookings b ON b.instructor_id = fl.instructor_id
-ORDER BY fl.instructor_id`;
-  },
+  build: (f) => instructorPerformanceSql(f),
 });
 
 export const bookingOutcomes = defineMetric({

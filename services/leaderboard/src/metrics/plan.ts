@@ -44,7 +44,14 @@ export type FilterSet = (typeof FILTER_SETS)[number];
 const MEMBER_FILTER_SETS: readonly FilterSet[] = ['none', 'location'];
 const CLASS_FILTER_SETS: readonly FilterSet[] = FILTER_SETS;
 
-export type CachedMetric = { metric: string; ranges: readonly RangePreset[]; filterSets: readonly FilterSet[]; panel: string };
+/**
+ * How a refresh computes a metric's combinations when not one query each: `fill-grain`, one query per range grouped
+ * by every filter and group column, each combination summed from its rows; `by-filter-key`, one query per range
+ * whose rows are the answers of every filter choice side by side, each combination picked from them (derive.ts).
+ */
+export type BatchKind = 'fill-grain' | 'by-filter-key';
+
+export type CachedMetric = { metric: string; ranges: readonly RangePreset[]; filterSets: readonly FilterSet[]; panel: string; batch?: BatchKind };
 
 /** The cached metrics: KPI cards get every range and its previous period (for "change vs previous"); charts the current ranges. */
 export const CACHE_PLAN: readonly CachedMetric[] = [
@@ -53,10 +60,13 @@ export const CACHE_PLAN: readonly CachedMetric[] = [
   { metric: 'at_risk_members', ranges: RANGES, filterSets: MEMBER_FILTER_SETS, panel: 'KPI: at-risk count (rows)' },
   { metric: 'churn_monthly', ranges: RANGES, filterSets: MEMBER_FILTER_SETS, panel: 'KPI: churn; chart: churn and net member movement' },
   { metric: 'revenue_monthly', ranges: RANGES, filterSets: MEMBER_FILTER_SETS, panel: 'KPI: MRR' },
-  { metric: 'fill_by_class_type', ranges: RANGES, filterSets: CLASS_FILTER_SETS, panel: 'KPI: fill rate (attendees ÷ capacity over the rows)' },
+  // batch: fill is a sum over classes, so one grain query per range answers every filter choice (245 on the benchmark lake)
+  { metric: 'fill_by_class_type', ranges: RANGES, filterSets: CLASS_FILTER_SETS, panel: 'KPI: fill rate (attendees ÷ capacity over the rows)', batch: 'fill-grain' },
   { metric: 'retention_cohorts', ranges: CURRENT_RANGES, filterSets: MEMBER_FILTER_SETS, panel: 'retention cohort heatmap' },
-  { metric: 'class_fill_heatmap', ranges: CURRENT_RANGES, filterSets: CLASS_FILTER_SETS, panel: 'class fill-rate heatmap (weekday × hour)' },
-  { metric: 'instructor_performance', ranges: CURRENT_RANGES, filterSets: CLASS_FILTER_SETS, panel: 'instructor table' },
+  // batch: the same sums as fill_by_class_type, from the same grain query per range
+  { metric: 'class_fill_heatmap', ranges: CURRENT_RANGES, filterSets: CLASS_FILTER_SETS, panel: 'class fill-rate heatmap (weekday × hour)', batch: 'fill-grain' },
+  // batch: distinct members do not add up across filters, so one query per range keyed by the filter choice instead
+  { metric: 'instructor_performance', ranges: CURRENT_RANGES, filterSets: CLASS_FILTER_SETS, panel: 'instructor table', batch: 'by-filter-key' },
   { metric: 'booking_outcomes', ranges: CURRENT_RANGES, filterSets: MEMBER_FILTER_SETS, panel: 'bookings: conversion, no-shows' },
   { metric: 'first_visit_gap', ranges: CURRENT_RANGES, filterSets: MEMBER_FILTER_SETS, panel: 'first visit after joining' },
   { metric: 'ltv_estimate', ranges: CURRENT_RANGES, filterSets: MEMBER_FILTER_SETS, panel: 'lifetime value' },

@@ -3,8 +3,9 @@ import type { Redis } from 'ioredis';
 import { checkFilters, dateParam, findMetric, resolveOptions, sql, type QueryEngine, type QueryResult, type Row, type Sql } from '@peak/analytics';
 import { lakeEnd } from '@peak/churn';
 import { flipGeneration, generationKey, DEFAULT_KEY_PREFIX, META_FIELD, withDeadline, writeGeneration, type CachePointer } from './cache.js';
+import { batchQuery, checkBatch, deriveAnswer, type Answer } from './derive.js';
 import { buildHistories, historyField, historyQueries } from './history.js';
-import { CACHE_PLAN, combinationField, planCombinations, rangeDates, RANGES, type CachedMetric, type Combination, type FilterSet, type FilterValues, type RangeDates, type RangePreset } from './plan.js';
+import { CACHE_PLAN, combinationField, planCombinations, rangeDates, RANGES, type BatchKind, type CachedMetric, type Combination, type FilterSet, type FilterValues, type RangeDates, type RangePreset } from './plan.js';
 
 export type RefreshMetricsOptions = {
   engine: QueryEngine;
@@ -86,12 +87,35 @@ function buildCombination(combination: Combination, asOf: string) {
   const options = resolveOptions(metric);
   return { combination, metric, range, options, query: metric.build(filters, options) };
 }
+type Built = ReturnType<typeof buildCombination>;
+
+type BatchJob = { kind: BatchKind; range: RangeDates; combinations: Built[] };
+
+/** The queries of a plan's batched combinations: one per batch kind and range, with the combinations each answers. */
+function batchJobs(plan: readonly CachedMetric[], built: readonly Built[]): (BatchJob & { query: Sql })[] {
+  const kindOf = new Map<string, BatchKind>();
+  for (const { metric, batch } of plan) {
+    if (batch === undefined) continue;
+    checkBatch(metric, batch);
+    kindOf.set(metric, batch);
+  }
+  const jobs = new Map<string, BatchJob>();
+  for (const b of built) {
+    const kind = kindOf.get(b.metric.id);
+    if (kind === undefined) continue;
+    const id = `${kind}|${b.range.preset}`;
+    const job = jobs.get(id) ?? { kind, range: b.range, combinations: [] };
+    job.combinations.push(b);
+    jobs.set(id, job);
+  }
+  return [...jobs.values()].map((job) => ({ ...job, query: batchQuery(job.kind, job.range.from, job.range.to, job.combinations.map((b) => b.combination.filters)) }));
+}
 
 /**
  * The members listed by the plan's unfiltered at_risk_members answer as of asOf: the same for every current range (the
  * list depends on `to` only). None when the plan does not cache that answer (no table to drill down from).
  */
-function atRiskRowsOf(built: readonly ReturnType<typeof buildCombination>[], resultOf: (query: Sql) => QueryResult | undefined, asOf: string): Row[] {
+function atRiskRowsOf(built: readonly Built[], resultOf: (query: Sql) => QueryResult | undefined, asOf: string): Row[] {
   const answer = built.find((b) => b.metric.id === 'at_risk_members' && b.range.to === asOf && Object.keys(b.combination.filters).length === 0);
   return answer ? (resultOf(answer.query)?.rows ?? []) : [];
 }
@@ -99,10 +123,12 @@ function atRiskRowsOf(built: readonly ReturnType<typeof buildCombination>[], res
 /**
  * Computes every combination of the plan over the lake as it is now and makes it the cache's current generation
  * (see cache.ts). Runs on `batch-processed`, never on the request path. The lake's last day with a check-in is the
- * answers' `asOf`, and every range preset ends on it. Combinations whose SQL is the same (e.g. `active_members` only
- * reads the days up to `to`) run once. The filter values come from the lake itself, so runMetric's look-up of each
- * value is skipped: the rows are the same, with one query per combination instead of up to three. Then the at-risk
- * members' histories (history.ts), from their rows, into the same generation.
+ * answers' `asOf`, and every range preset ends on it. The combinations of a batched metric (plan.ts, `batch`) come
+ * from one query per batch kind and range, run first (they are the long ones), each answer worked out from its rows
+ * (derive.ts); every other combination runs the catalog's SQL, once per distinct SQL (e.g. `active_members` only
+ * reads the days up to `to`). The filter values come from the lake itself, so runMetric's look-up of each value is
+ * skipped: the rows are the same, with one query per combination instead of up to three. Then the at-risk members'
+ * histories (history.ts), from their rows, into the same generation.
  */
 export async function refreshMetricsCache(options: RefreshMetricsOptions): Promise<MetricsRefreshResult> {
   const { engine, redis } = options;
@@ -125,12 +151,19 @@ export async function refreshMetricsCache(options: RefreshMetricsOptions): Promi
   const concurrency = options.concurrency ?? DEFAULT_REFRESH_CONCURRENCY;
   const run = (query: Sql) => engine.query(query.text, { params: query.params, timeoutMs });
   const sameSql = (query: Sql) => JSON.stringify([query.text, query.params]);
+  // The batch queries first (the long ones), then each distinct SQL of the other combinations.
+  const batches = batchJobs(plan, built);
+  const batchOf = new Map(batches.flatMap((job, i) => job.combinations.map((b) => [b, { kind: job.kind, index: i }] as const)));
   const distinct = new Map<string, Sql>();
-  for (const b of built) distinct.set(sameSql(b.query), b.query);
-  const queries = [...distinct.values()];
+  for (const b of built) if (!batchOf.has(b)) distinct.set(sameSql(b.query), b.query);
+  const queries = [...batches.map((job) => job.query), ...distinct.values()];
   const results = await mapConcurrently(queries, concurrency, run);
   const resultBySql = new Map<string, QueryResult>(queries.map((query, i) => [sameSql(query), results[i] as QueryResult]));
   const resultOf = (query: Sql) => resultBySql.get(sameSql(query));
+  const answerOf = (b: Built): Answer | undefined => {
+    const batch = batchOf.get(b);
+    return batch ? deriveAnswer(batch.kind, b.metric.id, results[batch.index] as QueryResult, b.combination.filters) : resultOf(b.query);
+  };
 
   const atRisk = atRiskRowsOf(built, resultOf, asOf);
   const historyJobs = historyQueries(atRisk.map((r) => String(r.member_id)), asOf);
@@ -139,15 +172,16 @@ export async function refreshMetricsCache(options: RefreshMetricsOptions): Promi
   const refreshedAt = now().toISOString();
   const generation = `${startedAt.replace(/[^0-9]/g, '')}-${randomBytes(4).toString('hex')}`;
   const fields = new Map<string, string>();
-  for (const { combination, metric, range, options: values, query } of built) {
-    const result = resultOf(query);
+  for (const b of built) {
+    const { combination, metric, range, options: values } = b;
+    const result = answerOf(b);
     // The response body itself, asOf and refreshedAt included: the route sends it as stored.
     const body = { metric: metric.id, title: metric.title, asOf, refreshedAt, range, filters: combination.filters, options: values, columns: result?.columns ?? [], rows: result?.rows ?? [] };
     fields.set(combinationField(combination), JSON.stringify(body));
   }
   const histories = buildHistories(atRisk, asOf, refreshedAt, historyRows);
   for (const [memberId, body] of histories) fields.set(historyField(memberId), body);
-  const cost = { combinations: built.length, queries: distinct.size + historyJobs.length, histories: histories.size, elapsedMs: elapsedMs() };
+  const cost = { combinations: built.length, queries: queries.length + historyJobs.length, histories: histories.size, elapsedMs: elapsedMs() };
   const meta: CacheMeta = {
     generation, asOf, refreshedAt, startedAt, ranges, filterValues, cost,
     metrics: plan.map(({ metric, ranges: metricRanges, filterSets, panel }) => {
