@@ -1,0 +1,94 @@
+/**
+ * A member's contact properties from the analytics catalog's `member_features` row and the churn model's score, in
+ * the text HubSpot takes (numbers as decimals, dates as YYYY-MM-DD — midnight UTC —, booleans as "true"/"false", an
+ * empty string to clear a value), and what crm-sync does with each member:
+ *
+ * - `sync`: an active or frozen member with marketing consent — every attribute;
+ * - `final`: a member who cancelled or withdrew consent and was synced before — one last update (lifecycle stage,
+ *   at-risk cleared, risk cleared) so campaigns stop targeting them, then nothing more;
+ * - `skip`: such a member never synced before — never pushed (no contact is created for someone who left or said no).
+ *
+ * Lifecycle stage, in order: cancelled (status) · frozen (status) · new (joined < 30 days ago) · at_risk (the
+ * catalog's flag) · lapsed (no check-in in 30 days) · active.
+ */
+import type { LifecycleStage } from './contact-properties.js';
+import { MEMBER_ID_PROPERTY } from './contact-properties.js';
+
+/** The `member_features` columns crm-sync reads (docs/metrics.md). */
+export type MemberFeatures = {
+  member_id: string;
+  email: string | null;
+  home_location_id: string | null;
+  plan: string | null;
+  status: string | null;
+  join_date: string | null;
+  tenure_days: number | null;
+  marketing_opt_in: boolean | null;
+  last_visit: string | null;
+  days_since_last_visit: number | null;
+  visits_30d: number | null;
+  visits_90d: number | null;
+  visit_trend: number | null;
+  favourite_class_type: string | null;
+  at_risk: boolean | null;
+};
+export type ChurnScore = { score: number; band: string };
+
+export const NEW_MEMBER_DAYS = 30;
+export const LAPSED_AFTER_DAYS = 30;
+
+export type Treatment = 'sync' | 'final' | 'skip';
+export type ContactUpdate = { memberId: string; email: string | null; treatment: Treatment; reason: string; properties: Record<string, string> };
+
+export function lifecycleStage(m: MemberFeatures): LifecycleStage {
+  if (m.status === 'cancelled') return 'cancelled';
+  if (m.status === 'frozen') return 'frozen';
+  if (m.tenure_days !== null && m.tenure_days < NEW_MEMBER_DAYS) return 'new';
+  if (m.at_risk) return 'at_risk';
+  if (m.days_since_last_visit === null || m.days_since_last_visit >= LAPSED_AFTER_DAYS) return 'lapsed';
+  return 'active';
+}
+
+const text = (v: string | null | undefined) => v ?? '';
+const whole = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? String(Math.round(v)) : '');
+/** Four decimals: a score's noise below that would otherwise make every member "changed" every day. */
+const score = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(4) : '');
+const day = (v: string | null | undefined) => (v && /^\d{4}-\d{2}-\d{2}/.test(v) ? v.slice(0, 10) : '');
+
+/** Every property of a member who is synced. */
+function fullProperties(m: MemberFeatures, risk: ChurnScore | undefined, stage: LifecycleStage): Record<string, string> {
+  return {
+    [MEMBER_ID_PROPERTY]: m.member_id,
+    peak_churn_risk_score: score(risk?.score),
+    peak_churn_risk_band: text(risk?.band),
+    peak_last_visit_date: day(m.last_visit),
+    peak_visits_30d: whole(m.visits_30d),
+    peak_visits_90d: whole(m.visits_90d),
+    peak_visit_trend: whole(m.visit_trend),
+    peak_member_since: day(m.join_date),
+    peak_home_location: text(m.home_location_id),
+    peak_plan: text(m.plan),
+    peak_favourite_class_type: text(m.favourite_class_type),
+    peak_lifecycle_stage: stage,
+    peak_at_risk: m.at_risk && stage === 'at_risk' ? 'true' : 'false',
+  };
+}
+
+/** What crm-sync sends for one member, given whether it has synced them before. */
+export function contactUpdate(m: MemberFeatures, risk: ChurnScore | undefined, syncedBefore: boolean): ContactUpdate {
+  const stage = lifecycleStage(m);
+  const base = { memberId: m.member_id, email: m.email };
+  const leaving = m.status === 'cancelled' ? 'cancelled' : m.marketing_opt_in === false ? 'withdrew consent' : null;
+  if (!leaving) {
+    const withEmail: Record<string, string> = m.email ? { email: m.email } : {};
+    return { ...base, treatment: 'sync', reason: stage, properties: { ...withEmail, ...fullProperties(m, risk, stage) } };
+  }
+  if (!syncedBefore) return { ...base, treatment: 'skip', reason: `${leaving}, never synced: not pushed`, properties: {} };
+  // The last word: campaigns keyed on stage, risk or at-risk stop at once; nothing else about them is kept up to date.
+  return {
+    ...base,
+    treatment: 'final',
+    reason: `${leaving}: last update`,
+    properties: { [MEMBER_ID_PROPERTY]: m.member_id, peak_lifecycle_stage: stage, peak_at_risk: 'false', peak_churn_risk_score: '', peak_churn_risk_band: '' },
+  };
+}
