@@ -1,0 +1,143 @@
+/**
+ * Sends the changed members to HubSpot: batch upserts of at most 100 contacts keyed on `peak_member_id`, spaced by a
+ * client-side limiter (Bottleneck, the limiter @hubspot/api-client itself ships) with headroom below the account's
+ * 10-second limit, and never past the day's remaining calls (read from HubSpot's X-HubSpot-RateLimit-Daily-Remaining).
+ *
+ * Failures, by what HubSpot said:
+ * - 207 with `errors[]`: those inputs failed (matched by `objectWriteTraceId` = member id), the rest are done;
+ * - 400 for the whole batch: the batch is split in halves until the bad inputs stand alone, so one bad member never
+ *   holds back 99 good ones;
+ * - 429 TEN_SECONDLY_ROLLING, 423 Locked, 5xx, network errors: retried with exponential backoff and jitter, waiting at
+ *   least what HubSpot's headers ask (X-HubSpot-RateLimit-Interval-Milliseconds, Retry-After);
+ * - 429 DAILY, 401/403, retries exhausted: the run stops; what was sent so far is kept (the state saves it).
+ */
+import Bottleneck from 'bottleneck';
+import type { Client } from '@hubspot/api-client';
+import { MEMBER_ID_PROPERTY } from './contact-properties.js';
+import type { RunError } from './state.js';
+
+export const BATCH_SIZE = 100;
+
+export type PushItem = { memberId: string; properties: Record<string, string>; fingerprint: string };
+export type PushOutcome = {
+  /** Members HubSpot accepted, with the fingerprint to remember. */
+  sent: { memberId: string; fingerprint: string }[];
+  failed: RunError[];
+  requests: number;
+  /** Set when the run had to stop before every member was tried. */
+  stoppedBecause?: string;
+};
+
+export type PushOptions = {
+  client: Client;
+  /** Requests per 10 s allowed to crm-sync: HubSpot's limit less the headroom (default 80, for the 100 of the lower tiers). */
+  requestsPerTenSeconds?: number;
+  /** At most this many requests of the day's remaining budget are used (others share the account's daily limit). */
+  dailyBudget?: number;
+  maxAttempts?: number;
+  /** Waits (tests pass a clock that does not sleep). */
+  sleep?: (ms: number) => Promise<void>;
+  onBatch?: (done: number, total: number) => void;
+};
+
+type HubSpotError = { code?: number; body?: { category?: string; message?: string; policyName?: string }; headers?: Record<string, string> };
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+class StopRun extends Error {}
+
+/** The wait before attempt `attempt` + 1: exponential from 1 s, at most 60 s, with full jitter, but never less than HubSpot asked. */
+export function backoffMs(attempt: number, askedMs: number, random = Math.random): number {
+  const ceiling = Math.min(60_000, 1_000 * 2 ** (attempt - 1));
+  return Math.max(askedMs, Math.round(ceiling * random()));
+}
+
+/** What HubSpot's answer asks to wait, in ms (0 when it says nothing). */
+function askedWait(err: HubSpotError): number {
+  const h = err.headers ?? {};
+  const retryAfter = Number(h['retry-after']);
+  if (Number.isFinite(retryAfter) && retryAfter > 0) return retryAfter * 1000;
+  if (err.code === 429) return Number(h['x-hubspot-ratelimit-interval-milliseconds']) || 10_000;
+  if (err.code === 423) return 2_000; // HubSpot: wait at least 2 s after a 423 on bulk writes
+  return 0;
+}
+
+const retryable = (err: HubSpotError) => err.code === undefined || err.code === 423 || err.code === 429 || err.code >= 500;
+
+export async function pushChanges(items: readonly PushItem[], options: PushOptions): Promise<PushOutcome> {
+  const { client } = options;
+  const sleep = options.sleep ?? realSleep;
+  const maxAttempts = options.maxAttempts ?? 6;
+  const perTen = options.requestsPerTenSeconds ?? 80;
+  // Evenly spaced requests: at most `perTen` in any rolling 10 s, which a fixed window would not guarantee.
+  const limiter = new Bottleneck({ minTime: Math.ceil(10_000 / perTen), maxConcurrent: 2 });
+  const outcome: PushOutcome = { sent: [], failed: [], requests: 0 };
+  let dailyLeft = options.dailyBudget ?? Number.POSITIVE_INFINITY;
+  let done = 0;
+
+  const call = async (batch: readonly PushItem[]) => {
+    for (let attempt = 1; ; attempt++) {
+      if (dailyLeft <= 0) throw new StopRun('the daily request budget is spent (HubSpot\'s daily limit, less what other apps need); the rest goes in the next run');
+      outcome.requests++;
+      dailyLeft--;
+      try {
+        const inputs = batch.map((i) => ({ id: i.memberId, idProperty: MEMBER_ID_PROPERTY, objectWriteTraceId: i.memberId, properties: i.properties }));
+        const answer = await limiter.schedule(() => client.crm.contacts.batchApi.upsertWithHttpInfo({ inputs }));
+        const remaining = Number(answer.headers['x-hubspot-ratelimit-daily-remaining']);
+        if (Number.isFinite(remaining)) dailyLeft = Math.min(dailyLeft, remaining);
+        return answer.data;
+      } catch (raw) {
+        const err = raw as HubSpotError;
+        if (err.code === 429 && err.body?.policyName === 'DAILY') throw new StopRun('HubSpot\'s daily limit is reached; the rest goes in the next run');
+        if (err.code === 401 || err.code === 403) throw new StopRun(`HubSpot refused the token (${err.code} ${err.body?.category ?? ''}): check HUBSPOT_ACCESS_TOKEN and its scopes`);
+        if (!retryable(err)) throw raw;
+        if (attempt >= maxAttempts) throw new StopRun(`HubSpot kept failing (${err.code ?? 'no answer'}) after ${maxAttempts} attempts; the rest goes in the next run`);
+        await sleep(backoffMs(attempt, askedWait(err)));
+      }
+    }
+  };
+
+  const send = async (batch: readonly PushItem[]): Promise<void> => {
+    try {
+      const answer = await call(batch);
+      const errors = 'errors' in answer ? (answer.errors ?? []) : [];
+      const failedIds = new Map<string, RunError>();
+      for (const e of errors) {
+        for (const id of e.context?.objectWriteTraceId ?? []) failedIds.set(id, { memberId: id, category: e.category, message: e.message });
+      }
+      for (const item of batch) {
+        const failure = failedIds.get(item.memberId);
+        if (failure) outcome.failed.push(failure);
+        else outcome.sent.push({ memberId: item.memberId, fingerprint: item.fingerprint });
+      }
+    } catch (raw) {
+      if (raw instanceof StopRun) throw raw;
+      const err = raw as HubSpotError;
+      if (err.code === 400 && batch.length > 1) {
+        // One bad input fails the whole batch: halve it until the bad ones stand alone.
+        const half = Math.ceil(batch.length / 2);
+        await send(batch.slice(0, half));
+        await send(batch.slice(half));
+        return;
+      }
+      const category = err.body?.category ?? (err.code ? `HTTP_${err.code}` : 'ERROR');
+      const message = err.body?.message ?? (raw as Error).message ?? String(raw);
+      for (const item of batch) outcome.failed.push({ memberId: item.memberId, category, message });
+    }
+  };
+
+  try {
+    for (let i = 0; i < items.length; i += BATCH_SIZE) {
+      const batch = items.slice(i, i + BATCH_SIZE);
+      await send(batch);
+      done += batch.length;
+      options.onBatch?.(done, items.length);
+    }
+  } catch (err) {
+    if (!(err instanceof StopRun)) throw err;
+    outcome.stoppedBecause = err.message;
+  } finally {
+    await limiter.stop({ dropWaitingJobs: false });
+  }
+  return outcome;
+}
