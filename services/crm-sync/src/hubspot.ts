@@ -21,8 +21,8 @@ export type HubSpotPluginOptions = {
 export const DEFAULT_READY_CACHE_MS = 30_000;
 
 /**
- * The HubSpot client with its own retries off (`numberOfApiCallRetries: 0`): it retries only some
- * 429s, ignores HubSpot's rate-limit headers and logs with console.error, so crm-sync owns retries.
+ * The HubSpot client with its own retries off (`numberOfApiCallRetries: 0`): it retries 5xx and some 429s
+ * blindly, ignores HubSpot's rate-limit headers and logs with console.error, so crm-sync owns retries (push.ts).
  */
 export function hubspotClient(basePath: string, accessToken: string): Client {
   return new Client({ basePath: basePath.replace(/\/+$/, ''), accessToken, numberOfApiCallRetries: 0 });

@@ -29,7 +29,7 @@ t.test('runs are recorded and listed newest first', async (t) => {
     runId: newRunId(new Date(at), 'abcd'), startedAt: at, finishedAt: at, asOf: '2026-06-30', dryRun: false, outcome,
     counts: { members: 1, changed: 1, sent: 1, failed: 0, unchanged: 0, skipped: 0, duplicates: 0, requests: 1 }, errors: [],
   });
-  t.equal(newRunId(new Date('2026-12-07T06:00:00.123Z'), 'ab12'), '2026-12-07T06-00-00Z-ab12', 'a run id sorts by time and is a safe key');
+  t.equal(newRunId(new Date('2026-12-07T06:00:00.123Z'), 'ab12'), '2026-12-07T06-00-00-123Z-ab12', 'a run id sorts by time and is a safe key');
   for (const [at, outcome] of [['2026-12-05T06:00:00Z', 'succeeded'], ['2026-12-07T06:00:00Z', 'partial'], ['2026-12-06T06:00:00Z', 'failed']] as const) await recordRun(lake, run(at, outcome));
   t.same((await latestRuns(lake)).map((r) => r.outcome), ['partial', 'failed', 'succeeded']);
   t.same((await latestRuns(lake, 1)).map((r) => r.startedAt), ['2026-12-07T06:00:00Z']);

@@ -1,80 +1,47 @@
 import { randomUUID } from 'node:crypto';
-import rateLimit from '@fastify/rate-limit';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyReply } from 'fastify';
-import Type from 'typebox';
 import { HubSpotError } from './errors.js';
+import type { Faults } from './faults.js';
+import type { RateLimits } from './limits.js';
+import type { Recorder } from './recorder.js';
+import { contactRoutes } from './routes/contacts.js';
+import { propertyRoutes } from './routes/properties.js';
 import type { ContactStore } from './store.js';
 
 export type HubSpotApiOptions = {
   store: ContactStore;
   tokens: readonly string[];
-  rateLimit: { max: number; windowMs: number };
+  limits: RateLimits;
+  faults: Faults;
+  recorder: Recorder;
+  /** The sandbox clock in ms (rate limits, fault durations, timestamps); tests move it instead of sleeping. */
+  now: () => number;
 };
 
-const BATCH_LIMIT = 100; // HubSpot's documented maximum inputs per batch request
-
-const errorBody = Type.Object(
-  { status: Type.Literal('error'), message: Type.String(), correlationId: Type.String(), category: Type.String() },
-  { additionalProperties: true, description: "HubSpot's error shape" },
-);
-const propertyValues = Type.Record(Type.String(), Type.String({ maxLength: 65_536 }), { description: 'Property values by internal name' });
-const contact = Type.Object({
-  id: Type.String(),
-  properties: Type.Record(Type.String(), Type.Union([Type.String(), Type.Null()])),
-  createdAt: Type.String({ format: 'date-time' }),
-  updatedAt: Type.String({ format: 'date-time' }),
-  archived: Type.Boolean(),
-});
-const batchTimes = { startedAt: Type.String({ format: 'date-time' }), completedAt: Type.String({ format: 'date-time' }) };
-const propertyType = Type.Union(['string', 'number', 'date', 'datetime', 'enumeration', 'bool'].map((t) => Type.Literal(t)));
-const property = Type.Object(
-  {
-    name: Type.String(),
-    label: Type.String(),
-    type: Type.String(),
-    fieldType: Type.String(),
-    groupName: Type.String(),
-    description: Type.String(),
-    options: Type.Array(Type.Object({ label: Type.String(), value: Type.String(), displayOrder: Type.Integer(), hidden: Type.Boolean() })),
-  },
-  { additionalProperties: true },
-);
-const propertyCreate = Type.Object({
-  name: Type.String({ pattern: '^[a-z][a-z0-9_]*$', maxLength: 100, description: 'Internal name: lower case, digits and _' }),
-  label: Type.String({ minLength: 1, maxLength: 100 }),
-  type: propertyType,
-  fieldType: Type.String({ minLength: 1 }),
-  groupName: Type.String({ minLength: 1 }),
-  description: Type.Optional(Type.String({ maxLength: 1_000 })),
-  options: Type.Optional(
-    Type.Array(
-      Type.Object({ label: Type.String({ minLength: 1 }), value: Type.String({ minLength: 1 }), displayOrder: Type.Optional(Type.Integer()), hidden: Type.Optional(Type.Boolean()) }),
-      { maxItems: 1_000 },
-    ),
-  ),
-  displayOrder: Type.Optional(Type.Integer()),
-  hasUniqueValue: Type.Optional(Type.Boolean()),
-  hidden: Type.Optional(Type.Boolean()),
-  formField: Type.Optional(Type.Boolean()),
-});
-const names = (value: string | string[] | undefined) =>
-  value === undefined ? undefined : (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).filter(Boolean);
+const SEARCH_ROUTE = '/crm/v3/objects/contacts/search';
 
 const correlationId = (reply: FastifyReply) => String(reply.getHeader('x-hubspot-correlation-id') ?? randomUUID());
+const pathOf = (url: string) => url.split('?')[0] ?? url;
 
 /**
- * The subset of HubSpot's CRM v3 API the platform uses, mounted at /crm/v3: bearer-token auth,
- * a per-token burst limit with HubSpot's headers and 429 body, and every error in HubSpot's shape.
+ * The subset of HubSpot's CRM v3 API the platform uses, mounted at /crm/v3. Every request, in order: a correlation
+ * id; bearer-token auth (401); the rate limits (429, headers); injected faults (delay, then an error); the route.
+ * Every request is recorded when answered. Every error is in HubSpot's shape.
  */
-export const hubspotApi: FastifyPluginAsyncTypebox<HubSpotApiOptions> = async (api, { store, tokens, rateLimit: limit }) => {
+export const hubspotApi: FastifyPluginAsyncTypebox<HubSpotApiOptions> = async (api, { store, tokens, limits, faults, recorder, now }) => {
   const accepted = new Set(tokens);
   const bearer = (header: string | undefined) => /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
-  await api.register(rateLimit, { global: false, max: limit.max, timeWindow: limit.windowMs, keyGenerator: (req) => bearer(req.headers.authorization) ?? req.ip });
-  const limiter = api.createRateLimit();
+  // Aborts injected delays when the app closes, so a long "slow response" never holds up shutdown.
+  const closing = new AbortController();
+  api.addHook('preClose', async () => closing.abort());
+  const arrivals = new WeakMap<object, number>(); // when each request arrived, by the sandbox clock
 
   api.addHook('onRequest', async (req, reply) => {
     reply.header('x-hubspot-correlation-id', randomUUID());
+    const at = now();
+    arrivals.set(req, at);
     const token = bearer(req.headers.authorization);
     if (!token || !accepted.has(token)) {
       throw new HubSpotError(
@@ -83,14 +50,31 @@ export const hubspotApi: FastifyPluginAsyncTypebox<HubSpotApiOptions> = async (a
         'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview',
       );
     }
-    const state = await limiter(req);
-    if (state.isAllowed) return;
-    reply.header('x-hubspot-ratelimit-max', state.max);
-    reply.header('x-hubspot-ratelimit-remaining', state.remaining);
-    reply.header('x-hubspot-ratelimit-interval-milliseconds', state.timeWindow);
-    if (state.isExceeded) {
-      throw new HubSpotError(429, 'RATE_LIMITS', 'You have reached your ten_secondly_rolling limit.', { errorType: 'RATE_LIMIT', policyName: 'TEN_SECONDLY_ROLLING' });
-    }
+    const admission = limits.admit(token, req.routeOptions.url === SEARCH_ROUTE ? 'search' : 'crm', at);
+    reply.headers(admission.headers);
+    if (admission.error) throw admission.error;
+
+    const fault = faults.forRequest(req.method, pathOf(req.url));
+    if (fault.delayMs > 0) await sleep(fault.delayMs, undefined, { signal: closing.signal });
+    if (!fault.error) return;
+    // An injected 429 looks like a real one: the exhausted limit reads 0 (search replies carry no headers).
+    const policy = fault.error.extra.policyName;
+    if (policy === 'TEN_SECONDLY_ROLLING' && reply.hasHeader('x-hubspot-ratelimit-remaining')) reply.header('x-hubspot-ratelimit-remaining', 0);
+    if (policy === 'DAILY' && reply.hasHeader('x-hubspot-ratelimit-daily-remaining')) reply.header('x-hubspot-ratelimit-daily-remaining', 0);
+    throw fault.error;
+  });
+
+  api.addHook('onResponse', async (req, reply) => {
+    recorder.record({
+      method: req.method,
+      path: pathOf(req.url),
+      query: { ...(req.query as Record<string, unknown>) },
+      ...(req.body === undefined ? {} : { body: req.body }),
+      status: reply.statusCode,
+      at: new Date(arrivals.get(req) ?? now()).toISOString(),
+      durationMs: Math.round(reply.elapsedTime),
+      correlationId: correlationId(reply),
+    });
   });
 
   api.setErrorHandler((err: FastifyError | HubSpotError, req, reply) => {
@@ -107,127 +91,6 @@ export const hubspotApi: FastifyPluginAsyncTypebox<HubSpotApiOptions> = async (a
     reply.code(404).send(new HubSpotError(404, 'OBJECT_NOT_FOUND', `No such endpoint in the sandbox: ${req.method} ${req.url}`).body(correlationId(reply))),
   );
 
-  const tags = ['hubspot'];
-  const errors = { 400: errorBody, 401: errorBody, 429: errorBody };
-
-  api.get(
-    '/properties/contacts',
-    { schema: { tags, summary: 'List contact properties', response: { 200: Type.Object({ results: Type.Array(property) }), ...errors } } },
-    async () => ({ results: store.listProperties() }),
-  );
-
-  api.post(
-    '/properties/contacts',
-    { schema: { tags, summary: 'Create a contact property', body: propertyCreate, response: { 201: property, 409: errorBody, ...errors } } },
-    async (req, reply) => reply.code(201).send(store.createProperty(req.body)),
-  );
-
-  api.post(
-    '/objects/contacts/batch/upsert',
-    {
-      schema: {
-        tags,
-        summary: `Create or update up to ${BATCH_LIMIT} contacts by a unique property (email)`,
-        body: Type.Object({
-          inputs: Type.Array(
-            Type.Object({
-              idProperty: Type.Optional(Type.String({ description: 'Unique property the id is a value of, e.g. email' })),
-              id: Type.String({ minLength: 1 }),
-              properties: propertyValues,
-              objectWriteTraceId: Type.Optional(Type.String()),
-            }),
-            { maxItems: BATCH_LIMIT },
-          ),
-        }),
-        response: {
-          200: Type.Object({ status: Type.Literal('COMPLETE'), results: Type.Array(Type.Object({ ...contact.properties, new: Type.Boolean() })), ...batchTimes }),
-          409: errorBody,
-          ...errors,
-        },
-      },
-    },
-    async (req) => {
-      const startedAt = new Date().toISOString();
-      const results = store.upsert(req.body.inputs);
-      return { status: 'COMPLETE' as const, results, startedAt, completedAt: new Date().toISOString() };
-    },
-  );
-
-  api.get(
-    '/objects/contacts',
-    {
-      schema: {
-        tags,
-        summary: 'List contacts, a page at a time',
-        querystring: Type.Object({
-          limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
-          after: Type.Optional(Type.String({ description: 'paging.next.after of the previous page' })),
-          properties: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())], { description: 'Properties to return (comma-separated or repeated)' })),
-          archived: Type.Optional(Type.Boolean()),
-        }),
-        response: {
-          200: Type.Object({
-            results: Type.Array(contact),
-            paging: Type.Optional(Type.Object({ next: Type.Object({ after: Type.String(), link: Type.String() }) })),
-          }),
-          ...errors,
-        },
-      },
-    },
-    async (req) => {
-      // The sandbox never archives contacts, so the archived list is always empty.
-      if (req.query.archived) return { results: [] };
-      const page = store.list(req.query.limit, req.query.after, names(req.query.properties));
-      if (!page.nextAfter) return { results: page.results };
-      const link = `${req.protocol}://${req.host}/crm/v3/objects/contacts?limit=${req.query.limit}&after=${page.nextAfter}`;
-      return { results: page.results, paging: { next: { after: page.nextAfter, link } } };
-    },
-  );
-
-  api.post(
-    '/objects/contacts/batch/read',
-    {
-      schema: {
-        tags,
-        summary: `Read up to ${BATCH_LIMIT} contacts by record id or by a unique property`,
-        body: Type.Object({
-          inputs: Type.Array(Type.Object({ id: Type.String({ minLength: 1 }) }), { maxItems: BATCH_LIMIT }),
-          properties: Type.Optional(Type.Array(Type.String())),
-          propertiesWithHistory: Type.Optional(Type.Array(Type.String())),
-          idProperty: Type.Optional(Type.String()),
-        }),
-        response: {
-          200: Type.Object({ status: Type.Literal('COMPLETE'), results: Type.Array(contact), ...batchTimes }),
-          207: Type.Object({
-            status: Type.Literal('COMPLETE'),
-            results: Type.Array(contact),
-            numErrors: Type.Integer(),
-            errors: Type.Array(Type.Object({}, { additionalProperties: true })),
-            ...batchTimes,
-          }),
-          ...errors,
-        },
-      },
-    },
-    async (req, reply) => {
-      const startedAt = new Date().toISOString();
-      const { results, missing } = store.batchRead(req.body.idProperty, req.body.inputs.map((i) => i.id), req.body.properties);
-      const done = { status: 'COMPLETE' as const, results, startedAt, completedAt: new Date().toISOString() };
-      if (missing.length === 0) return done;
-      return reply.code(207).send({
-        ...done,
-        numErrors: 1,
-        errors: [
-          {
-            status: 'error',
-            category: 'OBJECT_NOT_FOUND',
-            message: 'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
-            context: { ids: missing },
-            errors: [],
-            links: {},
-          },
-        ],
-      });
-    },
-  );
+  await api.register(propertyRoutes, { store });
+  await api.register(contactRoutes, { store, faults, now });
 };

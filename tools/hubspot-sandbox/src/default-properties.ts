@@ -5,7 +5,7 @@
 export type DefaultProperty = {
   name: string;
   label: string;
-  type: 'string' | 'number' | 'date' | 'datetime' | 'enumeration' | 'bool';
+  type: 'string' | 'number' | 'date' | 'datetime' | 'enumeration' | 'bool' | 'phone_number';
   fieldType: string;
   groupName: string;
   options?: { label: string; value: string }[];
@@ -65,6 +65,15 @@ export const defaultContactProperties: DefaultProperty[] = [
   { name: 'createdate', label: 'Create Date', type: 'datetime', fieldType: 'date', groupName: 'contactinformation', readOnly: true },
   { name: 'lastmodifieddate', label: 'Last Modified Date', type: 'datetime', fieldType: 'date', groupName: 'contactinformation', readOnly: true },
   { name: 'hs_object_id', label: 'Record ID', type: 'number', fieldType: 'number', groupName: 'contactinformation', readOnly: true },
+];
+
+/** The contact property groups of a new HubSpot account (name, label). */
+export const defaultPropertyGroups: [string, string][] = [
+  ['contactinformation', 'Contact information'],
+  ['emailinformation', 'Email information'],
+  ['conversioninformation', 'Conversion information'],
+  ['sales_properties', 'Sales properties'],
+  ['socialmediainformation', 'Social media information'],
 ];
 
 /** What GET /crm/v3/objects/contacts returns when the caller names no properties. */

@@ -1,3 +1,4 @@
+import type { LimitSettings } from './limits.js';
 import type { ContactStore } from './store.js';
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -5,8 +6,8 @@ const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)}
 const SHOWN = 200;
 
 /** The sandbox's own page: what a developer wants to see locally (custom properties, latest contacts). */
-export function renderPage(store: ContactStore, rateLimit: { max: number; windowMs: number }): string {
-  const custom = store.listProperties().filter((p) => !p.hubspotDefined);
+export function renderPage(store: ContactStore, limits: LimitSettings): string {
+  const custom = store.catalog.list().filter((p) => !p.hubspotDefined);
   const contacts = store.snapshot(SHOWN);
   const columns = ['email', 'firstname', 'lastname', ...custom.map((p) => p.name), 'lastmodifieddate'];
   const propertyRows = custom
@@ -30,7 +31,7 @@ export function renderPage(store: ContactStore, rateLimit: { max: number; window
 </head>
 <body>
 <h1>HubSpot sandbox</h1>
-<p class="muted">CRM v3 contacts and properties, in memory. ${store.contactCount} contacts · ${custom.length} custom properties · rate limit ${rateLimit.max} requests per ${rateLimit.windowMs} ms per token · API documented at <a href="/docs">/docs</a></p>
+<p class="muted">CRM v3 contacts and properties, in memory. ${store.contactCount} contacts · ${custom.length} custom properties · rate limit ${limits.max} requests per ${limits.windowMs} ms per token, ${limits.daily} a day (${escape(limits.timeZone)}) · faults and recorded requests at <a href="/docs#/sandbox">/_sandbox</a> · API documented at <a href="/docs">/docs</a></p>
 <h2>Custom contact properties</h2>
 <div class="scroll"><table><thead><tr><th>name</th><th>label</th><th>type / field type</th><th>group</th></tr></thead>
 <tbody>${propertyRows || '<tr><td colspan="4" class="muted">none yet</td></tr>'}</tbody></table></div>

@@ -1,150 +1,90 @@
-import { defaultContactProperties, defaultListedProperties, type DefaultProperty } from './default-properties.js';
-import { HubSpotError, invalidProperties, propertyProblem, type PropertyProblem } from './errors.js';
-
-export type PropertyType = DefaultProperty['type'];
-
-/** A contact property as GET /crm/v3/properties/contacts returns it. */
-export type PropertyDefinition = {
-  name: string;
-  label: string;
-  type: PropertyType;
-  fieldType: string;
-  groupName: string;
-  description: string;
-  options: { label: string; value: string; displayOrder: number; hidden: boolean }[];
-  displayOrder: number;
-  hasUniqueValue: boolean;
-  hidden: boolean;
-  formField: boolean;
-  calculated: boolean;
-  externalOptions: boolean;
-  hubspotDefined?: boolean;
-  createdAt: string;
-  updatedAt: string;
-  archived: boolean;
-  modificationMetadata: { archivable: boolean; readOnlyDefinition: boolean; readOnlyValue: boolean };
-};
-
-export type PropertyInput = {
-  name: string;
-  label: string;
-  type: PropertyType;
-  fieldType: string;
-  groupName: string;
-  description?: string;
-  options?: { label: string; value: string; displayOrder?: number; hidden?: boolean }[];
-  displayOrder?: number;
-  hasUniqueValue?: boolean;
-  hidden?: boolean;
-  formField?: boolean;
-};
+import { defaultListedProperties } from './default-properties.js';
+import { contactExists, duplicateIds, HubSpotError, invalidProperties, nonUniqueIdProperty, type PropertyProblem } from './errors.js';
+import { PropertyCatalog } from './properties.js';
+import { searchContacts, type SearchRequest } from './search.js';
+import { checkValue } from './validate.js';
 
 /** A contact as the objects API returns it. */
 export type PublicContact = { id: string; properties: Record<string, string | null>; createdAt: string; updatedAt: string; archived: false };
-export type UpsertedContact = PublicContact & { new: boolean };
+export type UpsertedContact = PublicContact & { new: boolean; objectWriteTraceId?: string };
 
-type Contact = { id: string; properties: Map<string, string>; createdAt: string; updatedAt: string };
+export type UpsertInput = { idProperty?: string; id: string; properties: Record<string, string>; objectWriteTraceId?: string };
+export type UpsertFailure = { input: UpsertInput; error: HubSpotError };
+/** Per-input failures only come back when the batch was partial (see `upsert`); otherwise they are thrown. */
+export type UpsertOutcome = { results: UpsertedContact[]; failures: UpsertFailure[] };
+/** A failure to force on one input (fault injection), given the input's normalised id. */
+export type InputRejection = (id: string, input: UpsertInput) => HubSpotError | undefined;
 
-/** Which field types HubSpot accepts for each property type (it rejects other pairs since 2021). */
-const fieldTypesOf: Record<PropertyType, readonly string[]> = {
-  string: ['text', 'textarea', 'file', 'html', 'phonenumber', 'calculation_equation'],
-  number: ['number', 'calculation_equation'],
-  date: ['date'],
-  datetime: ['date'],
-  enumeration: ['select', 'radio', 'checkbox', 'booleancheckbox', 'calculation_equation'],
-  bool: ['booleancheckbox', 'calculation_equation'],
-};
-
-/** The contact property groups that exist in a new HubSpot account (the groups API is not simulated). */
-export const propertyGroups = ['contactinformation', 'sales_properties', 'conversioninformation', 'emailinformation', 'socialmediainformation'];
+/** A stored contact; search reads these. */
+export type Contact = { id: string; properties: Map<string, string>; createdAt: string; updatedAt: string };
 
 const SYSTEM_PROPERTIES = ['hs_object_id', 'createdate', 'lastmodifieddate'];
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** The sandbox's CRM: contact properties and contacts, in memory, with HubSpot's validation rules. */
 export class ContactStore {
-  private readonly properties = new Map<string, PropertyDefinition>();
+  readonly catalog: PropertyCatalog;
   private readonly contacts = new Map<string, Contact>();
   /** Contacts by the value of each unique property (email and hasUniqueValue properties). */
   private readonly unique = new Map<string, Map<string, Contact>>();
   private lastId = 0;
 
   constructor(private readonly now: () => Date = () => new Date()) {
-    const at = this.now().toISOString();
-    defaultContactProperties.forEach((p, i) =>
-      this.properties.set(p.name, {
-        ...this.definition({ ...p, description: '', displayOrder: i }, at),
-        hubspotDefined: true,
-        modificationMetadata: { archivable: false, readOnlyDefinition: true, readOnlyValue: p.readOnly ?? false },
-      }),
-    );
+    this.catalog = new PropertyCatalog(now);
   }
 
   get contactCount(): number {
     return this.contacts.size;
   }
 
-  listProperties(): PropertyDefinition[] {
-    return [...this.properties.values()];
-  }
-
-  createProperty(input: PropertyInput): PropertyDefinition {
-    if (this.properties.has(input.name)) throw new HubSpotError(409, 'OBJECT_ALREADY_EXISTS', `Property named '${input.name}' already exists.`);
-    if (!fieldTypesOf[input.type].includes(input.fieldType)) {
-      throw new HubSpotError(400, 'VALIDATION_ERROR', `Property type '${input.type}' does not support field type '${input.fieldType}'; allowed: ${fieldTypesOf[input.type].join(', ')}`);
-    }
-    if (!propertyGroups.includes(input.groupName)) {
-      throw new HubSpotError(400, 'VALIDATION_ERROR', `Property group '${input.groupName}' does not exist; existing groups: ${propertyGroups.join(', ')}`);
-    }
-    const created = this.definition(input, this.now().toISOString());
-    this.properties.set(created.name, created);
-    return created;
+  /** Back to a new, empty account. */
+  reset(): void {
+    this.contacts.clear();
+    this.unique.clear();
+    this.lastId = 0;
+    this.catalog.reset();
   }
 
   /**
-   * Batch upsert: each input is found by its `idProperty` value (email or another unique property),
-   * updated if it exists and created otherwise. Like HubSpot, any invalid input fails the whole batch.
+   * Batch upsert: each input is found by its `idProperty` value (email or another unique property), updated if
+   * it exists and created otherwise. A bad idProperty or duplicate ids fail the whole batch. Other per-input
+   * problems (invalid values, a unique value owned by another contact, an injected failure) are reported per
+   * input when **every** input carries an `objectWriteTraceId` — the valid ones are written — and otherwise fail
+   * the whole batch with nothing written. HubSpot documents this for batch create; that upsert behaves the same is
+   * probable but unverified (research §1: hubspot-api-ruby#403, a third-party live probe, rudder's handler).
    */
-  upsert(inputs: { idProperty?: string; id: string; properties: Record<string, string> }[]): UpsertedContact[] {
+  upsert(inputs: UpsertInput[], reject: InputRejection = () => undefined): UpsertOutcome {
     const keys = inputs.map((i) => this.uniqueProperty(i.idProperty));
-    const ids = inputs.map((input, i) => this.normalize(keys[i] ?? '', input.id));
+    const ids = inputs.map((input, i) => normalize(keys[i] ?? '', input.id));
     const seen = ids.map((id, i) => `${keys[i]}=${id}`);
     const duplicates = [...new Set(ids.filter((_, i) => seen.indexOf(seen[i] ?? '') !== i))];
-    if (duplicates.length > 0) throw new HubSpotError(400, 'VALIDATION_ERROR', `Duplicate IDs found in batch input: [${duplicates.join(', ')}]`);
+    if (duplicates.length > 0) throw duplicateIds(duplicates);
 
-    const problems: PropertyProblem[] = [];
-    inputs.forEach((input, i) => problems.push(...this.check({ ...input.properties, [keys[i] ?? '']: ids[i] ?? '' })));
-    if (problems.length > 0) throw invalidProperties(problems);
-
-    const targets = inputs.map((input, i) => {
-      const target = this.findBy(keys[i] ?? '', ids[i] ?? '');
-      for (const [name, value] of Object.entries(input.properties)) {
-        const owner = name === keys[i] ? undefined : this.findBy(name, this.normalize(name, value));
-        if (owner && owner !== target) throw new HubSpotError(409, 'CONFLICT', `Contact already exists. Existing ID: ${owner.id}`);
-      }
-      return target;
+    const claimed = new Map<string, number>(); // unique values this batch writes, by input, to catch two inputs claiming one
+    const errors = inputs.map((input, i) => {
+      const key = keys[i] ?? '';
+      const id = ids[i] ?? '';
+      const problems = Object.entries({ ...input.properties, [key]: id })
+        .map(([name, value]) => checkValue(this.catalog.get(name), name, value))
+        .filter((p): p is PropertyProblem => p !== undefined);
+      if (problems.length > 0) return { problems, error: invalidProperties(problems) };
+      const forced = reject(id, input);
+      if (forced) return { error: forced };
+      const conflict = this.uniqueConflict(key, id, input.properties, i, claimed);
+      return conflict ? { error: conflict } : undefined;
     });
+
+    const partial = inputs.every((i) => i.objectWriteTraceId !== undefined);
+    const failed = errors.flatMap((e, i) => (e ? [{ input: inputs[i] as UpsertInput, ...e }] : []));
+    const [first] = failed;
+    if (first && !partial) {
+      // Only invalid values: one answer listing them all, as HubSpot does for one invalid input.
+      if (failed.every((f) => f.problems)) throw invalidProperties(failed.flatMap((f) => f.problems ?? []));
+      throw first.error;
+    }
 
     const at = this.now().toISOString();
-    return inputs.map((input, i) => {
-      const existing = targets[i];
-      const contact = existing ?? this.create(at);
-      const written = { ...input.properties, [keys[i] ?? '']: ids[i] ?? '' };
-      let changed = false;
-      for (const [name, value] of Object.entries(written)) {
-        const stored = this.normalize(name, value);
-        if (contact.properties.get(name) !== stored) {
-          this.setValue(contact, name, stored);
-          changed = true;
-        }
-      }
-      // An unchanged record keeps its modification date, as in HubSpot.
-      if (existing && changed) {
-        contact.updatedAt = at;
-        contact.properties.set('lastmodifieddate', at);
-      }
-      return { ...this.toPublic(contact, [...Object.keys(written), ...SYSTEM_PROPERTIES]), new: !existing };
-    });
+    const results = inputs.flatMap((input, i) => (errors[i] ? [] : [this.write(input, keys[i] ?? '', ids[i] ?? '', at)]));
+    return { results, failures: failed.map(({ input, error }) => ({ input, error })) };
   }
 
   /** One page of contacts in id order; `after` is the id to start from (the previous page's `paging.next.after`). */
@@ -162,11 +102,17 @@ export class ContactStore {
     const results: PublicContact[] = [];
     const missing: string[] = [];
     for (const id of ids) {
-      const found = key === 'hs_object_id' ? this.contacts.get(id) : this.findBy(key, this.normalize(key, id));
+      const found = key === 'hs_object_id' ? this.contacts.get(id) : this.findBy(key, normalize(key, id));
       if (found) results.push(this.toPublic(found, properties ?? defaultListedProperties));
       else missing.push(id);
     }
     return { results, missing };
+  }
+
+  /** POST …/contacts/search: see search.ts. */
+  search(request: SearchRequest): { total: number; results: PublicContact[]; nextAfter?: string } {
+    const found = searchContacts(this.contacts.values(), this.catalog, request);
+    return { ...found, results: found.results.map((c) => this.toPublic(c, request.properties ?? defaultListedProperties)) };
   }
 
   /** Every contact with every property, newest first: for the sandbox's own page. */
@@ -177,57 +123,55 @@ export class ContactStore {
       .map((c) => ({ id: c.id, properties: Object.fromEntries(c.properties) }));
   }
 
-  private definition(input: PropertyInput, at: string): PropertyDefinition {
-    return {
-      name: input.name,
-      label: input.label,
-      type: input.type,
-      fieldType: input.fieldType,
-      groupName: input.groupName,
-      description: input.description ?? '',
-      options: (input.options ?? []).map((o, i) => ({ label: o.label, value: o.value, displayOrder: o.displayOrder ?? i, hidden: o.hidden ?? false })),
-      displayOrder: input.displayOrder ?? -1,
-      hasUniqueValue: input.hasUniqueValue ?? false,
-      hidden: input.hidden ?? false,
-      formField: input.formField ?? false,
-      calculated: false,
-      externalOptions: false,
-      createdAt: at,
-      updatedAt: at,
-      archived: false,
-      modificationMetadata: { archivable: true, readOnlyDefinition: false, readOnlyValue: false },
-    };
+  private write(input: UpsertInput, key: string, id: string, at: string): UpsertedContact {
+    const existing = this.findBy(key, id);
+    const contact = existing ?? this.create(at);
+    const written = { ...input.properties, [key]: id };
+    let changed = false;
+    for (const [name, value] of Object.entries(written)) {
+      const stored = normalize(name, value);
+      if (contact.properties.get(name) !== stored) {
+        this.setValue(contact, name, stored);
+        changed = true;
+      }
+    }
+    // An unchanged record keeps its modification date, as in HubSpot.
+    if (existing && changed) {
+      contact.updatedAt = at;
+      contact.properties.set('lastmodifieddate', at);
+    }
+    const traced = input.objectWriteTraceId === undefined ? {} : { objectWriteTraceId: input.objectWriteTraceId };
+    return { ...this.toPublic(contact, [...Object.keys(written), ...SYSTEM_PROPERTIES]), new: !existing, ...traced };
+  }
+
+  /**
+   * A unique value (e.g. email) this input would take from another contact, or that an earlier input of the same
+   * batch already claims: HubSpot's 409 "Contact already exists" text. Whether an upsert keyed on a custom id
+   * answers this per input or for the whole batch is unverified (research §4); the sandbox follows the 207 rule.
+   */
+  private uniqueConflict(key: string, id: string, properties: Record<string, string>, index: number, claimed: Map<string, number>): HubSpotError | undefined {
+    const target = this.findBy(key, id);
+    for (const [name, value] of Object.entries({ ...properties, [key]: id })) {
+      if (!this.index(name) || value === '') continue;
+      const stored = normalize(name, value);
+      const owner = name === key ? undefined : this.findBy(name, stored);
+      if (owner && owner !== target) return contactExists(owner.id);
+      const claim = `${name}=${stored}`;
+      // Two inputs of one batch giving one unique value: the sandbox's own text (HubSpot's answer is unverified).
+      if ((claimed.get(claim) ?? index) !== index) return new HubSpotError(400, 'VALIDATION_ERROR', `${name} ${stored} is also given by input ${claimed.get(claim)} of this batch`);
+      claimed.set(claim, index);
+    }
+    return undefined;
   }
 
   private uniqueProperty(idProperty: string | undefined): string {
     const key = idProperty ?? 'hs_object_id';
-    if (key === 'email' || this.properties.get(key)?.hasUniqueValue) return key;
-    throw new HubSpotError(400, 'VALIDATION_ERROR', `idProperty '${key}' is not a unique property; upsert by email or by a property created with hasUniqueValue: true`);
-  }
-
-  private normalize(name: string, value: string): string {
-    // HubSpot stores email addresses in lower case and matches them case-insensitively.
-    return name === 'email' ? value.trim().toLowerCase() : value;
-  }
-
-  private check(values: Record<string, string>): PropertyProblem[] {
-    const problems: PropertyProblem[] = [];
-    for (const [name, value] of Object.entries(values)) {
-      const def = this.properties.get(name);
-      if (!def) problems.push(propertyProblem(name, 'PROPERTY_DOESNT_EXIST', `Property "${name}" does not exist`));
-      else if (def.modificationMetadata.readOnlyValue) problems.push(propertyProblem(name, 'READ_ONLY_VALUE', `Property "${name}" is read-only`));
-      else if (name === 'email' && !EMAIL.test(value)) problems.push(propertyProblem(name, 'INVALID_EMAIL', `Email address ${value} is invalid`));
-      else if (def.type === 'enumeration' && value !== '') {
-        const allowed = def.options.map((o) => o.value);
-        const bad = value.split(';').filter((v) => !allowed.includes(v));
-        if (bad.length > 0) problems.push(propertyProblem(name, 'INVALID_OPTION', `${bad.join(';')} was not one of the allowed options: [${allowed.join(', ')}]`));
-      }
-    }
-    return problems;
+    if (key === 'email' || this.catalog.get(key)?.hasUniqueValue) return key;
+    throw nonUniqueIdProperty(key);
   }
 
   private index(name: string): Map<string, Contact> | undefined {
-    if (name !== 'email' && !this.properties.get(name)?.hasUniqueValue) return undefined;
+    if (name !== 'email' && !this.catalog.get(name)?.hasUniqueValue) return undefined;
     let index = this.unique.get(name);
     if (!index) this.unique.set(name, (index = new Map()));
     return index;
@@ -263,7 +207,12 @@ export class ContactStore {
 
   private toPublic(c: Contact, names: string[]): PublicContact {
     const wanted = new Set([...names, ...SYSTEM_PROPERTIES]);
-    const properties = Object.fromEntries([...wanted].filter((n) => this.properties.has(n)).map((n) => [n, c.properties.get(n) ?? null]));
+    const properties = Object.fromEntries([...wanted].filter((n) => this.catalog.get(n)).map((n) => [n, c.properties.get(n) ?? null]));
     return { id: c.id, properties, createdAt: c.createdAt, updatedAt: c.updatedAt, archived: false };
   }
+}
+
+/** HubSpot stores email addresses in lower case and matches them case-insensitively. */
+function normalize(name: string, value: string): string {
+  return name === 'email' ? value.trim().toLowerCase() : value;
 }

@@ -1,15 +1,5 @@
 import t from 'tap';
-import { waitFor } from '@peak/local-stack';
-import { buildForTest, type Teardown } from '@peak/service-kit/testing';
-import { buildApp, readConfig } from '@peak/hubspot-sandbox';
-
-const TOKEN = 'pat-test-token-1';
-const OTHER = 'pat-test-token-2';
-const auth = (token = TOKEN) => ({ authorization: `Bearer ${token}` });
-
-async function sandbox(t: Teardown, env: Record<string, string> = {}) {
-  return buildForTest(t, () => buildApp(readConfig({ HUBSPOT_SANDBOX_TOKENS: `${TOKEN},${OTHER}`, ...env })));
-}
+import { auth, sandbox, TOKEN } from './helper.js';
 
 type Upserted = { status: string; results: { id: string; new: boolean; properties: Record<string, string | null> }[] };
 
@@ -107,7 +97,7 @@ t.test('batch upsert refuses what HubSpot refuses', async (t) => {
   const duplicate = await upsert({ inputs: [input(1), { ...input(1), id: 'M1@example.com' }] });
   t.match(duplicate.json(), { category: 'VALIDATION_ERROR', message: 'Duplicate IDs found in batch input: [m1@example.com]' });
   const notUnique = await upsert({ inputs: [{ idProperty: 'firstname', id: 'Ana', properties: {} }] });
-  t.match(notUnique.json(), { category: 'VALIDATION_ERROR', message: /not a unique property/ });
+  t.match(notUnique.json(), { category: 'VALIDATION_ERROR', message: /^Unable to perform update\/upsert by non-unique 0-1 property firstname in portal ID \d+$/ });
 
   const partial = await upsert({ inputs: [input(500), { idProperty: 'email', id: 'y@example.com', properties: { nope: '1' } }] });
   t.equal(partial.statusCode, 400);
@@ -136,35 +126,6 @@ t.test('hostile input: bad JSON 400, huge body 413, wrong types 400, all in HubS
   const notJson = await post('<inputs/>', { 'content-type': 'application/xml' });
   t.equal(notJson.statusCode, 415);
   t.match(notJson.json(), { status: 'error' });
-});
-
-t.test('rate limit: 429 after N requests per token, with HubSpot\'s headers and body; the window resets', async (t) => {
-  const app = await sandbox(t, { HUBSPOT_SANDBOX_RATE_LIMIT: '5', HUBSPOT_SANDBOX_RATE_LIMIT_WINDOW_MS: '60000' });
-  const get = (token = TOKEN) => app.inject({ method: 'GET', url: '/crm/v3/properties/contacts', headers: auth(token) });
-  for (let i = 1; i <= 5; i++) {
-    const res = await get();
-    t.equal(res.statusCode, 200);
-    t.equal(res.headers['x-hubspot-ratelimit-max'], '5');
-    t.equal(res.headers['x-hubspot-ratelimit-remaining'], String(5 - i));
-    t.equal(res.headers['x-hubspot-ratelimit-interval-milliseconds'], '60000');
-  }
-  const limited = await get();
-  t.equal(limited.statusCode, 429);
-  t.equal(limited.headers['x-hubspot-ratelimit-remaining'], '0');
-  t.match(limited.json(), {
-    status: 'error',
-    category: 'RATE_LIMITS',
-    errorType: 'RATE_LIMIT',
-    policyName: 'TEN_SECONDLY_ROLLING',
-    message: 'You have reached your ten_secondly_rolling limit.',
-  });
-  t.equal((await get(OTHER)).statusCode, 200, 'another token has its own budget');
-
-  const quick = await sandbox(t, { HUBSPOT_SANDBOX_RATE_LIMIT: '1', HUBSPOT_SANDBOX_RATE_LIMIT_WINDOW_MS: '200' });
-  const once = () => quick.inject({ method: 'GET', url: '/crm/v3/properties/contacts', headers: auth() });
-  t.equal((await once()).statusCode, 200);
-  t.equal((await once()).statusCode, 429);
-  await waitFor('the rate-limit window to reset', async () => (await once()).statusCode === 200, 5_000);
 });
 
 t.test('list contacts: pages of `limit` with an `after` cursor, requested properties', async (t) => {

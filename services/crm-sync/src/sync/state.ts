@@ -52,13 +52,15 @@ export type SyncRun = {
   counts: { members: number; changed: number; sent: number; failed: number; unchanged: number; skipped: number; duplicates: number; requests: number };
   /** Per-member failures (at most MAX_RUN_ERRORS kept; `counts.failed` has them all). */
   errors: RunError[];
-  /** Why a run stopped early (daily limit, HubSpot down, …). */
+  /** Why a run stopped early (daily limit, HubSpot down, …) or failed. */
   stoppedBecause?: string;
+  /** A dry run's first changes: what it would send. */
+  preview?: { memberId: string; reason: string; properties: Record<string, string> }[];
 };
 export const MAX_RUN_ERRORS = 1000;
 
-/** Run ids sort by time: `2026-12-07T06-00-00Z-3f9a`. */
-export const newRunId = (now: Date, suffix: string): string => `${now.toISOString().replace(/\.\d{3}Z$/, 'Z').replaceAll(':', '-')}-${suffix}`;
+/** Run ids sort by time, to the millisecond: `2026-12-07T06-00-00-123Z-3f9a`. */
+export const newRunId = (now: Date, suffix: string): string => `${now.toISOString().replaceAll(':', '-').replace('.', '-')}-${suffix}`;
 
 export async function recordRun(lake: Lake, run: SyncRun): Promise<void> {
   await lake.putBytes(`${RUNS_PREFIX}${run.runId}.json`, JSON.stringify(run, null, 1), { contentType: 'application/json' });

@@ -1,0 +1,115 @@
+/**
+ * `npm run crm-sync -- <run|runs>`: the daily HubSpot sync by hand, or as AWS runs it (EventBridge Scheduler starts
+ * this command as an ECS task; Athena reads the S3 lake). Locally over the lake folder with DuckDB and the HubSpot
+ * sandbox that `npm start` runs.
+ */
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { AnalyticsSettingsError, openAnalytics, type AnalyticsContext } from '@peak/churn';
+import { hubspotClient } from './hubspot.js';
+import { runSync } from './sync/run.js';
+import { latestRuns, type SyncRun } from './sync/state.js';
+
+export const HELP = `Peak Fitness → HubSpot sync.
+
+Usage: npm run crm-sync -- <command> [options]
+
+Commands:
+  run        read every member's attributes from the lake, diff them against the last synced state, and upsert
+             the members whose values changed into HubSpot (batches of 100, under the rate limit)
+  runs       the latest runs: when, counts, outcome
+
+Options:
+  --dry-run            run: diff only; print what would be sent, send nothing
+  --limit <n>          runs: how many (default 10)
+  --lake <uri|dir>     the lake (default: LAKE_URI, else <repo>/.data/lake as npm start uses)
+  --time-zone <tz>     the studios' IANA zone (default: STUDIO_TIME_ZONE, else America/New_York)
+  -h, --help           this text
+
+HubSpot: HUBSPOT_BASE_URL (default https://api.hubapi.com; the sandbox locally) and HUBSPOT_ACCESS_TOKEN (a private
+app token with crm.objects.contacts.read/write and crm.schemas.contacts.read/write). Pace: HUBSPOT_REQUESTS_PER_10S
+(default 80: the lower tiers' 100 less headroom), HUBSPOT_DAILY_BUDGET (requests this job may use a day).
+In AWS set ANALYTICS_ENGINE=athena, ATHENA_WORKGROUP, GLUE_DATABASE and LAKE_URI=s3://bucket/.
+`;
+
+class UsageError extends Error {}
+
+function positive(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) throw new UsageError(`${name} must be a whole number above 0, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+/** A run in a few lines, for people and logs. */
+export function describeRun(run: SyncRun): string {
+  const c = run.counts;
+  const head = `${run.runId}  ${run.dryRun ? 'dry run' : 'run'}  ${run.outcome}${run.asOf ? `  data as of ${run.asOf}` : ''}`;
+  const counts = `  members ${c.members} · changed ${c.changed} · sent ${c.sent} · failed ${c.failed} · unchanged ${c.unchanged} · skipped ${c.skipped}${c.duplicates ? ` · duplicates ${c.duplicates}` : ''} · requests ${c.requests}`;
+  const why = run.stoppedBecause ? `\n  stopped: ${run.stoppedBecause}` : '';
+  const errors = run.errors.slice(0, 5).map((e) => `\n  ${e.memberId}: ${e.category} ${e.message}`).join('');
+  return `${head}\n${counts}${why}${errors}${run.errors.length > 5 ? `\n  … ${run.errors.length - 5} more in the run record` : ''}`;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, repoRoot = resolve(import.meta.dirname, '../../..')): Promise<number> {
+  let ctx: AnalyticsContext | undefined;
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { 'dry-run': { type: 'boolean' }, limit: { type: 'string' }, lake: { type: 'string' }, 'time-zone': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }) as { values: Record<string, string | boolean | undefined>; positionals: string[] };
+    const command = positionals[0];
+    if (values.help || !command) {
+      process.stdout.write(HELP);
+      return values.help ? 0 : 2;
+    }
+    if (!['run', 'runs'].includes(command) || positionals.length > 1) throw new UsageError(`unknown command ${JSON.stringify(positionals.join(' '))}; the commands are run and runs (--help)`);
+    ctx = openAnalytics({
+      lake: (values.lake as string | undefined) ?? env.LAKE_URI ?? join(repoRoot, '.data', 'lake'),
+      timeZone: (values['time-zone'] as string | undefined) ?? env.STUDIO_TIME_ZONE ?? 'America/New_York',
+      engine: env.ANALYTICS_ENGINE, athenaWorkGroup: env.ATHENA_WORKGROUP, glueDatabase: env.GLUE_DATABASE,
+    });
+    if (command === 'runs') {
+      const runs = await latestRuns(ctx.lake, positive('--limit', values.limit as string | undefined, 10));
+      process.stdout.write(runs.length ? `${runs.map(describeRun).join('\n\n')}\n` : 'No runs yet: npm run crm-sync -- run\n');
+      return 0;
+    }
+    const token = env.HUBSPOT_ACCESS_TOKEN;
+    if (!token) throw new UsageError('HUBSPOT_ACCESS_TOKEN is not set: a HubSpot private app token (locally: one of the sandbox\'s HUBSPOT_SANDBOX_TOKENS)');
+    const client = hubspotClient(env.HUBSPOT_BASE_URL ?? 'https://api.hubapi.com', token);
+    const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: 'HubSpot |{bar}| {value}/{total} members', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+    let started = false;
+    const run = await runSync({
+      engine: ctx.engine,
+      lake: ctx.lake,
+      client,
+      dryRun: values['dry-run'] === true,
+      requestsPerTenSeconds: positive('HUBSPOT_REQUESTS_PER_10S', env.HUBSPOT_REQUESTS_PER_10S, 80),
+      ...(env.HUBSPOT_DAILY_BUDGET ? { dailyBudget: positive('HUBSPOT_DAILY_BUDGET', env.HUBSPOT_DAILY_BUDGET, 1) } : {}),
+      onBatch: (done, total) => {
+        if (!bar) return void process.stderr.write(`${done}/${total} members sent\n`);
+        if (!started) bar.start(total, 0);
+        started = true;
+        bar.update(done);
+      },
+    });
+    if (started) bar?.stop();
+    process.stdout.write(`${describeRun(run)}\n`);
+    if (run.preview?.length) {
+      process.stdout.write(`\nWould send (first ${run.preview.length} of ${run.counts.changed}):\n`);
+      for (const p of run.preview) process.stdout.write(`  ${p.memberId}  ${p.reason}  ${Object.entries(p.properties).filter(([k]) => k !== 'email').map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+    }
+    return run.outcome === 'succeeded' ? 0 : 1;
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof AnalyticsSettingsError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      process.stderr.write(`error: ${(err as Error).message}\n`);
+      return 2;
+    }
+    throw err;
+  } finally {
+    await ctx?.engine.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await main(process.argv.slice(2));

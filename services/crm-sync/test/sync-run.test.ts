@@ -1,0 +1,108 @@
+/**
+ * A whole sync run over a generated lake (sample exports → the real ETL → Parquet, DuckDB) into the HubSpot sandbox
+ * through the real client: a dry run sends nothing; the first run creates the properties and every eligible member's
+ * contact with the lake's values; the next run sends nothing; a changed member is sent alone; every run is recorded.
+ */
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import t from 'tap';
+import { DuckDbEngine, runMetric } from '@peak/analytics';
+import { buildSampleLake } from '@peak/churn';
+import { FolderLake } from '@peak/lake';
+import { buildForTest } from '@peak/service-kit/testing';
+import { buildApp as buildSandbox, readConfig as sandboxConfig } from '@peak/hubspot-sandbox';
+import { hubspotClient } from '../src/hubspot.js';
+import { MEMBER_ID_PROPERTY } from '../src/sync/contact-properties.js';
+import { main } from '../src/cli.js';
+import { runSync } from '../src/sync/run.js';
+import { latestRuns, loadSyncedState } from '../src/sync/state.js';
+
+const TOKEN = 'pat-crm-sync-run-test';
+const dir = t.testdir();
+const world = await buildSampleLake(join(dir, 'world'), { members: 150, days: 120, end: '2026-06-30', seed: 5 });
+const engine = new DuckDbEngine({ lakeRoot: world.lakeRoot, timeZone: world.timeZone });
+t.teardown(() => engine.close());
+const lake = new FolderLake(world.lakeRoot);
+const sandbox = await buildForTest(t, () => buildSandbox(sandboxConfig({ HUBSPOT_SANDBOX_TOKENS: TOKEN })));
+await sandbox.listen({ host: '127.0.0.1', port: 0 });
+const client = hubspotClient(`http://127.0.0.1:${(sandbox.server.address() as AddressInfo).port}`, TOKEN);
+const fast = { requestsPerTenSeconds: 1000 };
+
+type Features = { member_id: string; status: string; marketing_opt_in: boolean; visits_30d: number; last_visit: string | null };
+const features = (await runMetric(engine, { metric: 'member_features', filters: { from: '2026-06-30', to: '2026-06-30' } })).rows as unknown as Features[];
+const eligible = features.filter((m) => m.status !== 'cancelled' && m.marketing_opt_in !== false);
+const readContacts = async (ids: string[]) =>
+  (await client.crm.contacts.batchApi.read({ idProperty: MEMBER_ID_PROPERTY, inputs: ids.map((id) => ({ id })), properties: [MEMBER_ID_PROPERTY, 'peak_visits_30d', 'peak_last_visit_date', 'peak_lifecycle_stage'], propertiesWithHistory: [] })).results;
+
+t.test('a dry run lists what it would send and sends nothing', async (t) => {
+  const run = await runSync({ engine, lake, client, dryRun: true, ...fast });
+  t.match(run, { outcome: 'succeeded', dryRun: true, asOf: '2026-06-30' });
+  t.equal(run.counts.members, features.length);
+  t.equal(run.counts.changed, eligible.length, 'every member who may be synced');
+  t.equal(run.counts.skipped, features.length - eligible.length, 'cancelled and opted-out members, never synced: skipped');
+  t.equal(run.preview?.length, Math.min(20, eligible.length));
+  t.equal((await loadSyncedState(lake)).size, 0, 'no state written');
+  t.equal(run.counts.requests, 0, 'no request to HubSpot');
+});
+
+t.test('the first run sends every eligible member with the lake\'s values; the next sends nothing', async (t) => {
+  const first = await runSync({ engine, lake, client, ...fast });
+  t.match(first, { outcome: 'succeeded', dryRun: false });
+  t.equal(first.counts.sent, eligible.length);
+  t.equal(first.counts.requests, Math.ceil(eligible.length / 100), 'batches of 100');
+  const sample = eligible.slice(0, 5);
+  const contacts = await readContacts(sample.map((m) => m.member_id));
+  for (const m of sample) {
+    const c = contacts.find((x) => x.properties[MEMBER_ID_PROPERTY] === m.member_id);
+    t.equal(c?.properties.peak_visits_30d, String(m.visits_30d), `${m.member_id}: visits in 30 days`);
+    t.equal(c?.properties.peak_last_visit_date ?? '', m.last_visit ?? '', `${m.member_id}: last visit`);
+  }
+  t.equal((await loadSyncedState(lake)).size, eligible.length, 'what HubSpot accepted is remembered');
+
+  const second = await runSync({ engine, lake, client, ...fast });
+  t.match(second.counts, { changed: 0, sent: 0, requests: 0, unchanged: eligible.length });
+  const runs = await latestRuns(lake);
+  t.same(runs.map((r) => [r.dryRun, r.outcome]).slice(0, 3), [[false, 'succeeded'], [false, 'succeeded'], [true, 'succeeded']], 'every run recorded, newest first');
+});
+
+t.test('a run that cannot read the lake is recorded as failed with the reason', async (t) => {
+  const emptyEngine = new DuckDbEngine({ lakeRoot: t.testdir(), timeZone: world.timeZone });
+  t.teardown(() => emptyEngine.close());
+  const run = await runSync({ engine: emptyEngine, lake, client, ...fast });
+  t.equal(run.outcome, 'failed');
+  t.ok(run.stoppedBecause, `the reason: ${run.stoppedBecause}`);
+  t.equal((await latestRuns(lake, 1))[0]?.outcome, 'failed', 'and it is in the run history');
+});
+
+t.test('the CLI: help, usage errors, a dry run and the run history', async (t) => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const stdout = process.stdout.write.bind(process.stdout);
+  const stderr = process.stderr.write.bind(process.stderr);
+  const capture = async (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+    out.length = 0;
+    err.length = 0;
+    process.stdout.write = ((s: string) => out.push(String(s)) > 0) as typeof process.stdout.write;
+    process.stderr.write = ((s: string) => err.push(String(s)) > 0) as typeof process.stderr.write;
+    try {
+      return await main(argv, { STUDIO_TIME_ZONE: world.timeZone, ...env });
+    } finally {
+      process.stdout.write = stdout;
+      process.stderr.write = stderr;
+    }
+  };
+  t.equal(await capture(['--help']), 0);
+  t.match(out.join(''), /Usage: npm run crm-sync -- <command>/);
+  t.equal(await capture(['sync-everything']), 2);
+  t.match(err.join(''), /unknown command "sync-everything"; the commands are run and runs/);
+  t.equal(await capture(['run', '--lake', world.lakeRoot]), 2, 'no token');
+  t.match(err.join(''), /HUBSPOT_ACCESS_TOKEN is not set/);
+  t.equal(await capture(['runs', '--limit', 'lots', '--lake', world.lakeRoot]), 2);
+  t.match(err.join(''), /--limit must be a whole number above 0/);
+  t.equal(await capture(['run', '--dry-run', '--lake', world.lakeRoot], { HUBSPOT_ACCESS_TOKEN: 'pat-unused-in-a-dry-run', HUBSPOT_BASE_URL: 'http://127.0.0.1:9' }), 0, 'a dry run needs no HubSpot');
+  t.match(out.join(''), /dry run {2}succeeded {2}data as of 2026-06-30/);
+  t.match(out.join(''), /members \d+ · changed 0 · sent 0/, 'after the runs above, nothing would change');
+  t.notMatch(out.join(''), /Would send/);
+  t.equal(await capture(['runs', '--limit', '2', '--lake', world.lakeRoot]), 0);
+  t.equal(out.join('').match(/^\S+ {2}(dry run|run) /gm)?.length, 2, 'the two latest runs');
+});
