@@ -15,7 +15,10 @@ import { hubspotClient } from '../src/hubspot.js';
 import { MEMBER_ID_PROPERTY } from '../src/sync/contact-properties.js';
 import { main } from '../src/cli.js';
 import { runSync } from '../src/sync/run.js';
-import { latestRuns, loadSyncedState } from '../src/sync/state.js';
+import { planSync } from '../src/sync/diff.js';
+import { pushChanges } from '../src/sync/push.js';
+import { readSyncInput } from '../src/sync/read-input.js';
+import { latestRuns, loadSyncedState, recordAcks } from '../src/sync/state.js';
 
 const TOKEN = 'pat-crm-sync-run-test';
 const dir = t.testdir();
@@ -25,7 +28,8 @@ t.teardown(() => engine.close());
 const lake = new FolderLake(world.lakeRoot);
 const sandbox = await buildForTest(t, () => buildSandbox(sandboxConfig({ HUBSPOT_SANDBOX_TOKENS: TOKEN })));
 await sandbox.listen({ host: '127.0.0.1', port: 0 });
-const client = hubspotClient(`http://127.0.0.1:${(sandbox.server.address() as AddressInfo).port}`, TOKEN);
+const sandboxUrl = `http://127.0.0.1:${(sandbox.server.address() as AddressInfo).port}`;
+const client = hubspotClient(sandboxUrl, TOKEN);
 const fast = { requestsPerTenSeconds: 1000 };
 
 type Features = { member_id: string; status: string; marketing_opt_in: boolean; visits_30d: number; last_visit: string | null };
@@ -63,6 +67,27 @@ t.test('the first run sends every eligible member with the lake\'s values; the n
   t.match(second.counts, { changed: 0, sent: 0, requests: 0, unchanged: eligible.length });
   const runs = await latestRuns(lake);
   t.same(runs.map((r) => [r.dryRun, r.outcome]).slice(0, 3), [[false, 'succeeded'], [false, 'succeeded'], [true, 'succeeded']], 'every run recorded, newest first');
+});
+
+t.test('a run that died after its first batch: the re-run sends only the members HubSpot had not acknowledged', async (t) => {
+  const stateLake = new FolderLake(t.testdir());
+  const input = await readSyncInput(engine);
+  const plan = planSync(input.members, input.scores, new Map());
+  // The dead run: its first batch acknowledged and written down, then the process gone (no state saved).
+  const first = plan.changed.slice(0, 40);
+  const dead = await pushChanges(first, { client, ...fast, onAcknowledged: (acks) => recordAcks(stateLake, 'dead-run', 1, acks) });
+  t.same([dead.sent.length, dead.failed.slice(0, 2), dead.stoppedBecause], [40, [], undefined], 'the first batch went through');
+  t.equal((await loadSyncedState(stateLake)).size, 40, 'the acks fold into the state');
+  await fetch(`${sandboxUrl}/_sandbox/requests`, { method: 'DELETE' });
+  const rerun = await runSync({ engine, lake: stateLake, client, ...fast });
+  t.ok(plan.changed.length > 40, `members left to send (${plan.changed.length - 40})`);
+  t.equal(rerun.counts.sent, plan.changed.length - 40, 'only the rest was sent');
+  const recorded = (await (await fetch(`${sandboxUrl}/_sandbox/requests`)).json()) as { results: { path: string; body?: { inputs?: { id: string }[] } }[] };
+  const resent = recorded.results.filter((r) => r.path.endsWith('/batch/upsert')).flatMap((r) => r.body?.inputs?.map((i) => i.id) ?? []);
+  const acknowledged = new Set(first.map((c) => c.memberId));
+  t.same(resent.filter((id) => acknowledged.has(id)), [], 'nothing HubSpot had acknowledged was sent again');
+  t.equal((await stateLake.list('crm-sync/acks/')).items.length, 0, 'the acks are gone once the state holds them');
+  t.equal((await loadSyncedState(stateLake)).size, plan.changed.length);
 });
 
 t.test('a run that cannot read the lake is recorded as failed with the reason', async (t) => {

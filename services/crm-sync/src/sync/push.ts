@@ -38,6 +38,8 @@ export type PushOptions = {
   /** Waits (tests pass a clock that does not sleep). */
   sleep?: (ms: number) => Promise<void>;
   onBatch?: (done: number, total: number) => void;
+  /** Called with each batch's acknowledged members before the next batch is sent (the run writes them down). */
+  onAcknowledged?: (sent: readonly { memberId: string; fingerprint: string }[]) => Promise<void>;
 };
 
 type HubSpotError = { code?: number; body?: { category?: string; message?: string; policyName?: string }; headers?: Record<string, string> };
@@ -105,10 +107,17 @@ export async function pushChanges(items: readonly PushItem[], options: PushOptio
       for (const e of errors) {
         for (const id of e.context?.objectWriteTraceId ?? []) failedIds.set(id, { memberId: id, category: e.category, message: e.message });
       }
+      const acknowledged: { memberId: string; fingerprint: string }[] = [];
       for (const item of batch) {
         const failure = failedIds.get(item.memberId);
         if (failure) outcome.failed.push(failure);
-        else outcome.sent.push({ memberId: item.memberId, fingerprint: item.fingerprint });
+        else acknowledged.push({ memberId: item.memberId, fingerprint: item.fingerprint });
+      }
+      outcome.sent.push(...acknowledged);
+      if (acknowledged.length) {
+        await options.onAcknowledged?.(acknowledged).catch((err: Error) => {
+          throw new StopRun(`could not write down what HubSpot acknowledged (${err.message}); stopped so that nothing is sent twice`);
+        });
       }
     } catch (raw) {
       if (raw instanceof StopRun) throw raw;

@@ -11,7 +11,7 @@ import { planSync } from './diff.js';
 import { ensureContactProperties } from './ensure-properties.js';
 import { pushChanges, type PushOptions } from './push.js';
 import { readSyncInput } from './read-input.js';
-import { loadSyncedState, MAX_RUN_ERRORS, newRunId, recordRun, saveSyncedState, type SyncRun } from './state.js';
+import { loadSyncedState, MAX_RUN_ERRORS, newRunId, recordAcks, recordRun, saveSyncedState, type SyncRun } from './state.js';
 
 export type SyncOptions = Pick<PushOptions, 'requestsPerTenSeconds' | 'dailyBudget' | 'maxAttempts' | 'sleep' | 'onBatch'> & {
   engine: QueryEngine;
@@ -50,7 +50,8 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
       return run;
     }
     await ensureContactProperties(options.client);
-    const pushed = await pushChanges(plan.changed, options);
+    let batch = 0;
+    const pushed = await pushChanges(plan.changed, { ...options, onAcknowledged: (acks) => recordAcks(options.lake, run.runId, ++batch, acks) });
     const next = new Map(state);
     for (const s of pushed.sent) next.set(s.memberId, s.fingerprint);
     await saveSyncedState(options.lake, next);

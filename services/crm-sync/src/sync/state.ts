@@ -1,11 +1,13 @@
 /**
  * What crm-sync keeps durably, in the lake (S3 in AWS, a folder locally) beside the data it reads:
  *
- *   `crm-sync/synced-state.json.gz`   member id → fingerprint of the properties last sent successfully
- *   `crm-sync/runs/<run id>.json`     one record per run: when, the data's day, counts, per-member errors
+ *   `crm-sync/synced-state.json.gz`        member id → fingerprint of the properties last sent successfully
+ *   `crm-sync/acks/<run id>/<batch>.json`   what HubSpot acknowledged, batch by batch, during a run
+ *   `crm-sync/runs/<run id>.json`          one record per run: when, the data's day, counts, per-member errors
  *
- * The state is written whole (gzip, an atomic put) at checkpoints during a run and at its end. A crash between
- * checkpoints only makes the next run send those members again, which an upsert makes harmless.
+ * Every acknowledged batch is written at once as a small ack file; the whole state (gzip, an atomic put) only at the
+ * end of a run, after which its acks are deleted. Loading folds in any acks left by a run that died, so a re-run never
+ * sends again what HubSpot had already acknowledged. Folding twice is harmless: an ack is a plain assignment.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Lake } from '@peak/lake';
@@ -13,6 +15,7 @@ import type { SyncedState } from './diff.js';
 
 export const STATE_KEY = 'crm-sync/synced-state.json.gz';
 export const RUNS_PREFIX = 'crm-sync/runs/';
+export const ACKS_PREFIX = 'crm-sync/acks/';
 const STATE_VERSION = 1;
 
 /** The state could not be read: never treated as empty (that would re-send every member). */
@@ -20,7 +23,7 @@ export class SyncStateError extends Error {
   override name = 'SyncStateError';
 }
 
-export async function loadSyncedState(lake: Lake): Promise<Map<string, string>> {
+async function readStateFile(lake: Lake): Promise<Map<string, string>> {
   const bytes = await lake.getBytes(STATE_KEY);
   if (!bytes) return new Map(); // the first run
   let parsed: { version?: unknown; members?: unknown };
@@ -35,9 +38,40 @@ export async function loadSyncedState(lake: Lake): Promise<Map<string, string>> 
   return new Map(Object.entries(parsed.members as Record<string, string>).filter(([, v]) => typeof v === 'string'));
 }
 
+export type Ack = { memberId: string; fingerprint: string };
+
+/** The synced state with the acks of runs that ended without saving it folded in (in run and batch order). */
+export async function loadSyncedState(lake: Lake): Promise<Map<string, string>> {
+  const state = await readStateFile(lake);
+  for (const key of await listKeys(lake, ACKS_PREFIX)) {
+    const bytes = await lake.getBytes(key);
+    const acks = bytes ? (JSON.parse(bytes.toString('utf8')) as Ack[]) : [];
+    for (const a of acks) state.set(a.memberId, a.fingerprint);
+  }
+  return state;
+}
+
+/** One acknowledged batch, written before the next is sent. */
+export async function recordAcks(lake: Lake, runId: string, batch: number, acks: readonly Ack[]): Promise<void> {
+  await lake.putBytes(`${ACKS_PREFIX}${runId}/${String(batch).padStart(6, '0')}.json`, JSON.stringify(acks), { contentType: 'application/json' });
+}
+
+/** The whole state, then the acks it now holds are deleted (a crash in between leaves acks that fold in harmlessly). */
 export async function saveSyncedState(lake: Lake, state: SyncedState): Promise<void> {
   const body = JSON.stringify({ version: STATE_VERSION, members: Object.fromEntries(state) });
   await lake.putBytes(STATE_KEY, gzipSync(body), { contentType: 'application/gzip' });
+  if ((await lake.list(ACKS_PREFIX, { limit: 1 })).items.length) await lake.deletePrefix(ACKS_PREFIX);
+}
+
+async function listKeys(lake: Lake, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let startAfter: string | undefined;
+  do {
+    const page = await lake.list(prefix, { startAfter });
+    keys.push(...page.items.map((i) => i.key));
+    startAfter = page.next;
+  } while (startAfter);
+  return keys.sort();
 }
 
 export type RunError = { memberId: string; category: string; message: string };
@@ -68,14 +102,8 @@ export async function recordRun(lake: Lake, run: SyncRun): Promise<void> {
 
 /** The latest runs, newest first. */
 export async function latestRuns(lake: Lake, limit = 20): Promise<SyncRun[]> {
-  const keys: string[] = [];
-  let startAfter: string | undefined;
-  do {
-    const page = await lake.list(RUNS_PREFIX, { startAfter });
-    keys.push(...page.items.map((i) => i.key).filter((k) => k.endsWith('.json')));
-    startAfter = page.next;
-  } while (startAfter);
-  const newest = keys.sort().reverse().slice(0, limit);
+  const keys = (await listKeys(lake, RUNS_PREFIX)).filter((k) => k.endsWith('.json'));
+  const newest = keys.reverse().slice(0, limit);
   const runs = await Promise.all(newest.map(async (key) => JSON.parse((await lake.getBytes(key))?.toString('utf8') ?? 'null') as SyncRun | null));
   return runs.filter((r): r is SyncRun => r !== null);
 }
