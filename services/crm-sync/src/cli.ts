@@ -45,7 +45,7 @@ function positive(name: string, raw: string | undefined, fallback: number): numb
 export function describeRun(run: SyncRun): string {
   const c = run.counts;
   const head = `${run.runId}  ${run.dryRun ? 'dry run' : 'run'}  ${run.outcome}${run.asOf ? `  data as of ${run.asOf}` : ''}`;
-  const counts = `  members ${c.members} · changed ${c.changed} · sent ${c.sent} · failed ${c.failed} · unchanged ${c.unchanged} · skipped ${c.skipped}${c.duplicates ? ` · duplicates ${c.duplicates}` : ''} · requests ${c.requests}`;
+  const counts = `  members ${c.members} · changed ${c.changed} · sent ${c.sent} (created ${c.created}, updated ${c.updated}) · failed ${c.failed} · unchanged ${c.unchanged} · skipped ${c.skipped}${c.duplicates ? ` · duplicates ${c.duplicates}` : ''} · requests ${c.requests}`;
   const why = run.stoppedBecause ? `\n  stopped: ${run.stoppedBecause}` : '';
   const errors = run.errors.slice(0, 5).map((e) => `\n  ${e.memberId}: ${e.category} ${e.message}`).join('');
   return `${head}\n${counts}${why}${errors}${run.errors.length > 5 ? `\n  … ${run.errors.length - 5} more in the run record` : ''}`;

@@ -9,7 +9,7 @@ import { buildForTest } from '@peak/service-kit/testing';
 import { buildApp as buildSandbox, readConfig as sandboxConfig } from '@peak/hubspot-sandbox';
 import { hubspotClient } from '../src/hubspot.js';
 import { CONTACT_PROPERTIES, MEMBER_ID_PROPERTY } from '../src/sync/contact-properties.js';
-import { backoffMs, pushChanges, type PushItem } from '../src/sync/push.js';
+import { backoffMs, maskEmails, pushChanges, type PushItem } from '../src/sync/push.js';
 
 const TOKEN = 'pat-crm-sync-push-test';
 
@@ -41,8 +41,9 @@ t.test('250 members go in three batches keyed on the member id, and read back', 
   const back = await client.crm.contacts.batchApi.read({ idProperty: MEMBER_ID_PROPERTY, inputs: [{ id: 'M000007' }, { id: 'M000250' }], properties: ['peak_visits_30d'], propertiesWithHistory: [] });
   t.same(back.results.map((r) => r.properties.peak_visits_30d).sort(), ['10', '7'], 'the values HubSpot holds');
 
+  t.equal(out.created, 250, 'all new contacts');
   const again = await pushChanges([item(7, { peak_visits_30d: '3' })], { client, requestsPerTenSeconds: 1000 });
-  t.equal(again.sent.length, 1, 'an update of an existing contact');
+  t.same([again.sent.length, again.created], [1, 0], 'an update of an existing contact');
   const read = await client.crm.contacts.batchApi.read({ idProperty: MEMBER_ID_PROPERTY, inputs: [{ id: 'M000007' }], properties: ['peak_visits_30d'], propertiesWithHistory: [] });
   t.equal(read.results.length, 1, 'still one contact for the member');
   t.equal(read.results[0]?.properties.peak_visits_30d, '3');
@@ -121,6 +122,16 @@ t.test('HubSpot\'s daily limit stops the run; so do retries that never succeed',
   const down = await pushChanges([item(1)], { client, requestsPerTenSeconds: 1000, sleep, maxAttempts: 3 });
   t.match(down.stoppedBecause, /kept failing \(500\) after 3 attempts/);
   t.equal(down.requests, 3);
+});
+
+t.test('emails in HubSpot\'s messages are masked in run records', async (t) => {
+  t.equal(maskEmails('Email address anna.k@example.com is invalid'), 'Email address a***@example.com is invalid');
+  t.equal(maskEmails('"bo@x.io" and <c@y.org>'), '"b***@x.io" and <c***@y.org>');
+  t.equal(maskEmails('no address here'), 'no address here');
+  const client = await sandboxClient(t);
+  const out = await pushChanges([item(1, { email: 'not-an-email' }), item(2, { email: 'second@@example.com' })], { client, requestsPerTenSeconds: 1000 });
+  t.equal(out.failed.length, 2, 'both refused by HubSpot');
+  t.notMatch(JSON.stringify(out.failed), /second@/, 'the address does not appear whole');
 });
 
 t.test('backoff: exponential with jitter, capped, never below what HubSpot asked', async (t) => {

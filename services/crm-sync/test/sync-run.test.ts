@@ -53,6 +53,7 @@ t.test('the first run sends every eligible member with the lake\'s values; the n
   const first = await runSync({ engine, lake, client, ...fast });
   t.match(first, { outcome: 'succeeded', dryRun: false });
   t.equal(first.counts.sent, eligible.length);
+  t.same([first.counts.created, first.counts.updated], [eligible.length, 0], 'every contact created by the first run');
   t.equal(first.counts.requests, Math.ceil(eligible.length / 100), 'batches of 100');
   const sample = eligible.slice(0, 5);
   const contacts = await readContacts(sample.map((m) => m.member_id));

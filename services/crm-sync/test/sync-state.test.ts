@@ -27,7 +27,7 @@ t.test('runs are recorded and listed newest first', async (t) => {
   const lake = lakeIn(t);
   const run = (at: string, outcome: SyncRun['outcome']): SyncRun => ({
     runId: newRunId(new Date(at), 'abcd'), startedAt: at, finishedAt: at, asOf: '2026-06-30', dryRun: false, outcome,
-    counts: { members: 1, changed: 1, sent: 1, failed: 0, unchanged: 0, skipped: 0, duplicates: 0, requests: 1 }, errors: [],
+    counts: { members: 1, changed: 1, sent: 1, created: 1, updated: 0, failed: 0, unchanged: 0, skipped: 0, duplicates: 0, requests: 1 }, errors: [],
   });
   t.equal(newRunId(new Date('2026-12-07T06:00:00.123Z'), 'ab12'), '2026-12-07T06-00-00-123Z-ab12', 'a run id sorts by time and is a safe key');
   for (const [at, outcome] of [['2026-12-05T06:00:00Z', 'succeeded'], ['2026-12-07T06:00:00Z', 'partial'], ['2026-12-06T06:00:00Z', 'failed']] as const) await recordRun(lake, run(at, outcome));

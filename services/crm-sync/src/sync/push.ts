@@ -22,6 +22,8 @@ export type PushItem = { memberId: string; properties: Record<string, string>; f
 export type PushOutcome = {
   /** Members HubSpot accepted, with the fingerprint to remember. */
   sent: { memberId: string; fingerprint: string }[];
+  /** Of them, contacts HubSpot created (the rest it updated). */
+  created: number;
   failed: RunError[];
   requests: number;
   /** Set when the run had to stop before every member was tried. */
@@ -43,6 +45,10 @@ export type PushOptions = {
 };
 
 type HubSpotError = { code?: number; body?: { category?: string; message?: string; policyName?: string }; headers?: Record<string, string> };
+
+/** HubSpot's messages may quote a member's email ("Email address anna@example.com is invalid"): kept as a***@example.com in run records and logs. */
+export const maskEmails = (text: string): string =>
+  text.replace(/[^\s"'<>(),;:\\]*@[^\s"'<>(),;:\\]*/g, (word) => `${word.charAt(0) === '@' ? '' : word.charAt(0)}***@${word.slice(word.lastIndexOf('@') + 1)}`);
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -73,7 +79,7 @@ export async function pushChanges(items: readonly PushItem[], options: PushOptio
   const perTen = options.requestsPerTenSeconds ?? 80;
   // Evenly spaced requests: at most `perTen` in any rolling 10 s, which a fixed window would not guarantee.
   const limiter = new Bottleneck({ minTime: Math.ceil(10_000 / perTen), maxConcurrent: 2 });
-  const outcome: PushOutcome = { sent: [], failed: [], requests: 0 };
+  const outcome: PushOutcome = { sent: [], created: 0, failed: [], requests: 0 };
   let dailyLeft = options.dailyBudget ?? Number.POSITIVE_INFINITY;
   let done = 0;
 
@@ -105,8 +111,9 @@ export async function pushChanges(items: readonly PushItem[], options: PushOptio
       const errors = 'errors' in answer ? (answer.errors ?? []) : [];
       const failedIds = new Map<string, RunError>();
       for (const e of errors) {
-        for (const id of e.context?.objectWriteTraceId ?? []) failedIds.set(id, { memberId: id, category: e.category, message: e.message });
+        for (const id of e.context?.objectWriteTraceId ?? []) failedIds.set(id, { memberId: id, category: e.category, message: maskEmails(e.message) });
       }
+      outcome.created += answer.results.filter((r) => r._new).length;
       const acknowledged: { memberId: string; fingerprint: string }[] = [];
       for (const item of batch) {
         const failure = failedIds.get(item.memberId);
@@ -130,7 +137,7 @@ export async function pushChanges(items: readonly PushItem[], options: PushOptio
         return;
       }
       const category = err.body?.category ?? (err.code ? `HTTP_${err.code}` : 'ERROR');
-      const message = err.body?.message ?? (raw as Error).message ?? String(raw);
+      const message = maskEmails(err.body?.message ?? (raw as Error).message ?? String(raw));
       for (const item of batch) outcome.failed.push({ memberId: item.memberId, category, message });
     }
   };

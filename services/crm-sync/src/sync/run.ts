@@ -34,7 +34,7 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
     asOf: null,
     dryRun: options.dryRun ?? false,
     outcome: 'running',
-    counts: { members: 0, changed: 0, sent: 0, failed: 0, unchanged: 0, skipped: 0, duplicates: 0, requests: 0 },
+    counts: { members: 0, changed: 0, sent: 0, created: 0, updated: 0, failed: 0, unchanged: 0, skipped: 0, duplicates: 0, requests: 0 },
     errors: [],
   };
   await recordRun(options.lake, run);
@@ -55,7 +55,7 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
     const next = new Map(state);
     for (const s of pushed.sent) next.set(s.memberId, s.fingerprint);
     await saveSyncedState(options.lake, next);
-    Object.assign(run.counts, { sent: pushed.sent.length, failed: pushed.failed.length, requests: pushed.requests });
+    Object.assign(run.counts, { sent: pushed.sent.length, created: pushed.created, updated: pushed.sent.length - pushed.created, failed: pushed.failed.length, requests: pushed.requests });
     run.errors = pushed.failed.slice(0, MAX_RUN_ERRORS);
     if (pushed.stoppedBecause) run.stoppedBecause = pushed.stoppedBecause;
     run.outcome = pushed.failed.length || pushed.stoppedBecause ? 'partial' : 'succeeded';

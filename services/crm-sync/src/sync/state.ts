@@ -83,7 +83,7 @@ export type SyncRun = {
   asOf: string | null;
   dryRun: boolean;
   outcome: 'running' | 'succeeded' | 'partial' | 'failed';
-  counts: { members: number; changed: number; sent: number; failed: number; unchanged: number; skipped: number; duplicates: number; requests: number };
+  counts: { members: number; changed: number; sent: number; created: number; updated: number; failed: number; unchanged: number; skipped: number; duplicates: number; requests: number };
   /** Per-member failures (at most MAX_RUN_ERRORS kept; `counts.failed` has them all). */
   errors: RunError[];
   /** Why a run stopped early (daily limit, HubSpot down, …) or failed. */
