@@ -3,17 +3,16 @@
  * leaderboard service reading a real lake: generated exports → ETL → the churn model trained, promoted and scored as
  * the jobs do. What the page shows must be what the API answers; filters change every panel and the URL.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium, openPage } from './browser.js';
 import { localClients, useRedis, useSqsEmulator } from '@peak/service-kit/testing';
 import { buildApp, readConfig } from '@peak/leaderboard';
 import { buildScoredLake } from '../../libs/churn/test/scored-lake.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
 
 const dir = t.testdir();
 const scored = await buildScoredLake(join(dir, 'world'));
@@ -36,20 +35,10 @@ type Summary = { asOf: string; modelVersion: string; members: number; bands: { h
 type MembersPage = { total: number; members: { memberId: string; band: string }[] };
 type Model = { evaluation: { lake: { model: { rocAuc: number } } } };
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-t.teardown(() => browser.close());
+const browser = await launchChromium(t);
 
 const digits = (text: string | null) => Number((text ?? '').replace(/[^\d]/g, ''));
-async function open(url: string, width = 1280): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width, height: 900 }, acceptDownloads: true });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url);
-  return { page, errors };
-}
+const open = (url: string, width = 1280) => openPage(browser, url, { width });
 const rowIds = (page: Page) => page.locator('#members-rows tr[data-member-id]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-member-id')));
 
 t.test('the churn page shows what the API answers, and its filters change every panel and the URL', async (t) => {

@@ -8,18 +8,17 @@
  *
  * DASHBOARD_SCREENSHOT_DIR=docs/screenshots saves leaderboard.png (laptop) and leaderboard-phone.png there.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium, openPage } from './browser.js';
 import { waitFor } from '@peak/local-stack';
 import { localClients, useRedis, useSqsEmulator } from '@peak/service-kit/testing';
 import { buildApp as buildIngest, readConfig as ingestConfig } from '@peak/ingest';
 import { buildApp, readConfig } from '@peak/leaderboard';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
 const SHOTS = process.env.DASHBOARD_SCREENSHOT_DIR;
 if (SHOTS) mkdirSync(SHOTS, { recursive: true });
 
@@ -67,23 +66,10 @@ await postCheckins([
 ]);
 await waitFor('the 13 check-ins counted', async () => (await top('period=all')).entries.reduce((n, e) => n + e.classes, 0) === 13, 30_000);
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-t.teardown(() => browser.close());
+const browser = await launchChromium(t);
 
-async function open(url: string, width = 1280): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width, height: 900 }, acceptDownloads: true });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  // Console errors too, but not the browser's own line for an API answer of 4xx (a member not on a board is a 404).
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
-  });
-  await page.goto(url);
-  return { page, errors };
-}
+// Console errors too, but not the browser's own line for an API answer of 4xx (a member not on a board is a 404).
+const open = (url: string, width = 1280) => openPage(browser, url, { width, consoleErrorsBut: /^Failed to load resource/ });
 const shownRows = (page: Page) =>
   page.locator('#board-rows tr[data-member-id]').evaluateAll((trs) =>
     trs.map((tr) => ({ rank: Number(tr.getAttribute('data-rank')), memberId: tr.getAttribute('data-member-id'), classes: Number(tr.getAttribute('data-classes')) })),

@@ -7,18 +7,17 @@
  *
  * DASHBOARD_SCREENSHOT_DIR=docs/screenshots saves overview.png, overview-phone.png, member-history.png and leaderboard-all-time.png there.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium, openPage } from './browser.js';
 import { buildSampleLake } from '@peak/churn';
 import { waitFor } from '@peak/local-stack';
 import { localClients, useRedis, useSqsEmulator } from '@peak/service-kit/testing';
 import { buildApp, readConfig } from '@peak/leaderboard';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
 const SHOTS = process.env.DASHBOARD_SCREENSHOT_DIR;
 if (SHOTS) mkdirSync(SHOTS, { recursive: true });
 
@@ -52,23 +51,10 @@ const api = async <T>(path: string): Promise<T> => {
 await waitFor('the metrics cache filled at start', async () => (await fetch(new URL('/v1/metrics', base))).status === 200, 120_000);
 const catalog = await api<Catalog>('/v1/metrics');
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-t.teardown(() => browser.close());
+const browser = await launchChromium(t);
 
-async function open(url: string, width = 1280): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width, height: 900 }, acceptDownloads: true });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    // A filter pair the schedule does not have is a 404 NOT_CACHED the page explains; the browser logs the 404 itself.
-    if (m.type() === 'error' && !/status of 404/.test(m.text())) errors.push(m.text());
-  });
-  await page.goto(url);
-  return { page, errors };
-}
+// Console errors too, but not the browser's 404 line: a filter pair the schedule does not have is a 404 NOT_CACHED the page explains.
+const open = (url: string, width = 1280) => openPage(browser, url, { width, consoleErrorsBut: /status of 404/ });
 const drawn = async (page: Page) => {
   for (const chart of ['#chart-movement', '#chart-cohorts', '#chart-fill']) await page.locator(`${chart} svg`).first().waitFor({ timeout: 20_000 });
   await page.waitForFunction(() => !document.querySelector('#kpis[aria-busy]') && !document.querySelector('.is-loading'));

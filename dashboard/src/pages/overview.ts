@@ -131,7 +131,7 @@ export function mountOverview(root: HTMLElement, initial: RouteState, navigate: 
       h('code', {}, 'npm start'),
       ' loads the sample chain), and this page fills in by itself.',
     ),
-    h('div', { class: 'actions' }, h('button', { type: 'button', id: 'warming-retry', onclick: () => reload() }, 'Check again')),
+    h('div', { class: 'actions' }, h('button', { type: 'button', id: 'warming-retry', onclick: () => load() }, 'Check again')),
   );
 
   // KPI cards
@@ -267,6 +267,11 @@ export function mountOverview(root: HTMLElement, initial: RouteState, navigate: 
     fillPanel.note.textContent = answer instanceof Error ? '' : `Share of spots taken, by the classes’ local start time, ${formatDate(answer.range.from)} to ${formatDate(answer.range.to)}.`;
   }
 
+  /** Instructors' names for the filter's choices, from any instructor table seen. */
+  function rememberInstructorNames(answer: MetricAnswer): void {
+    for (const r of answer.rows) if (typeof r.instructor_id === 'string' && typeof r.instructor_name === 'string') instructorNames.set(r.instructor_id, r.instructor_name);
+  }
+
   function showInstructors(answer: MetricAnswer | Error): void {
     instructors.answer = answer instanceof Error ? null : answer;
     instructors.csv.disabled = !instructors.answer || instructors.answer.rows.length === 0;
@@ -274,7 +279,7 @@ export function mountOverview(root: HTMLElement, initial: RouteState, navigate: 
       fill(instructors.body, h('p', { class: 'placeholder', id: 'instructors-empty' }, panelError(answer, state)));
       return;
     }
-    for (const r of answer.rows) if (typeof r.instructor_id === 'string' && typeof r.instructor_name === 'string') instructorNames.set(r.instructor_id, r.instructor_name);
+    rememberInstructorNames(answer);
     const rows = [...answer.rows].sort((a, b) => Number(b.fill_rate ?? 0) - Number(a.fill_rate ?? 0));
     const num = (v: unknown) => (typeof v === 'number' ? v : null);
     fill(
@@ -358,7 +363,7 @@ export function mountOverview(root: HTMLElement, initial: RouteState, navigate: 
       alert.hidden = true;
       freshness.textContent = 'No figures yet';
       window.clearTimeout(warmingTimer);
-      warmingTimer = window.setTimeout(() => reload(), WARMING_RETRY_MS);
+      warmingTimer = window.setTimeout(() => load(), WARMING_RETRY_MS);
       return;
     }
     warming.hidden = true;
@@ -371,7 +376,7 @@ export function mountOverview(root: HTMLElement, initial: RouteState, navigate: 
         'div',
         { class: 'actions' },
         unknownStudio ? h('button', { type: 'button', class: 'primary', id: 'overview-all-studios', onclick: () => go({ location: null }) }, 'Show all studios') : null,
-        h('button', { type: 'button', id: 'overview-retry', onclick: () => reload() }, 'Try again'),
+        h('button', { type: 'button', id: 'overview-retry', onclick: () => load() }, 'Try again'),
       ),
     );
     freshness.textContent = '';
@@ -452,13 +457,9 @@ export function mountOverview(root: HTMLElement, initial: RouteState, navigate: 
     // An instructor filter from a link: their name for the select, from the unfiltered table.
     if (s.instructor && !instructorNames.has(s.instructor)) void get('instructor_performance', { range: current, ...memberFilters }).then((a) => {
       if (mine.signal.aborted || a instanceof Error) return;
-      for (const r of a.rows) if (typeof r.instructor_id === 'string' && typeof r.instructor_name === 'string') instructorNames.set(r.instructor_id, r.instructor_name);
+      rememberInstructorNames(a);
       fillFilters();
     });
-  }
-
-  function reload(): void {
-    load();
   }
 
   fillFilters();

@@ -35,3 +35,15 @@ export interface Lake {
   /** The local file holding `key` (folder lake only), for people and local tools to open. */
   localPath(key: string): string | undefined;
 }
+
+/** Every key under `prefix`, in S3 order, page after page (`pageSize` keys per call). */
+export async function listAllKeys(lake: Lake, prefix: string, pageSize?: number): Promise<string[]> {
+  const keys: string[] = [];
+  let startAfter: string | undefined;
+  do {
+    const page = await lake.list(prefix, { startAfter, ...(pageSize === undefined ? {} : { limit: pageSize }) });
+    keys.push(...page.items.map((i) => i.key));
+    startAfter = page.next;
+  } while (startAfter);
+  return keys;
+}

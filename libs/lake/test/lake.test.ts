@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import t from 'tap';
 import { localClients, useSqsEmulator } from '@peak/service-kit/testing';
-import { FolderLake, InvalidLakeKeyError, S3Lake, type Lake } from '@peak/lake';
+import { FolderLake, InvalidLakeKeyError, listAllKeys, S3Lake, type Lake } from '@peak/lake';
 
 const BUCKET = 'lake-test';
 const emu = await useSqsEmulator(t, { buckets: [BUCKET], queues: [] });
@@ -147,6 +147,8 @@ for (const [name, open] of implementations) {
       t.same((await lake.list('k/', { startAfter: 'k/a/' })).items.map((i) => i.key), inOrder.slice(2), 'startAfter between keys');
       t.same((await lake.list('k/', { startAfter: 'k/a/c/d' })).items.map((i) => i.key), inOrder.slice(4), 'startAfter deep in a folder');
       t.same((await lake.list('k/', { limit: 9 })).next, undefined, 'no next when exactly everything fits');
+      t.same(await listAllKeys(lake, 'k/', 2), inOrder, 'listAllKeys: every key, in order, across pages');
+      t.same(await listAllKeys(lake, 'nothing/'), [], 'listAllKeys of an empty prefix');
     });
 
     t.test('hostile keys are refused before anything is read or written', async (t) => {

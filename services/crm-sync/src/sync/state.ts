@@ -10,7 +10,7 @@
  * sends again what HubSpot had already acknowledged. Folding twice is harmless: an ack is a plain assignment.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { Lake } from '@peak/lake';
+import { listAllKeys, type Lake } from '@peak/lake';
 import type { SyncedState } from './diff.js';
 
 export const STATE_KEY = 'crm-sync/synced-state.json.gz';
@@ -43,7 +43,7 @@ export type Ack = { memberId: string; fingerprint: string };
 /** The synced state with the acks of runs that ended without saving it folded in (in run and batch order). */
 export async function loadSyncedState(lake: Lake): Promise<Map<string, string>> {
   const state = await readStateFile(lake);
-  for (const key of await listKeys(lake, ACKS_PREFIX)) {
+  for (const key of await listAllKeys(lake, ACKS_PREFIX)) {
     const bytes = await lake.getBytes(key);
     const acks = bytes ? (JSON.parse(bytes.toString('utf8')) as Ack[]) : [];
     for (const a of acks) state.set(a.memberId, a.fingerprint);
@@ -61,17 +61,6 @@ export async function saveSyncedState(lake: Lake, state: SyncedState): Promise<v
   const body = JSON.stringify({ version: STATE_VERSION, members: Object.fromEntries(state) });
   await lake.putBytes(STATE_KEY, gzipSync(body), { contentType: 'application/gzip' });
   if ((await lake.list(ACKS_PREFIX, { limit: 1 })).items.length) await lake.deletePrefix(ACKS_PREFIX);
-}
-
-async function listKeys(lake: Lake, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let startAfter: string | undefined;
-  do {
-    const page = await lake.list(prefix, { startAfter });
-    keys.push(...page.items.map((i) => i.key));
-    startAfter = page.next;
-  } while (startAfter);
-  return keys.sort();
 }
 
 export type RunError = { memberId: string; category: string; message: string };
@@ -102,7 +91,7 @@ export async function recordRun(lake: Lake, run: SyncRun): Promise<void> {
 
 /** The latest runs, newest first. */
 export async function latestRuns(lake: Lake, limit = 20): Promise<SyncRun[]> {
-  const keys = (await listKeys(lake, RUNS_PREFIX)).filter((k) => k.endsWith('.json'));
+  const keys = (await listAllKeys(lake, RUNS_PREFIX)).filter((k) => k.endsWith('.json'));
   const newest = keys.reverse().slice(0, limit);
   const runs = await Promise.all(newest.map(async (key) => JSON.parse((await lake.getBytes(key))?.toString('utf8') ?? 'null') as SyncRun | null));
   return runs.filter((r): r is SyncRun => r !== null);
