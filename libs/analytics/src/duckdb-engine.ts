@@ -68,6 +68,10 @@ export class DuckDbEngine implements QueryEngine {
   /** The engine's own connection for refreshes: a query that stops waiting must not interrupt a rebuild others need. */
   private refreshCon: DuckDBConnection | undefined;
   private running = 0;
+  /** How to stop each query in flight: closing the instance under a running query crashes the process (SIGSEGV). */
+  private readonly inFlight = new Set<() => void>();
+  private whenIdle: (() => void) | undefined;
+  private closed = false;
 
   constructor(private readonly options: DuckDbEngineOptions) {}
 
@@ -216,6 +220,7 @@ export class DuckDbEngine implements QueryEngine {
 
   /** A connection of its own over the views, for callers that drive DuckDB directly (the SQL sandbox); the caller closes it. */
   async connect(): Promise<DuckDBConnection> {
+    if (this.closed) throw new QueryError('CANCELLED', 'the query engine is closed (the service is shutting down)');
     const instance = await this.open();
     await this.refreshDatasets();
     return instance.connect();
@@ -236,7 +241,9 @@ export class DuckDbEngine implements QueryEngine {
     };
     const onAbort = () => stop('CANCELLED');
     this.running++;
+    this.inFlight.add(onAbort);
     try {
+      if (this.closed) throw new QueryError('CANCELLED', 'the query engine is closed (the service is shutting down)');
       if (options.signal?.aborted) throw new QueryError('CANCELLED', 'the query was cancelled before it started');
       options.signal?.addEventListener('abort', onAbort, { once: true });
       if (options.timeoutMs !== undefined) timer = setTimeout(() => stop('TIMEOUT'), options.timeoutMs);
@@ -262,10 +269,11 @@ export class DuckDbEngine implements QueryEngine {
       if (stopped === 'CANCELLED') throw new QueryError('CANCELLED', 'the query was cancelled');
       throw new QueryError('FAILED', (err as Error).message);
     } finally {
-      this.running--;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       con?.closeSync();
+      this.inFlight.delete(onAbort);
+      if (--this.running === 0) this.whenIdle?.();
     }
   }
 
@@ -277,7 +285,12 @@ export class DuckDbEngine implements QueryEngine {
     return bytes;
   }
 
+  /** Stops the queries in flight (they fail CANCELLED) and waits for them, then closes DuckDB; later queries are refused. */
   async close(): Promise<void> {
+    this.closed = true;
+    for (const stop of this.inFlight) stop();
+    while (this.running > 0) await new Promise<void>((resolve) => (this.whenIdle = resolve));
+    this.whenIdle = undefined;
     const instance = this.instance ?? (this.ready ? await this.ready.catch(() => undefined) : undefined);
     await this.refreshing;
     this.refreshCon?.closeSync();

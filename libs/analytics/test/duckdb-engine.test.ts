@@ -168,6 +168,17 @@ t.test('a deadline also bounds the wait for a refresh', async (t) => {
   t.strictSame((await engine.query('SELECT count(*) AS n FROM fact_attendance')).rows, [{ n: 50 }], 'the next query gets the copy the refresh finished');
 });
 
+t.test('closing stops the queries in flight and waits for them (closing DuckDB under a running query crashes the process)', async (t) => {
+  const engine = new DuckDbEngine({ lakeRoot: t.testdir(), timeZone: ZONE });
+  await engine.query('SELECT 1'); // open
+  const slow = engine.query('SELECT count(*) FROM range(1000000000000) AS a(i) WHERE i % 7 = 3').catch((e: unknown) => e);
+  await new Promise((r) => setTimeout(r, 200)); // running inside DuckDB
+  await engine.close();
+  t.match(await slow, { name: 'QueryError', code: 'CANCELLED' }, 'the running query is stopped, not left under a closed instance');
+  await t.rejects(engine.query('SELECT 1'), { name: 'QueryError', code: 'CANCELLED', message: /engine is closed/ });
+  await t.rejects(engine.connect(), { name: 'QueryError', code: 'CANCELLED' });
+});
+
 /** A churn score row: every column of the member_churn_scores contract. */
 const score = (member: string, asOf: string, value: number, band: string): FixtureRow => ({
   member_id: member, home_location_id: 'downtown', as_of: asOf, score: value, band, factor_1: 'last visit 21 days ago', factor_2: null, factor_3: null,
