@@ -10,7 +10,7 @@ import type { Lake } from '@peak/lake';
 import { planSync } from './diff.js';
 import { ensureContactProperties } from './ensure-properties.js';
 import { pushChanges, type PushOptions } from './push.js';
-import { readSyncInput } from './read-input.js';
+import { readSyncInput, type SyncInput } from './read-input.js';
 import { loadSyncedState, MAX_RUN_ERRORS, newRunId, recordAcks, recordRun, saveSyncedState, type SyncRun } from './state.js';
 
 export type SyncOptions = Pick<PushOptions, 'requestsPerTenSeconds' | 'dailyBudget' | 'maxAttempts' | 'sleep' | 'onBatch'> & {
@@ -19,6 +19,8 @@ export type SyncOptions = Pick<PushOptions, 'requestsPerTenSeconds' | 'dailyBudg
   client: Client;
   dryRun?: boolean;
   now?: () => Date;
+  /** Where the members' attributes come from (default: the lake, through `engine`); the benchmark passes generated ones. */
+  readInput?: () => Promise<SyncInput>;
 };
 
 /** How many of a dry run's changes the record lists (the counts have them all). */
@@ -39,7 +41,7 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
   };
   await recordRun(options.lake, run);
   try {
-    const input = await readSyncInput(options.engine);
+    const input = await (options.readInput ?? (() => readSyncInput(options.engine)))();
     run.asOf = input.asOf;
     const state = await loadSyncedState(options.lake);
     const plan = planSync(input.members, input.scores, state);
