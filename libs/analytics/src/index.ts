@@ -12,3 +12,4 @@ export { writeLake, type FixtureRow, type FixtureTables } from './fixtures/lake-
 export { buildExampleWorld, writeExampleLake, EXAMPLE_CLASS_TYPES, EXAMPLE_INSTRUCTORS, EXAMPLE_LOCATIONS, EXAMPLE_ZONE, type ExampleWorld } from './fixtures/example-world.js';
 export { DEFAULT_PROJECTION_FROM, DEFAULT_PROJECTION_TO, glueTableInputs, glueType, PARQUET_STORAGE, PARTITION_COLUMN, type GlueColumn, type GlueTableInput, type GlueTableOptions } from './glue-tables.js';
 export { checkPortableSql, PORTABILITY_RULES, SYNTAX_RULES, type PortabilityKind, type PortabilityOptions, type PortabilityProblem, type PortabilityRule } from './portable-sql.js';
+export { writeDerivedParquet, type DerivedRow } from './derived-parquet.js';

@@ -57,6 +57,19 @@ const EXPECTED_DERIVED_COLUMNS: Record<DerivedName, [string, string][]> = {
     ['member_id', 'string'], ['home_location_id', 'string'], ['as_of', 'date'], ['score', 'double'], ['band', 'string'],
     ['factor_1', 'string'], ['factor_2', 'string'], ['factor_3', 'string'], ['model_version', 'string'], ['scored_at', 'timestamp'],
   ],
+  crm_sync_runs: [
+    ['run_id', 'string'], ['run_date', 'date'], ['started_at', 'timestamp'], ['finished_at', 'timestamp'], ['as_of', 'date'],
+    ['dry_run', 'boolean'], ['full_resync', 'boolean'], ['outcome', 'string'], ['members', 'int'], ['changed', 'int'], ['unchanged', 'int'],
+    ['skipped', 'int'], ['duplicates', 'int'], ['sent', 'int'], ['created', 'int'], ['updated', 'int'], ['failed', 'int'], ['retried', 'int'],
+    ['requests', 'int'], ['stopped_because', 'string'], ['alert', 'boolean'], ['alert_reasons', 'string'],
+  ],
+  crm_sync_changes: [
+    ['run_id', 'string'], ['run_date', 'date'], ['member_id', 'string'], ['home_location_id', 'string'], ['outcome', 'string'], ['reason', 'string'],
+    ['changed_properties', 'string'], ['changes', 'string'], ['error_category', 'string'], ['error_message', 'string'],
+  ],
+  marketing_holdout: [
+    ['member_id', 'string'], ['home_location_id', 'string'], ['bucket', 'int'], ['holdout', 'boolean'], ['assigned_on', 'date'],
+  ],
 };
 
 // The contract SQL types as Hive/Glue spells them, kept apart from the module's own table.

@@ -1,8 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import type { QueryEngine } from '@peak/analytics';
+import { writeDerivedParquet, type QueryEngine } from '@peak/analytics';
 import { lakeZones, memberChurnScores, type MemberChurnScoreRow } from '@peak/contracts';
 import type { Lake } from '@peak/lake';
 import { loadFeatures } from './features.js';
@@ -38,32 +37,7 @@ export function scoreRows(model: ChurnModel, features: Awaited<ReturnType<typeof
 
 /** The rows as one Parquet file (ZSTD, the contract's column types), written by DuckDB. */
 export async function writeScoresParquet(rows: readonly MemberChurnScoreRow[], file: string): Promise<void> {
-  const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
-  const con = await instance.connect();
-  try {
-    await con.run(`CREATE TABLE scores (member_id VARCHAR, home_location_id VARCHAR, as_of DATE, score DOUBLE, band VARCHAR,
-      factor_1 VARCHAR, factor_2 VARCHAR, factor_3 VARCHAR, model_version VARCHAR, scored_at TIMESTAMP)`);
-    const appender = await con.createAppender('scores');
-    for (const r of rows) {
-      appender.appendVarchar(r.member_id);
-      appender.appendVarchar(r.home_location_id);
-      appender.appendVarchar(r.as_of); // cast by the table's DATE column
-      appender.appendDouble(r.score);
-      appender.appendVarchar(r.band);
-      for (const f of [r.factor_1, r.factor_2, r.factor_3]) {
-        if (f === undefined) appender.appendNull();
-        else appender.appendVarchar(f);
-      }
-      appender.appendVarchar(r.model_version);
-      appender.appendVarchar(r.scored_at.replace('T', ' ').replace('Z', ''));
-      appender.endRow();
-    }
-    appender.closeSync();
-    await con.run(`COPY (SELECT * FROM scores ORDER BY member_id) TO '${file.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`);
-  } finally {
-    con.closeSync();
-    instance.closeSync();
-  }
+  await writeDerivedParquet('member_churn_scores', rows, file, 'member_id');
 }
 
 export type ScoringOptions = {

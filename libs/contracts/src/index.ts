@@ -10,3 +10,4 @@ export * from './validate.js';
 export * from './errors.js';
 export { splitCsvLine } from './csv.js';
 export * from './derived.js';
+export * from './holdout.js';

@@ -27,7 +27,7 @@ async function sandboxClient(t: Test, env: Record<string, string> = {}): Promise
 
 const item = (n: number, properties: Record<string, string> = {}): PushItem => {
   const memberId = `M${String(n).padStart(6, '0')}`;
-  return { memberId, fingerprint: `f${n}`, properties: { [MEMBER_ID_PROPERTY]: memberId, peak_visits_30d: String(n % 20), ...properties } };
+  return { memberId, properties: { [MEMBER_ID_PROPERTY]: memberId, peak_visits_30d: String(n % 20), ...properties } };
 };
 
 t.test('250 members go in three batches keyed on the member id, and read back', async (t) => {
@@ -37,13 +37,13 @@ t.test('250 members go in three batches keyed on the member id, and read back', 
   const out = await pushChanges(items, { client, requestsPerTenSeconds: 1000, onBatch: (done) => progress.push(done) });
   t.same([out.sent.length, out.failed.length, out.requests, out.stoppedBecause], [250, 0, 3, undefined]);
   t.same(progress, [100, 200, 250], 'progress per batch of 100');
-  t.same(out.sent[0], { memberId: 'M000001', fingerprint: 'f1' });
+  t.same(out.sent[0], { memberId: 'M000001', properties: items[0]?.properties, created: true }, 'what was sent, and that HubSpot created the contact');
   const back = await client.crm.contacts.batchApi.read({ idProperty: MEMBER_ID_PROPERTY, inputs: [{ id: 'M000007' }, { id: 'M000250' }], properties: ['peak_visits_30d'], propertiesWithHistory: [] });
   t.same(back.results.map((r) => r.properties.peak_visits_30d).sort(), ['10', '7'], 'the values HubSpot holds');
 
   t.equal(out.created, 250, 'all new contacts');
   const again = await pushChanges([item(7, { peak_visits_30d: '3' })], { client, requestsPerTenSeconds: 1000 });
-  t.same([again.sent.length, again.created], [1, 0], 'an update of an existing contact');
+  t.same([again.sent.length, again.created, again.sent[0]?.created], [1, 0, false], 'an update of an existing contact');
   const read = await client.crm.contacts.batchApi.read({ idProperty: MEMBER_ID_PROPERTY, inputs: [{ id: 'M000007' }], properties: ['peak_visits_30d'], propertiesWithHistory: [] });
   t.equal(read.results.length, 1, 'still one contact for the member');
   t.equal(read.results[0]?.properties.peak_visits_30d, '3');

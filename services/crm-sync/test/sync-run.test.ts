@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { DuckDbEngine, runMetric } from '@peak/analytics';
 import { buildSampleLake } from '@peak/churn';
+import { inHoldout } from '@peak/contracts';
 import { FolderLake } from '@peak/lake';
 import { buildForTest } from '@peak/service-kit/testing';
 import { buildApp as buildSandbox, readConfig as sandboxConfig } from '@peak/hubspot-sandbox';
@@ -15,7 +16,7 @@ import { hubspotClient } from '../src/hubspot.js';
 import { MEMBER_ID_PROPERTY } from '../src/sync/contact-properties.js';
 import { main } from '../src/cli.js';
 import { runSync } from '../src/sync/run.js';
-import { planSync } from '../src/sync/diff.js';
+import { emptyState, planSync } from '../src/sync/diff.js';
 import { pushChanges } from '../src/sync/push.js';
 import { readSyncInput } from '../src/sync/read-input.js';
 import { latestRuns, loadSyncedState, recordAcks } from '../src/sync/state.js';
@@ -45,7 +46,7 @@ t.test('a dry run lists what it would send and sends nothing', async (t) => {
   t.equal(run.counts.changed, eligible.length, 'every member who may be synced');
   t.equal(run.counts.skipped, features.length - eligible.length, 'cancelled and opted-out members, never synced: skipped');
   t.equal(run.preview?.length, Math.min(20, eligible.length));
-  t.equal((await loadSyncedState(lake)).size, 0, 'no state written');
+  t.equal((await loadSyncedState(lake)).members.size, 0, 'no state written');
   t.equal(run.counts.requests, 0, 'no request to HubSpot');
 });
 
@@ -62,7 +63,7 @@ t.test('the first run sends every eligible member with the lake\'s values; the n
     t.equal(c?.properties.peak_visits_30d, String(m.visits_30d), `${m.member_id}: visits in 30 days`);
     t.equal(c?.properties.peak_last_visit_date ?? '', m.last_visit ?? '', `${m.member_id}: last visit`);
   }
-  t.equal((await loadSyncedState(lake)).size, eligible.length, 'what HubSpot accepted is remembered');
+  t.equal((await loadSyncedState(lake)).members.size, eligible.length, 'what HubSpot accepted is remembered');
 
   const second = await runSync({ engine, lake, client, ...fast });
   t.match(second.counts, { changed: 0, sent: 0, requests: 0, unchanged: eligible.length });
@@ -70,15 +71,56 @@ t.test('the first run sends every eligible member with the lake\'s values; the n
   t.same(runs.map((r) => [r.dryRun, r.outcome]).slice(0, 3), [[false, 'succeeded'], [false, 'succeeded'], [true, 'succeeded']], 'every run recorded, newest first');
 });
 
+t.test('runs, the per-member changelog and the holdout group are relations in the lake, queryable in SQL', async (t) => {
+  const rows = async (q: string) => (await engine.query(q)).rows;
+  const runs = await rows('SELECT run_id, dry_run, outcome, members, changed, sent, created, alert FROM crm_sync_runs ORDER BY run_id');
+  const recorded = await latestRuns(lake);
+  t.same(runs.map((r) => r.run_id), recorded.map((r) => r.runId).reverse(), 'one row per run recorded');
+  t.match(runs[1], { dry_run: false, outcome: 'succeeded', sent: eligible.length, created: eligible.length, alert: false });
+  const firstRun = String(runs[1]?.run_id);
+  const changes = await rows(`SELECT outcome, count(*) AS n FROM crm_sync_changes WHERE run_id = '${firstRun}' GROUP BY outcome`);
+  t.same(changes, [{ outcome: 'created', n: eligible.length }], 'every member the first run created');
+  const planned = await rows(`SELECT count(*) AS n FROM crm_sync_changes WHERE run_id = '${String(runs[0]?.run_id)}' AND outcome = 'planned'`);
+  t.same(planned, [{ n: eligible.length }], 'the dry run lists every member it would send, not only its preview');
+  const one = (await rows(`SELECT changed_properties, changes FROM crm_sync_changes WHERE run_id = '${firstRun}' ORDER BY member_id LIMIT 1`))[0];
+  t.match(String(one?.changed_properties), /peak_lifecycle_stage/);
+  t.match(JSON.parse(String(one?.changes)), { peak_member_id: [null, /^M/] }, 'old → new, as JSON');
+  const holdout = await rows('SELECT count(*) AS members, count(DISTINCT member_id) AS distinct_members, sum(CASE WHEN holdout THEN 1 ELSE 0 END) AS held FROM marketing_holdout');
+  t.match(holdout, [{ members: eligible.length, distinct_members: eligible.length }], 'every synced member, once');
+  const held = eligible.filter((m) => inHoldout(m.member_id)).length;
+  t.equal(holdout[0]?.held, held, `${held} in the holdout group, as inHoldout says`);
+});
+
+t.test('a member HubSpot refuses: reported per row, retried next run with the reason kept; the run is flagged', async (t) => {
+  const stateLake = new FolderLake(t.testdir());
+  const bad = eligible[3]?.member_id ?? '';
+  const input = await readSyncInput(engine, lake);
+  // An email HubSpot refuses for one member (the sandbox validates emails like HubSpot).
+  const broken = { ...input, members: input.members.map((m) => (m.member_id === bad ? { ...m, email: 'not-an-email' } : m)) };
+  const first = await runSync({ engine, lake: stateLake, client, ...fast, readInput: async () => broken, alerts: { failedShare: 0.001 } });
+  t.match(first, { outcome: 'partial', counts: { failed: 1, sent: eligible.length - 1 } });
+  t.match(first.errors, [{ memberId: bad, category: 'VALIDATION_ERROR' }]);
+  t.notMatch(JSON.stringify(first.errors), /not-an-email/, 'HubSpot quoting the address: masked');
+  t.match(first.alert?.reasons, [/of the members sent failed/], 'flagged');
+  const second = await runSync({ engine, lake: stateLake, client, ...fast, readInput: async () => broken });
+  t.match(second.counts, { changed: 1, retried: 1, failed: 1 }, 'the failed member alone is tried again');
+  t.equal((await loadSyncedState(stateLake)).failures.get(bad)?.attempts, 2, 'the reason kept, attempts counted');
+  const fixed = await runSync({ engine, lake: stateLake, client, ...fast, readInput: async () => input });
+  t.match(fixed.counts, { changed: 1, sent: 1, failed: 0 });
+  t.notOk((await loadSyncedState(stateLake)).failures.has(bad), 'sent at last: no failure left');
+  const full = await runSync({ engine, lake: stateLake, client, ...fast, fullResync: true, readInput: async () => input });
+  t.match(full, { fullResync: true, counts: { changed: eligible.length, sent: eligible.length, created: 0 } }, 'a full resync sends everyone, and creates no one twice');
+});
+
 t.test('a run that died after its first batch: the re-run sends only the members HubSpot had not acknowledged', async (t) => {
   const stateLake = new FolderLake(t.testdir());
-  const input = await readSyncInput(engine);
-  const plan = planSync(input.members, input.scores, new Map());
+  const input = await readSyncInput(engine, lake);
+  const plan = planSync(input.members, input.scores, emptyState(), input.thresholds ? { thresholds: input.thresholds } : {});
   // The dead run: its first batch acknowledged and written down, then the process gone (no state saved).
   const first = plan.changed.slice(0, 40);
-  const dead = await pushChanges(first, { client, ...fast, onAcknowledged: (acks) => recordAcks(stateLake, 'dead-run', 1, acks) });
+  const dead = await pushChanges(first, { client, ...fast, onAcknowledged: (answer) => recordAcks(stateLake, 'dead-run', 1, { ...answer, sent: [...answer.sent], failed: [...answer.failed], at: '2026-07-01T06:00:00Z' }) });
   t.same([dead.sent.length, dead.failed.slice(0, 2), dead.stoppedBecause], [40, [], undefined], 'the first batch went through');
-  t.equal((await loadSyncedState(stateLake)).size, 40, 'the acks fold into the state');
+  t.equal((await loadSyncedState(stateLake)).members.size, 40, 'the acks fold into the state');
   await fetch(`${sandboxUrl}/_sandbox/requests`, { method: 'DELETE' });
   const rerun = await runSync({ engine, lake: stateLake, client, ...fast });
   t.ok(plan.changed.length > 40, `members left to send (${plan.changed.length - 40})`);
@@ -88,7 +130,7 @@ t.test('a run that died after its first batch: the re-run sends only the members
   const acknowledged = new Set(first.map((c) => c.memberId));
   t.same(resent.filter((id) => acknowledged.has(id)), [], 'nothing HubSpot had acknowledged was sent again');
   t.equal((await stateLake.list('crm-sync/acks/')).items.length, 0, 'the acks are gone once the state holds them');
-  t.equal((await loadSyncedState(stateLake)).size, plan.changed.length);
+  t.equal((await loadSyncedState(stateLake)).members.size, plan.changed.length);
 });
 
 t.test('a run that cannot read the lake is recorded as failed with the reason', async (t) => {

@@ -641,8 +641,47 @@ ORDER BY s.member_id`;
   },
 });
 
+export const holdoutRetention = defineMetric({
+  id: 'holdout_retention',
+  title: 'Retention: marketing holdout vs contacted',
+  category: 'retention',
+  definition:
+    'Of the members crm-sync placed in a marketing group (`marketing_holdout`: the stable ~10% holdout, who get no campaign, and everyone else, "contacted") ' +
+    'who were active at the start — a check-in in the `windowDays` days ending on `from` — how many were still active at the end (a check-in in the `windowDays` days ending on `to`). ' +
+    'Groups are compared as assigned (intention to treat), whether or not a given member was mailed; the difference in retention rate is the campaigns\' effect. ' +
+    'Use a range of at least a month: over a shorter one both groups keep almost everyone.',
+  filtersApply: LOCATION_HOME,
+  options: { windowDays: { kind: 'integer', description: 'Length of the activity window at each end, in days', default: 30, min: 7, max: 180 } },
+  columns: [
+    { name: 'member_group', type: 'VARCHAR', description: '`contacted` or `holdout`' },
+    { name: 'members_at_start', type: 'BIGINT', description: 'Members of the group active at `from`' },
+    { name: 'retained', type: 'BIGINT', description: 'Of them, members active at `to`' },
+    { name: 'retention_rate', type: 'DOUBLE', description: 'retained ÷ members_at_start (empty when none)' },
+  ],
+  orderBy: 'member_group',
+  build(f, o) {
+    const window = Number(o.windowDays);
+    const startFrom = addDays(f.from, -(window - 1));
+    const endFrom = addDays(f.to, -(window - 1));
+    return sql`WITH scope AS (${membersInScope(f, startFrom, f.to)}),
+assigned AS (SELECT member_id, max(CASE WHEN holdout THEN 1 ELSE 0 END) AS held FROM marketing_holdout GROUP BY member_id),
+at_start AS (SELECT DISTINCT v.member_id FROM (${memberVisitsIn(f, startFrom, f.from)}) AS v),
+at_end AS (SELECT DISTINCT v.member_id FROM (${memberVisitsIn(f, endFrom, f.to)}) AS v),
+cohort AS (
+  SELECT g.member_id, g.held, CASE WHEN e.member_id IS NULL THEN 0 ELSE 1 END AS kept
+  FROM assigned g JOIN scope s ON s.member_id = g.member_id JOIN at_start a ON a.member_id = g.member_id LEFT JOIN at_end e ON e.member_id = g.member_id
+),
+member_groups AS (SELECT 'contacted' AS member_group, 0 AS held UNION ALL SELECT 'holdout' AS member_group, 1 AS held)
+SELECT l.member_group, count(c.member_id) AS members_at_start, coalesce(sum(c.kept), 0) AS retained,
+  CASE WHEN count(c.member_id) = 0 THEN NULL ELSE CAST(sum(c.kept) AS DOUBLE) / count(c.member_id) END AS retention_rate
+FROM member_groups l LEFT JOIN cohort c ON c.held = l.held
+GROUP BY l.member_group
+ORDER BY l.member_group`;
+  },
+});
+
 export const METRICS: readonly MetricDefinition[] = [
   activeMembers, visitsPerMemberPerWeek, atRiskMembers, churnMonthly, retentionCohorts, firstVisitGap, bookingOutcomes,
   classFillHeatmap, fillByClassType, instructorPerformance, revenueMonthly, ltvEstimate, memberFeatures,
-  classRatings, churnFeatures,
+  classRatings, churnFeatures, holdoutRetention,
 ];

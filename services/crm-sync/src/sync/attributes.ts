@@ -11,8 +11,9 @@
  * Lifecycle stage, in order: cancelled (status) · frozen (status) · new (joined < 30 days ago) · at_risk (the
  * catalog's flag) · lapsed (no check-in in 30 days) · active.
  */
-import type { LifecycleStage } from './contact-properties.js';
-import { MEMBER_ID_PROPERTY } from './contact-properties.js';
+import { inHoldout } from '@peak/contracts';
+import { MEMBER_ID_PROPERTY, type LifecycleStage } from './contact-properties.js';
+import { steadyScore, stickyBand, type BandThresholds } from './stability.js';
 
 /** The `member_features` columns crm-sync reads (docs/metrics.md). */
 export type MemberFeatures = {
@@ -38,7 +39,16 @@ export const NEW_MEMBER_DAYS = 30;
 export const LAPSED_AFTER_DAYS = 30;
 
 export type Treatment = 'sync' | 'final' | 'skip';
-export type ContactUpdate = { memberId: string; email: string | null; treatment: Treatment; reason: string; properties: Record<string, string> };
+export type ContactUpdate = { memberId: string; email: string | null; homeLocation: string | null; treatment: Treatment; reason: string; properties: Record<string, string> };
+
+/** How the values are steadied (stability.ts) and who is held out. */
+export type AttributeRules = {
+  /** The churn model's thresholds; without them the model's band is sent as it is. */
+  thresholds?: BandThresholds;
+  bandMargin?: number;
+  scoreStep?: number;
+  holdoutShare?: number;
+};
 
 export function lifecycleStage(m: MemberFeatures): LifecycleStage {
   if (m.status === 'cancelled') return 'cancelled';
@@ -51,16 +61,18 @@ export function lifecycleStage(m: MemberFeatures): LifecycleStage {
 
 const text = (v: string | null | undefined) => v ?? '';
 const whole = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? String(Math.round(v)) : '');
-/** Four decimals: a score's noise below that would otherwise make every member "changed" every day. */
-const score = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(4) : '');
+/** Two decimals (a percent): finer is noise to a marketer, and would make every member "changed" every day. */
+const score = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(2) : '');
 const day = (v: string | null | undefined) => (v && /^\d{4}-\d{2}-\d{2}/.test(v) ? v.slice(0, 10) : '');
 
-/** Every property of a member who is synced. */
-function fullProperties(m: MemberFeatures, risk: ChurnScore | undefined, stage: LifecycleStage): Record<string, string> {
+/** Every property of a member who is synced; band and score steadied against what was sent last. */
+function fullProperties(m: MemberFeatures, risk: ChurnScore | undefined, stage: LifecycleStage, previous: Readonly<Record<string, string>> | undefined, rules: AttributeRules): Record<string, string> {
+  const lastBand = previous?.peak_churn_risk_band;
+  const band = risk === undefined ? '' : rules.thresholds ? stickyBand(risk.score, rules.thresholds, lastBand, rules.bandMargin) : risk.band;
   return {
     [MEMBER_ID_PROPERTY]: m.member_id,
-    peak_churn_risk_score: score(risk?.score),
-    peak_churn_risk_band: text(risk?.band),
+    peak_churn_risk_score: steadyScore(score(risk?.score), previous?.peak_churn_risk_score, band !== (lastBand ?? ''), rules.scoreStep),
+    peak_churn_risk_band: band,
     peak_last_visit_date: day(m.last_visit),
     peak_visits_30d: whole(m.visits_30d),
     peak_visits_90d: whole(m.visits_90d),
@@ -71,19 +83,20 @@ function fullProperties(m: MemberFeatures, risk: ChurnScore | undefined, stage: 
     peak_favourite_class_type: text(m.favourite_class_type),
     peak_lifecycle_stage: stage,
     peak_at_risk: m.at_risk && stage === 'at_risk' ? 'true' : 'false',
+    peak_marketing_holdout: inHoldout(m.member_id, rules.holdoutShare) ? 'true' : 'false',
   };
 }
 
-/** What crm-sync sends for one member, given whether it has synced them before. */
-export function contactUpdate(m: MemberFeatures, risk: ChurnScore | undefined, syncedBefore: boolean): ContactUpdate {
+/** What crm-sync sends for one member, given what it last sent them (undefined: never synced). */
+export function contactUpdate(m: MemberFeatures, risk: ChurnScore | undefined, previous: Readonly<Record<string, string>> | undefined, rules: AttributeRules = {}): ContactUpdate {
   const stage = lifecycleStage(m);
-  const base = { memberId: m.member_id, email: m.email };
+  const base = { memberId: m.member_id, email: m.email, homeLocation: m.home_location_id };
   const leaving = m.status === 'cancelled' ? 'cancelled' : m.marketing_opt_in === false ? 'withdrew consent' : null;
   if (!leaving) {
     const withEmail: Record<string, string> = m.email ? { email: m.email } : {};
-    return { ...base, treatment: 'sync', reason: stage, properties: { ...withEmail, ...fullProperties(m, risk, stage) } };
+    return { ...base, treatment: 'sync', reason: stage, properties: { ...withEmail, ...fullProperties(m, risk, stage, previous, rules) } };
   }
-  if (!syncedBefore) return { ...base, treatment: 'skip', reason: `${leaving}, never synced: not pushed`, properties: {} };
+  if (!previous) return { ...base, treatment: 'skip', reason: `${leaving}, never synced: not pushed`, properties: {} };
   // The last word: campaigns keyed on stage, risk or at-risk stop at once; nothing else about them is kept up to date.
   return {
     ...base,

@@ -18,10 +18,11 @@ import type { RunError } from './state.js';
 
 export const BATCH_SIZE = 100;
 
-export type PushItem = { memberId: string; properties: Record<string, string>; fingerprint: string };
+export type PushItem = { memberId: string; properties: Record<string, string> };
+/** A member HubSpot accepted: what was sent, and whether HubSpot created the contact (else it updated one). */
+export type SentMember = { memberId: string; properties: Record<string, string>; created: boolean };
 export type PushOutcome = {
-  /** Members HubSpot accepted, with the fingerprint to remember. */
-  sent: { memberId: string; fingerprint: string }[];
+  sent: SentMember[];
   /** Of them, contacts HubSpot created (the rest it updated). */
   created: number;
   failed: RunError[];
@@ -40,8 +41,8 @@ export type PushOptions = {
   /** Waits (tests pass a clock that does not sleep). */
   sleep?: (ms: number) => Promise<void>;
   onBatch?: (done: number, total: number) => void;
-  /** Called with each batch's acknowledged members before the next batch is sent (the run writes them down). */
-  onAcknowledged?: (sent: readonly { memberId: string; fingerprint: string }[]) => Promise<void>;
+  /** Called with each batch's answer before the next batch is sent (the run writes it down). */
+  onAcknowledged?: (answer: { sent: readonly SentMember[]; failed: readonly RunError[] }) => Promise<void>;
 };
 
 type HubSpotError = { code?: number; body?: { category?: string; message?: string; policyName?: string }; headers?: Record<string, string> };
@@ -49,6 +50,10 @@ type HubSpotError = { code?: number; body?: { category?: string; message?: strin
 /** HubSpot's messages may quote a member's email ("Email address anna@example.com is invalid"): kept as a***@example.com in run records and logs. */
 export const maskEmails = (text: string): string =>
   text.replace(/[^\s"'<>(),;:\\]*@[^\s"'<>(),;:\\]*/g, (word) => `${word.charAt(0) === '@' ? '' : word.charAt(0)}***@${word.slice(word.lastIndexOf('@') + 1)}`);
+
+/** An email HubSpot refused as malformed has no @ to find: the value sent is masked wherever the message quotes it. */
+export const maskSentEmail = (text: string, email: string | undefined): string =>
+  email ? text.replaceAll(email, `${email.charAt(0)}***`) : text;
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -105,27 +110,20 @@ export async function pushChanges(items: readonly PushItem[], options: PushOptio
     }
   };
 
+  /** Writes one answer down before anything else is sent: a crash later must not send it again. */
+  const acknowledge = async (sent: SentMember[], failed: RunError[]) => {
+    outcome.sent.push(...sent);
+    outcome.failed.push(...failed);
+    outcome.created += sent.filter((m) => m.created).length;
+    await options.onAcknowledged?.({ sent, failed }).catch((err: Error) => {
+      throw new StopRun(`could not write down what HubSpot acknowledged (${err.message}); stopped so that nothing is sent twice`);
+    });
+  };
+
   const send = async (batch: readonly PushItem[]): Promise<void> => {
+    let answer: Awaited<ReturnType<typeof call>>;
     try {
-      const answer = await call(batch);
-      const errors = 'errors' in answer ? (answer.errors ?? []) : [];
-      const failedIds = new Map<string, RunError>();
-      for (const e of errors) {
-        for (const id of e.context?.objectWriteTraceId ?? []) failedIds.set(id, { memberId: id, category: e.category, message: maskEmails(e.message) });
-      }
-      outcome.created += answer.results.filter((r) => r._new).length;
-      const acknowledged: { memberId: string; fingerprint: string }[] = [];
-      for (const item of batch) {
-        const failure = failedIds.get(item.memberId);
-        if (failure) outcome.failed.push(failure);
-        else acknowledged.push({ memberId: item.memberId, fingerprint: item.fingerprint });
-      }
-      outcome.sent.push(...acknowledged);
-      if (acknowledged.length) {
-        await options.onAcknowledged?.(acknowledged).catch((err: Error) => {
-          throw new StopRun(`could not write down what HubSpot acknowledged (${err.message}); stopped so that nothing is sent twice`);
-        });
-      }
+      answer = await call(batch);
     } catch (raw) {
       if (raw instanceof StopRun) throw raw;
       const err = raw as HubSpotError;
@@ -138,8 +136,22 @@ export async function pushChanges(items: readonly PushItem[], options: PushOptio
       }
       const category = err.body?.category ?? (err.code ? `HTTP_${err.code}` : 'ERROR');
       const message = maskEmails(err.body?.message ?? (raw as Error).message ?? String(raw));
-      for (const item of batch) outcome.failed.push({ memberId: item.memberId, category, message });
+      await acknowledge([], batch.map((item) => ({ memberId: item.memberId, category, message: maskSentEmail(message, item.properties.email) })));
+      return;
     }
+    const failedIds = new Map<string, RunError>();
+    for (const e of 'errors' in answer ? (answer.errors ?? []) : []) {
+      for (const id of e.context?.objectWriteTraceId ?? []) failedIds.set(id, { memberId: id, category: e.category, message: maskEmails(e.message) });
+    }
+    const createdIds = new Set(answer.results.filter((r) => r._new).map((r) => r.properties[MEMBER_ID_PROPERTY] ?? ''));
+    const sent: SentMember[] = [];
+    const failed: RunError[] = [];
+    for (const item of batch) {
+      const failure = failedIds.get(item.memberId);
+      if (failure) failed.push({ ...failure, message: maskSentEmail(failure.message, item.properties.email) });
+      else sent.push({ memberId: item.memberId, properties: item.properties, created: createdIds.has(item.memberId) });
+    }
+    await acknowledge(sent, failed);
   };
 
   try {

@@ -1,62 +1,85 @@
 /**
- * One sync run: read the members' features and scores from the lake, diff them against the last synced state, make
- * sure HubSpot has the properties, push what changed, remember what HubSpot accepted, and record the run. A dry run
- * stops after the diff and records what it would send. Every run leaves a record, even one that fails.
+ * One sync run: read the members' attributes from the lake, diff them against what HubSpot holds from earlier runs,
+ * make sure HubSpot has the properties, push what changed (and what failed last time), remember each batch's answer,
+ * and record the run. A dry run stops after the diff. Every run leaves a record (JSON for the API and CLI, and rows
+ * in the lake's `crm_sync_runs` and `crm_sync_changes`, queryable in SQL), even one that fails.
  */
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@hubspot/api-client';
 import type { QueryEngine } from '@peak/analytics';
 import type { Lake } from '@peak/lake';
-import { planSync } from './diff.js';
+import { flagRun, type AlertThresholds } from './alerts.js';
+import { planSync, type PlanOptions } from './diff.js';
 import { ensureContactProperties } from './ensure-properties.js';
+import { changeRows, holdoutRows, writeRunDatasets, type ChangeRow } from './lake-records.js';
 import { pushChanges, type PushOptions } from './push.js';
 import { readSyncInput, type SyncInput } from './read-input.js';
-import { loadSyncedState, MAX_RUN_ERRORS, newRunId, recordAcks, recordRun, saveSyncedState, type SyncRun } from './state.js';
+import { applyAcks, latestRuns, loadSyncedState, MAX_RUN_ERRORS, newRunId, recordAcks, recordRun, saveSyncedState, type SyncRun } from './state.js';
 
-export type SyncOptions = Pick<PushOptions, 'requestsPerTenSeconds' | 'dailyBudget' | 'maxAttempts' | 'sleep' | 'onBatch'> & {
-  engine: QueryEngine;
-  lake: Lake;
-  client: Client;
-  dryRun?: boolean;
-  now?: () => Date;
-  /** Where the members' attributes come from (default: the lake, through `engine`); the benchmark passes generated ones. */
-  readInput?: () => Promise<SyncInput>;
-};
+export type SyncOptions = Pick<PushOptions, 'requestsPerTenSeconds' | 'dailyBudget' | 'maxAttempts' | 'sleep' | 'onBatch'> &
+  Omit<PlanOptions, 'thresholds'> & {
+    engine: QueryEngine;
+    lake: Lake;
+    client: Client;
+    dryRun?: boolean;
+    now?: () => Date;
+    /** Where the members' attributes come from (default: the lake, through `engine`); the benchmark passes generated ones. */
+    readInput?: () => Promise<SyncInput>;
+    alerts?: AlertThresholds;
+  };
 
-/** How many of a dry run's changes the record lists (the counts have them all). */
+/** How many of a dry run's changes the run record lists (the changelog in the lake has them all). */
 export const PREVIEW_SIZE = 20;
 
 export async function runSync(options: SyncOptions): Promise<SyncRun> {
   const now = options.now ?? (() => new Date());
   const started = now();
+  const { lake } = options;
   const run: SyncRun = {
     runId: newRunId(started, randomBytes(2).toString('hex')),
     startedAt: started.toISOString(),
     finishedAt: null,
     asOf: null,
     dryRun: options.dryRun ?? false,
+    fullResync: options.fullResync ?? false,
     outcome: 'running',
-    counts: { members: 0, changed: 0, sent: 0, created: 0, updated: 0, failed: 0, unchanged: 0, skipped: 0, duplicates: 0, requests: 0 },
+    counts: { members: 0, changed: 0, sent: 0, created: 0, updated: 0, failed: 0, retried: 0, unchanged: 0, skipped: 0, duplicates: 0, requests: 0 },
     errors: [],
   };
-  await recordRun(options.lake, run);
+  const changes: ChangeRow[] = [];
+  await recordRun(lake, run);
   try {
-    const input = await (options.readInput ?? (() => readSyncInput(options.engine)))();
+    const input = await (options.readInput ?? (() => readSyncInput(options.engine, lake)))();
     run.asOf = input.asOf;
-    const state = await loadSyncedState(options.lake);
-    const plan = planSync(input.members, input.scores, state);
-    Object.assign(run.counts, { members: input.members.length, changed: plan.changed.length, unchanged: plan.unchanged, skipped: plan.skipped.length, duplicates: plan.duplicates.length });
+    const state = await loadSyncedState(lake);
+    const plan = planSync(input.members, input.scores, state, { ...options, ...(input.thresholds ? { thresholds: input.thresholds } : {}) });
+    Object.assign(run.counts, {
+      members: input.members.length, changed: plan.changed.length, unchanged: plan.unchanged, skipped: plan.skipped.length,
+      duplicates: plan.duplicates.length, retried: plan.changed.filter((c) => c.retryOf).length,
+    });
+    changes.push(...changeRows.duplicates(run, plan.duplicates));
     if (run.dryRun) {
       run.preview = plan.changed.slice(0, PREVIEW_SIZE).map((c) => ({ memberId: c.memberId, reason: c.reason, properties: c.properties }));
+      changes.push(...changeRows.planned(run, plan.changed));
       run.outcome = 'succeeded';
       return run;
     }
     await ensureContactProperties(options.client);
+    const planned = new Map(plan.changed.map((c) => [c.memberId, c]));
     let batch = 0;
-    const pushed = await pushChanges(plan.changed, { ...options, onAcknowledged: (acks) => recordAcks(options.lake, run.runId, ++batch, acks) });
-    const next = new Map(state);
-    for (const s of pushed.sent) next.set(s.memberId, s.fingerprint);
-    await saveSyncedState(options.lake, next);
+    const pushed = await pushChanges(plan.changed, {
+      ...options,
+      onAcknowledged: async (answer) => {
+        const acks = { sent: answer.sent.map(({ memberId, properties }) => ({ memberId, properties })), failed: [...answer.failed], at: now().toISOString() };
+        await recordAcks(lake, run.runId, ++batch, acks);
+        applyAcks(state, acks);
+        changes.push(...changeRows.answered(run, answer, planned));
+      },
+    });
+    const firstSeen = holdoutRows(state, run);
+    await writeRunDatasets.holdout(lake, run, firstSeen);
+    for (const r of firstSeen) state.holdoutRecorded.add(r.member_id);
+    await saveSyncedState(lake, state);
     Object.assign(run.counts, { sent: pushed.sent.length, created: pushed.created, updated: pushed.sent.length - pushed.created, failed: pushed.failed.length, requests: pushed.requests });
     run.errors = pushed.failed.slice(0, MAX_RUN_ERRORS);
     if (pushed.stoppedBecause) run.stoppedBecause = pushed.stoppedBecause;
@@ -68,6 +91,14 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
     return run;
   } finally {
     run.finishedAt = now().toISOString();
-    await recordRun(options.lake, run);
+    const previous = (await latestRuns(lake, 10).catch(() => [])).find((r) => r.runId !== run.runId && !r.dryRun && r.outcome !== 'running');
+    const alert = flagRun(run, previous, options.alerts);
+    if (alert.length) run.alert = { reasons: alert };
+    await recordRun(lake, run);
+    // The SQL copies last: a lake that refuses them leaves the JSON record, which already says what happened.
+    await writeRunDatasets.run(lake, run, changes).catch((err: Error) => {
+      run.stoppedBecause = `${run.stoppedBecause ? `${run.stoppedBecause}; ` : ''}the run's rows could not be written to the lake (${err.message})`;
+      return recordRun(lake, run);
+    });
   }
 }

@@ -1,65 +1,104 @@
 /**
  * What crm-sync keeps durably, in the lake (S3 in AWS, a folder locally) beside the data it reads:
  *
- *   `crm-sync/synced-state.json.gz`        member id → fingerprint of the properties last sent successfully
- *   `crm-sync/acks/<run id>/<batch>.json`   what HubSpot acknowledged, batch by batch, during a run
+ *   `crm-sync/synced-state.json.gz`        member id → the properties HubSpot accepted from crm-sync; failures and why
+ *   `crm-sync/acks/<run id>/<batch>.json`   what HubSpot acknowledged or refused, batch by batch, during a run
  *   `crm-sync/runs/<run id>.json`          one record per run: when, the data's day, counts, per-member errors
  *
- * Every acknowledged batch is written at once as a small ack file; the whole state (gzip, an atomic put) only at the
- * end of a run, after which its acks are deleted. Loading folds in any acks left by a run that died, so a re-run never
+ * Every batch's answer is written at once as a small ack file; the whole state (gzip, an atomic put) only at the end
+ * of a run, after which its acks are deleted. Loading folds in any acks left by a run that died, so a re-run never
  * sends again what HubSpot had already acknowledged. Folding twice is harmless: an ack is a plain assignment.
+ * Only one run at a time may write (the run lock), or one run's end would delete another's acks.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { listAllKeys, type Lake } from '@peak/lake';
-import type { SyncedState } from './diff.js';
+import type { Failure } from './diff.js';
 
 export const STATE_KEY = 'crm-sync/synced-state.json.gz';
 export const RUNS_PREFIX = 'crm-sync/runs/';
 export const ACKS_PREFIX = 'crm-sync/acks/';
-const STATE_VERSION = 1;
+const STATE_VERSION = 2;
 
 /** The state could not be read: never treated as empty (that would re-send every member). */
 export class SyncStateError extends Error {
   override name = 'SyncStateError';
 }
 
-async function readStateFile(lake: Lake): Promise<Map<string, string>> {
+/** On disk: property names once, each member's values in that order (null = never sent); ~12 MB raw for 100k members. */
+type StateFile = { version: number; fields: string[]; members: Record<string, (string | null)[]>; failures: Record<string, Failure>; holdoutRecorded: string[] };
+
+/** The state as a run holds it: the diff's input, and which members the `marketing_holdout` relation already lists. */
+export type StoredState = { members: Map<string, Record<string, string>>; failures: Map<string, Failure>; holdoutRecorded: Set<string> };
+export const emptyStoredState = (): StoredState => ({ members: new Map(), failures: new Map(), holdoutRecorded: new Set() });
+
+function decode(file: StateFile): StoredState {
+  const members = new Map<string, Record<string, string>>();
+  for (const [id, values] of Object.entries(file.members)) {
+    const properties: Record<string, string> = {};
+    file.fields.forEach((name, i) => {
+      const v = values[i];
+      if (typeof v === 'string') properties[name] = v;
+    });
+    members.set(id, properties);
+  }
+  return { members, failures: new Map(Object.entries(file.failures ?? {})), holdoutRecorded: new Set(file.holdoutRecorded ?? []) };
+}
+
+function encode(state: StoredState): StateFile {
+  const fields = [...new Set([...state.members.values()].flatMap((p) => Object.keys(p)))].sort();
+  const members: StateFile['members'] = {};
+  for (const [id, properties] of state.members) members[id] = fields.map((f) => properties[f] ?? null);
+  return { version: STATE_VERSION, fields, members, failures: Object.fromEntries(state.failures), holdoutRecorded: [...state.holdoutRecorded] };
+}
+
+async function readStateFile(lake: Lake): Promise<StoredState> {
   const bytes = await lake.getBytes(STATE_KEY);
-  if (!bytes) return new Map(); // the first run
-  let parsed: { version?: unknown; members?: unknown };
+  if (!bytes) return emptyStoredState(); // the first run
+  let parsed: Partial<StateFile>;
   try {
-    parsed = JSON.parse(gunzipSync(bytes).toString('utf8')) as typeof parsed;
+    parsed = JSON.parse(gunzipSync(bytes).toString('utf8')) as Partial<StateFile>;
   } catch (err) {
     throw new SyncStateError(`${STATE_KEY} in ${lake.describe()} is damaged (${(err as Error).message}); restore it from a backup, or delete it to send every member again`);
   }
-  if (parsed.version !== STATE_VERSION || typeof parsed.members !== 'object' || parsed.members === null) {
+  if (parsed.version !== STATE_VERSION || !Array.isArray(parsed.fields) || typeof parsed.members !== 'object' || parsed.members === null) {
     throw new SyncStateError(`${STATE_KEY} in ${lake.describe()} is not a version ${STATE_VERSION} state; delete it to send every member again`);
   }
-  return new Map(Object.entries(parsed.members as Record<string, string>).filter(([, v]) => typeof v === 'string'));
+  return decode(parsed as StateFile);
 }
 
-export type Ack = { memberId: string; fingerprint: string };
+/** One batch's answer: the members HubSpot accepted, with what was sent, and those it refused. */
+export type BatchAcks = { sent: { memberId: string; properties: Record<string, string> }[]; failed: RunError[]; at: string };
+
+/** Folds one batch's answer into the state: accepted properties merged, failures counted (or cleared). */
+export function applyAcks(state: Pick<StoredState, 'members' | 'failures'>, acks: BatchAcks): void {
+  for (const s of acks.sent) {
+    state.members.set(s.memberId, { ...state.members.get(s.memberId), ...s.properties });
+    state.failures.delete(s.memberId);
+  }
+  for (const f of acks.failed) {
+    const before = state.failures.get(f.memberId);
+    state.failures.set(f.memberId, { category: f.category, message: f.message, firstFailedAt: before?.firstFailedAt ?? acks.at, lastFailedAt: acks.at, attempts: (before?.attempts ?? 0) + 1 });
+  }
+}
 
 /** The synced state with the acks of runs that ended without saving it folded in (in run and batch order). */
-export async function loadSyncedState(lake: Lake): Promise<Map<string, string>> {
+export async function loadSyncedState(lake: Lake): Promise<StoredState> {
   const state = await readStateFile(lake);
   for (const key of await listAllKeys(lake, ACKS_PREFIX)) {
     const bytes = await lake.getBytes(key);
-    const acks = bytes ? (JSON.parse(bytes.toString('utf8')) as Ack[]) : [];
-    for (const a of acks) state.set(a.memberId, a.fingerprint);
+    if (bytes) applyAcks(state, JSON.parse(bytes.toString('utf8')) as BatchAcks);
   }
   return state;
 }
 
-/** One acknowledged batch, written before the next is sent. */
-export async function recordAcks(lake: Lake, runId: string, batch: number, acks: readonly Ack[]): Promise<void> {
+/** One batch's answer, written before the next batch is sent. */
+export async function recordAcks(lake: Lake, runId: string, batch: number, acks: BatchAcks): Promise<void> {
   await lake.putBytes(`${ACKS_PREFIX}${runId}/${String(batch).padStart(6, '0')}.json`, JSON.stringify(acks), { contentType: 'application/json' });
 }
 
 /** The whole state, then the acks it now holds are deleted (a crash in between leaves acks that fold in harmlessly). */
-export async function saveSyncedState(lake: Lake, state: SyncedState): Promise<void> {
-  const body = JSON.stringify({ version: STATE_VERSION, members: Object.fromEntries(state) });
-  await lake.putBytes(STATE_KEY, gzipSync(body), { contentType: 'application/gzip' });
+export async function saveSyncedState(lake: Lake, state: StoredState): Promise<void> {
+  await lake.putBytes(STATE_KEY, gzipSync(JSON.stringify(encode(state))), { contentType: 'application/gzip' });
   if ((await lake.list(ACKS_PREFIX, { limit: 1 })).items.length) await lake.deletePrefix(ACKS_PREFIX);
 }
 
@@ -71,8 +110,12 @@ export type SyncRun = {
   /** The data's last day (the lake's), which the attributes are as of. */
   asOf: string | null;
   dryRun: boolean;
+  /** Every member was sent, changed or not. */
+  fullResync: boolean;
   outcome: 'running' | 'succeeded' | 'partial' | 'failed';
-  counts: { members: number; changed: number; sent: number; created: number; updated: number; failed: number; unchanged: number; skipped: number; duplicates: number; requests: number };
+  counts: { members: number; changed: number; sent: number; created: number; updated: number; failed: number; retried: number; unchanged: number; skipped: number; duplicates: number; requests: number };
+  /** Set when the run needs a person's attention (alerts.ts): the reasons, in words. */
+  alert?: { reasons: string[] };
   /** Per-member failures (at most MAX_RUN_ERRORS kept; `counts.failed` has them all). */
   errors: RunError[];
   /** Why a run stopped early (daily limit, HubSpot down, …) or failed. */

@@ -77,6 +77,7 @@ export const CACHE_PLAN: readonly CachedMetric[] = [
 export const NOT_CACHED_METRICS: Readonly<Record<string, string>> = {
   member_features: 'it is one row per member (crm-sync and the campaigns read it from the lake)',
   churn_features: 'it is one row per member, the churn model\'s inputs (the churn API serves the scores)',
+  holdout_retention: 'marketing\'s experiment readout, not a dashboard panel yet: query it from the lake (npm run sql, Athena)',
 };
 
 /** The filter values a refresh found in the lake: every location, and the (location, value) pairs on the schedule. */
