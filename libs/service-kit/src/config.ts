@@ -35,6 +35,29 @@ export const awsConfig = {
   QUEUE_PREFIX: Type.String({ default: '', description: 'Prefix of physical queue names (`peak-dev` in AWS, empty locally)' }),
 } satisfies TProperties;
 
+/** How a service reads the lake: DuckDB over a folder locally, Athena over S3 in AWS (checked together by analyticsProblems). */
+export const analyticsConfig = {
+  ANALYTICS_ENGINE: Type.Union([Type.Literal('duckdb'), Type.Literal('athena')], {
+    default: 'duckdb',
+    description: 'What queries the lake: `duckdb` (in the process, over a lake folder) or `athena` (an S3 lake, with ATHENA_WORKGROUP and GLUE_DATABASE)',
+  }),
+  ATHENA_WORKGROUP: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,128}$', description: 'Athena workgroup of the service\'s queries (ANALYTICS_ENGINE=athena)' })),
+  GLUE_DATABASE: Type.Optional(Type.String({ pattern: '^[a-z0-9_]{1,255}$', description: 'Glue database holding the lake\'s tables and views (ANALYTICS_ENGINE=athena)' })),
+} satisfies TProperties;
+
+/** A lake the chosen engine cannot read, said at boot rather than at the first query. */
+export function analyticsProblems(config: { ANALYTICS_ENGINE: 'duckdb' | 'athena'; ATHENA_WORKGROUP?: string; GLUE_DATABASE?: string; LAKE_URI?: string }): string[] {
+  const problems: string[] = [];
+  const s3 = config.LAKE_URI?.startsWith('s3://');
+  if (config.ANALYTICS_ENGINE === 'athena') {
+    for (const key of ['ATHENA_WORKGROUP', 'GLUE_DATABASE'] as const) if (config[key] === undefined) problems.push(`${key}: required with ANALYTICS_ENGINE=athena`);
+    if (config.LAKE_URI !== undefined && !s3) problems.push('LAKE_URI: Athena reads the S3 lake, so it must be s3://bucket[/prefix] with ANALYTICS_ENGINE=athena');
+  } else if (s3) {
+    problems.push('LAKE_URI: an S3 lake is queried with Athena: set ANALYTICS_ENGINE=athena, ATHENA_WORKGROUP and GLUE_DATABASE (DuckDB reads a lake folder)');
+  }
+  return problems;
+}
+
 /**
  * Validates the environment against a schema at boot: converts strings to numbers/booleans, applies
  * defaults, and fails with every problem at once, one line per variable with its description

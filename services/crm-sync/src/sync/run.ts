@@ -26,6 +26,8 @@ export type SyncOptions = Pick<PushOptions, 'requestsPerTenSeconds' | 'dailyBudg
     /** Where the members' attributes come from (default: the lake, through `engine`); the benchmark passes generated ones. */
     readInput?: () => Promise<SyncInput>;
     alerts?: AlertThresholds;
+    /** After each write of the run's record (the first tells callers the run's id; the API answers 202 with it). */
+    onRecorded?: (run: SyncRun) => Promise<void> | void;
   };
 
 /** How many of a dry run's changes the run record lists (the changelog in the lake has them all). */
@@ -47,7 +49,11 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
     errors: [],
   };
   const changes: ChangeRow[] = [];
-  await recordRun(lake, run);
+  const record = async () => {
+    await recordRun(lake, run);
+    await options.onRecorded?.(run);
+  };
+  await record();
   try {
     const input = await (options.readInput ?? (() => readSyncInput(options.engine, lake)))();
     run.asOf = input.asOf;
@@ -94,11 +100,11 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
     const previous = (await latestRuns(lake, 10).catch(() => [])).find((r) => r.runId !== run.runId && !r.dryRun && r.outcome !== 'running');
     const alert = flagRun(run, previous, options.alerts);
     if (alert.length) run.alert = { reasons: alert };
-    await recordRun(lake, run);
+    await record();
     // The SQL copies last: a lake that refuses them leaves the JSON record, which already says what happened.
     await writeRunDatasets.run(lake, run, changes).catch((err: Error) => {
       run.stoppedBecause = `${run.stoppedBecause ? `${run.stoppedBecause}; ` : ''}the run's rows could not be written to the lake (${err.message})`;
-      return recordRun(lake, run);
+      return record();
     });
   }
 }
