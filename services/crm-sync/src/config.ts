@@ -68,19 +68,12 @@ export type Config = Static<TObject<typeof configSchema>>;
 
 /** Problems between variables the schema alone cannot see. */
 function crossCheck(config: SyncSettings & { LAKE_URI?: string; CRM_SYNC_SCHEDULE?: string }): string[] {
-  const problems: string[] = [];
   try {
     Intl.DateTimeFormat('en-US', { timeZone: config.STUDIO_TIME_ZONE });
   } catch {
     return [`STUDIO_TIME_ZONE: ${JSON.stringify(config.STUDIO_TIME_ZONE)} is not an IANA time zone (e.g. America/New_York)`];
   }
-  const s3 = config.LAKE_URI?.startsWith('s3://');
-  if (config.ANALYTICS_ENGINE === 'athena') {
-    for (const key of ['ATHENA_WORKGROUP', 'GLUE_DATABASE'] as const) if (config[key] === undefined) problems.push(`${key}: required with ANALYTICS_ENGINE=athena`);
-    if (config.LAKE_URI !== undefined && !s3) problems.push('LAKE_URI: Athena reads the S3 lake, so it must be s3://bucket[/prefix] with ANALYTICS_ENGINE=athena');
-  } else if (s3) {
-    problems.push('LAKE_URI: an S3 lake is queried with Athena: set ANALYTICS_ENGINE=athena, ATHENA_WORKGROUP and GLUE_DATABASE (DuckDB reads a lake folder)');
-  }
+  const problems = analyticsProblems(config);
   if (config.CRM_SYNC_SCHEDULE !== undefined && config.CRM_SYNC_SCHEDULE !== 'off') {
     try {
       new Cron(config.CRM_SYNC_SCHEDULE, { timezone: config.STUDIO_TIME_ZONE, paused: true }).stop();
