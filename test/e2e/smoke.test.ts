@@ -44,6 +44,14 @@ t.test('the platform comes up with sample data and the dashboard shows every dep
   const parquet = execFileSync('find', [join(dataDir, 'lake', 'processed'), '-name', '*.parquet'], { encoding: 'utf8' }).trim().split('\n');
   t.ok(parquet.length > 30, `Parquet files by day in the processed zone (${parquet.length})`);
   t.equal(platform.churn, undefined, 'a month of samples is too short to train the churn model on (a log line, not a failed start)');
+  // Members out to the CRM: the first sync put every eligible member into the HubSpot sandbox, once.
+  t.match(platform.crmSync, { outcome: 'succeeded', failed: 0 }, 'the first HubSpot sync ran');
+  const contacts = (await (await fetch(new URL('/crm/v3/objects/contacts/search', platform.urls.hubspotSandbox), {
+    method: 'POST', headers: { authorization: 'Bearer pat-local-sandbox', 'content-type': 'application/json' },
+    body: JSON.stringify({ filterGroups: [{ filters: [{ propertyName: 'peak_member_id', operator: 'HAS_PROPERTY' }] }], properties: ['peak_member_id', 'peak_home_location'], limit: 1 }),
+  })).json()) as { total: number };
+  t.ok(platform.crmSync && platform.crmSync.created > 0 && platform.crmSync.created === platform.crmSync.sent, `contacts created (${platform.crmSync?.created})`);
+  t.equal(contacts.total, platform.crmSync?.created, 'the sandbox holds exactly the contacts the run created: one per member');
   const workerRes = await fetch(new URL('/v1/worker', platform.urls.etlDocs));
   const worker = (await workerRes.json()) as { processed: number };
   t.equal(worker.processed, loaded.length, 'the ETL worker reports every batch');

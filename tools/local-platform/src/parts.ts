@@ -53,6 +53,7 @@ export const localSecrets = {
   ingestApiKeys: Object.fromEntries([...new Set(Object.values(datasets).map((d) => d.source))].map((source) => [source, `local-${source}-key`])),
   hubspotToken: 'pat-local-sandbox', // the sandbox's own default: a service run alone against it works too
   etlAdminKey: 'local-etl-admin-key', // `npm run replay` uses it by default
+  crmSyncApiKey: 'local-crm-sync-key', // POST /v1/runs on crm-sync
 } as const;
 
 export const LAKE_BUCKET = 'peak-lake';
@@ -133,11 +134,17 @@ export const parts: readonly Part[] = [
     portOffset: 3,
     after: ['hubspot-sandbox'],
     readyPath: '/ready',
+    // Reads the lake with DuckDB and keeps its state there; its own schedule runs the sync daily (EventBridge does in AWS).
     env: (ctx) => ({
       HUBSPOT_BASE_URL: loopback(portOf(ctx, 'hubspot-sandbox')),
       HUBSPOT_ACCESS_TOKEN: localSecrets.hubspotToken,
+      LAKE_URI: pathToFileURL(join(ctx.dataDir, 'lake')).href,
+      CRM_SYNC_API_KEY: localSecrets.crmSyncApiKey,
     }),
-    links: [{ key: 'crmSyncDocs', label: 'CRM sync API docs', path: '/docs' }],
+    links: [
+      { key: 'crmSync', label: 'CRM sync API', path: '' },
+      { key: 'crmSyncDocs', label: 'CRM sync API docs', path: '/docs' },
+    ],
   },
   {
     kind: 'node',

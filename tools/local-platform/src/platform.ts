@@ -8,6 +8,7 @@ import { describeExit, spawnNode, waitForHttp200, type ExitInfo, type ManagedChi
 import { PlatformError, platformErrorCodes } from './errors.js';
 import { acquireLock } from './lock.js';
 import { prepareChurn, type ChurnInfo } from './churn.js';
+import { firstCrmSync, type CrmSyncInfo } from './crm-sync.js';
 import { loadSamples, type LoadedBatch } from './load-samples.js';
 import { localSecrets, loopback, parts as defaultParts, type NodePart, type Part, type PlatformContext } from './parts.js';
 import { assertPortsFree, isPortClash, pickUnused, planPorts, RANDOM_PORT_ATTEMPTS, type PortPicker } from './ports.js';
@@ -66,6 +67,8 @@ export type Platform = {
   loaded?: LoadedBatch[];
   /** The churn model trained and today's members scored after the samples loaded (absent when the samples are too short to train on). */
   churn?: ChurnInfo;
+  /** The first HubSpot sync after the samples loaded (absent when crm-sync is not part of the table). */
+  crmSync?: CrmSyncInfo;
   /** Resolves if a part dies while the platform runs (never once `stop()` was called). */
   crashed: Promise<CrashReport>;
   /** Stops every child (SIGTERM, SIGKILL after the grace period) and emulator, removes the lock; idempotent. */
@@ -328,7 +331,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const churn = loaded && samples
       ? await prepareChurn({ lakeDir: join(dataDir, 'lake'), timeZone: samples.manifest.window.timezone, truthFile: join(samples.dir, 'truth', 'churn_labels.csv'), log })
       : undefined;
-    return { dataDir, logsDir, urls, links, processes, queues, samples, ...(loaded ? { loaded } : {}), ...(churn ? { churn } : {}), crashed, stop };
+    const crmSync = loaded && urls.crmSync ? await firstCrmSync({ crmSyncUrl: urls.crmSync, apiKey: localSecrets.crmSyncApiKey, log, signal }) : undefined;
+    return { dataDir, logsDir, urls, links, processes, queues, samples, ...(loaded ? { loaded } : {}), ...(churn ? { churn } : {}), ...(crmSync ? { crmSync } : {}), crashed, stop };
   } catch (err) {
     await stop();
     if (options.signal?.aborted && !(err instanceof PlatformError && err.code === platformErrorCodes.aborted)) {
