@@ -1,8 +1,9 @@
 import { athenaViewDdl, glueTableInputs } from '@peak/analytics';
-import { DATASET_NAMES, lakeZones, memberChurnScores, queueList } from '@peak/contracts';
+import { crmSyncChanges, crmSyncRuns, DATASET_NAMES, lakeZones, marketingHoldout, memberChurnScores, queueList } from '@peak/contracts';
 import { ANALYTICS_WORKGROUP, Analytics, QUERY_RESULTS_ZONE } from './src/analytics.js';
 import { ChurnJobs } from './src/churn-jobs.js';
 import { loadStackConfig } from './src/config.js';
+import { CrmSyncJob } from './src/crm-sync-job.js';
 import { DataLake } from './src/data-lake.js';
 import { ImageRepository } from './src/image-repository.js';
 import { JobNetwork } from './src/job-network.js';
@@ -56,6 +57,33 @@ const churnJobs = new ChurnJobs('churn-jobs', {
   network: { subnetIds: jobNetwork.subnetIds, securityGroupIds: jobNetwork.securityGroupIds, assignPublicIp: jobNetwork.assignPublicIp },
   tags: config.tags,
 });
+// crm-sync's daily HubSpot sync: the same image, cluster and network, its own roles, after the day's churn scores.
+// Its state is services/crm-sync's STATE_KEY, ACKS_PREFIX, RUNS_PREFIX and LOCK_KEY under crm-sync/ (checked in the tests).
+const crmSyncStatePrefix = 'crm-sync/';
+const crmSync = new CrmSyncJob('crm-sync', {
+  prefix: config.prefix,
+  image: { uri: image.imageUri(config.imageTag), repositoryArn: image.repositoryArn },
+  cluster: { arn: churnJobs.clusterArn, name: churnJobs.clusterName },
+  bucketName: lake.bucketName,
+  bucketArn: lake.bucketArn,
+  processedPrefix,
+  relationPrefixes: [crmSyncRuns, crmSyncChanges, marketingHoldout].map((relation) => `${processedPrefix}${relation.name}/`),
+  // It reads the band thresholds of the model that made the scores (libs/churn's CHURN_MODELS_PREFIX).
+  modelsPrefix: `${lakeZones.models.prefix}churn/`,
+  statePrefix: crmSyncStatePrefix,
+  // A run deletes the acks it folded into the state, and its lock.
+  stateDeletes: [`${crmSyncStatePrefix}acks/`, `${crmSyncStatePrefix}lock.json`],
+  resultsPrefix: `${QUERY_RESULTS_ZONE.prefix}${ANALYTICS_WORKGROUP}/`,
+  workgroupName: analytics.analyticsWorkgroupName,
+  workgroupArn: analytics.analyticsWorkgroup.arn,
+  databaseName: analytics.databaseName,
+  databaseArn: analytics.database.arn,
+  studioTimeZone: config.studioTimeZone,
+  schedule: config.crmSync.schedule,
+  hubspot: { requestsPerTenSeconds: config.crmSync.requestsPerTenSeconds, dailyBudget: config.crmSync.dailyBudget },
+  network: { subnetIds: jobNetwork.subnetIds, securityGroupIds: jobNetwork.securityGroupIds, assignPublicIp: jobNetwork.assignPublicIp },
+  tags: config.tags,
+});
 
 export const stage = config.stage;
 export const queueUrls = queues.urls;
@@ -73,5 +101,11 @@ export const jobsClusterName = churnJobs.clusterName;
 export const churnTaskDefinitionArns = churnJobs.taskDefinitionArns;
 export const churnScheduleNames = churnJobs.scheduleNames;
 export const churnLogGroupName = churnJobs.logGroupName;
+export const crmSyncScheduleName = crmSync.scheduleName;
+export const crmSyncTaskDefinitionArn = crmSync.taskDefinitionArn;
+export const crmSyncLogGroupName = crmSync.logGroupName;
+// The HubSpot token's secret: the operator puts its value (infra/README.md); the stack never holds it.
+export const crmSyncSecretArn = crmSync.secretArn;
+export const crmSyncSecretName = crmSync.secretName;
 export const jobSubnetIds = jobNetwork.subnetIds;
 export const jobSecurityGroupIds = jobNetwork.securityGroupIds;

@@ -1,15 +1,27 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import {
+  analyticsEnvironment,
+  analyticsTaskPolicyDocument,
+  assumedBy,
+  assumedBySchedulerOf,
+  awsLogs,
+  checkJobSize,
+  checkPrefix,
+  DEFAULT_LOG_RETENTION_DAYS,
+  executionPolicyDocument,
+  fargateTaskShape,
+  heapOption,
+  runTaskTarget,
+  schedulerPolicyDocument,
+  tsxCommand,
+  type JobNetworkArgs,
+  type JobSize,
+} from './scheduled-job.js';
 
 /** The two commands of `libs/churn/src/cli.ts` that run on a schedule. */
 export const CHURN_JOBS = ['train', 'score'] as const;
 export type ChurnJob = (typeof CHURN_JOBS)[number];
-
-/** Fargate size of a job: CPU units and memory in MiB, a valid Fargate pair (the V8 heap cap follows from the memory). */
-export interface JobSize {
-  cpu: number;
-  memoryMib: number;
-}
 
 /**
  * Training holds every training cut-off's member rows at once (12–14 cut-offs × members) plus the IRLS matrices;
@@ -19,18 +31,6 @@ export const DEFAULT_JOB_SIZES: Record<ChurnJob, JobSize> = {
   train: { cpu: 2048, memoryMib: 8192 },
   score: { cpu: 1024, memoryMib: 4096 },
 };
-/** Share of the task's memory given to V8's old space: the rest is for DuckDB (scoring's Parquet writer), buffers and Node itself. */
-export const HEAP_SHARE = 0.75;
-export const DEFAULT_LOG_RETENTION_DAYS = 30;
-/** Scheduler retries a failed RunTask call (throttling, no capacity) this often, for at most an hour; no dead-letter queue. */
-export const SCHEDULE_RETRY_POLICY = { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 } as const;
-
-/** Exactly what the jobs' AWS SDK calls need (libs/analytics AthenaEngine, libs/lake S3Lake). */
-export const JOB_ATHENA_ACTIONS = ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'] as const;
-/** Catalog reads Athena makes while planning (GetPartition(s) stay unused with partition projection, but are reads). */
-export const JOB_GLUE_ACTIONS = ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'] as const;
-/** What Athena does in the caller's name on its result location (ListMultipartUploadParts/Abort for large results). */
-export const RESULTS_S3_ACTIONS = ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'] as const;
 
 export interface ChurnJobsArgs {
   /** Physical name prefix (`peak-<stage>`): cluster `<prefix>-jobs`, families and schedules `<prefix>-churn-<job>`. */
@@ -54,36 +54,13 @@ export interface ChurnJobsArgs {
   studioTimeZone: string;
   /** EventBridge Scheduler cron expressions (validated in config.ts). */
   schedules: Record<ChurnJob, string>;
-  network: { subnetIds: pulumi.Input<string[]>; securityGroupIds: pulumi.Input<string[]>; assignPublicIp: boolean };
+  network: JobNetworkArgs;
   /** An existing ECS cluster to run in; absent: one is created. */
   cluster?: { arn: pulumi.Input<string>; name: pulumi.Input<string> };
   sizes?: Partial<Record<ChurnJob, JobSize>>;
   logRetentionDays?: number;
   tags?: Record<string, string>;
 }
-
-// Fargate's valid memory per CPU size (MiB); a wrong pair is refused by ECS only at deploy time.
-const FARGATE_MEMORY: Record<number, (m: number) => boolean> = {
-  256: (m) => [512, 1024, 2048].includes(m),
-  512: (m) => m >= 1024 && m <= 4096 && m % 1024 === 0,
-  1024: (m) => m >= 2048 && m <= 8192 && m % 1024 === 0,
-  2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
-  4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
-};
-
-function checkSize(job: string, size: JobSize): void {
-  if (!FARGATE_MEMORY[size.cpu]?.(size.memoryMib)) throw new Error(`churn ${job}: ${size.cpu} CPU units with ${size.memoryMib} MiB is not a Fargate task size`);
-}
-
-function checkPrefix(what: string, prefix: string): void {
-  if (!/^[a-z0-9_-]+(\/[a-z0-9_-]+)*\/$/.test(prefix)) throw new Error(`${what} must be a key prefix ending in "/" without wildcards; got ${JSON.stringify(prefix)}`);
-}
-
-const assumedBy = (service: string, condition?: Record<string, unknown>) =>
-  JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole', ...(condition ? { Condition: condition } : {}) }],
-  });
 
 /**
  * The churn model's jobs in AWS: `train` (weekly) and `score` (daily) as Fargate tasks of the platform image, started by
@@ -105,7 +82,7 @@ export class ChurnJobs extends pulumi.ComponentResource {
 
   constructor(name: string, args: ChurnJobsArgs, opts?: pulumi.ComponentResourceOptions) {
     const sizes = { ...DEFAULT_JOB_SIZES, ...(args.sizes ?? {}) };
-    for (const job of CHURN_JOBS) checkSize(job, sizes[job]);
+    for (const job of CHURN_JOBS) checkJobSize(`churn ${job}`, sizes[job]);
     checkPrefix('processedPrefix', args.processedPrefix);
     checkPrefix('scoresPrefix', args.scoresPrefix);
     checkPrefix('modelsPrefix', args.modelsPrefix);
@@ -156,28 +133,32 @@ export class ChurnJobs extends pulumi.ComponentResource {
       {
         name: 'churn-lake-and-athena',
         role: this.taskRole.id,
-        policy: taskPolicyDocument({
+        policy: analyticsTaskPolicyDocument({
           bucketArn: args.bucketArn,
           processedPrefix: args.processedPrefix,
-          scoresPrefix: args.scoresPrefix,
-          modelsPrefix: args.modelsPrefix,
           resultsPrefix: args.resultsPrefix,
           workgroupArn: args.workgroupArn,
           databaseArn: args.databaseArn,
           databaseName: args.databaseName,
+          // Listing the models prefix turns a missing registry.json (the first training) into 404, not 403.
+          listPrefixes: [args.modelsPrefix],
+          statements: (bucket) => [
+            // One Parquet file a day, replaced on a re-run; a large one is a multipart upload, aborted if it fails.
+            { Sid: 'WriteChurnScores', Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: pulumi.interpolate`${bucket}/${args.scoresPrefix}*` },
+            { Sid: 'ReadWriteModelRegistry', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: pulumi.interpolate`${bucket}/${args.modelsPrefix}*` },
+          ],
         }),
       },
       parent,
     );
 
-    const environment = [
-      { name: 'ANALYTICS_ENGINE', value: 'athena' },
-      { name: 'ATHENA_WORKGROUP', value: args.workgroupName },
-      { name: 'GLUE_DATABASE', value: args.databaseName },
-      { name: 'LAKE_URI', value: pulumi.interpolate`s3://${args.bucketName}/` },
-      { name: 'AWS_REGION', value: region },
-      { name: 'STUDIO_TIME_ZONE', value: args.studioTimeZone },
-    ];
+    const environment = analyticsEnvironment({
+      workgroupName: args.workgroupName,
+      databaseName: args.databaseName,
+      bucketName: args.bucketName,
+      region,
+      studioTimeZone: args.studioTimeZone,
+    });
 
     this.taskDefinitions = {} as Record<ChurnJob, aws.ecs.TaskDefinition>;
     for (const job of CHURN_JOBS) {
@@ -186,11 +167,7 @@ export class ChurnJobs extends pulumi.ComponentResource {
         `${name}-${job}`,
         {
           family: `${args.prefix}-churn-${job}`,
-          requiresCompatibilities: ['FARGATE'],
-          networkMode: 'awsvpc',
-          cpu: String(size.cpu),
-          memory: String(size.memoryMib),
-          runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
+          ...fargateTaskShape(size),
           executionRoleArn: this.executionRole.arn,
           taskRoleArn: this.taskRole.arn,
           containerDefinitions: pulumi.jsonStringify([
@@ -199,16 +176,9 @@ export class ChurnJobs extends pulumi.ComponentResource {
               image: args.image.uri,
               essential: true,
               // The image's WORKDIR is the repo root (infra/README.md): the same command as `npm run churn -- <job>` locally.
-              command: ['node', '--import', 'tsx', 'libs/churn/src/cli.ts', job],
-              environment: [
-                ...environment,
-                // V8's default heap limit is a fraction of the memory it sees: give it the task's, minus room for the rest.
-                { name: 'NODE_OPTIONS', value: `--max-old-space-size=${Math.floor(size.memoryMib * HEAP_SHARE)}` },
-              ],
-              logConfiguration: {
-                logDriver: 'awslogs',
-                options: { 'awslogs-group': this.logGroup.name, 'awslogs-region': region, 'awslogs-stream-prefix': job },
-              },
+              command: tsxCommand('libs/churn/src/cli.ts', job),
+              environment: [...environment, { name: 'NODE_OPTIONS', value: heapOption(size) }],
+              logConfiguration: awsLogs(this.logGroup.name, region, job),
             },
           ]),
           tags: { ...tags, job },
@@ -223,7 +193,7 @@ export class ChurnJobs extends pulumi.ComponentResource {
         name: `${args.prefix}-churn-scheduler`,
         description: 'EventBridge Scheduler: run the two churn task definitions in the jobs cluster',
         // Only this account's schedules may use the role (confused-deputy guard).
-        assumeRolePolicy: account.apply((id) => assumedBy('scheduler.amazonaws.com', { StringEquals: { 'aws:SourceAccount': id } })),
+        assumeRolePolicy: assumedBySchedulerOf(account),
         tags,
       },
       parent,
@@ -234,6 +204,7 @@ export class ChurnJobs extends pulumi.ComponentResource {
         name: 'run-churn-tasks',
         role: this.schedulerRole.id,
         policy: schedulerPolicyDocument({
+          label: 'Churn',
           taskDefinitionArns: CHURN_JOBS.map((job) => this.taskDefinitions[job].arn),
           clusterArn: this.clusterArn,
           passRoleArns: [this.executionRole.arn, this.taskRole.arn],
@@ -258,21 +229,7 @@ export class ChurnJobs extends pulumi.ComponentResource {
           scheduleExpressionTimezone: args.studioTimeZone,
           flexibleTimeWindow: { mode: 'OFF' },
           state: 'ENABLED',
-          target: {
-            arn: this.clusterArn,
-            roleArn: this.schedulerRole.arn,
-            ecsParameters: {
-              taskDefinitionArn: this.taskDefinitions[job].arn,
-              launchType: 'FARGATE',
-              taskCount: 1,
-              networkConfiguration: {
-                subnets: args.network.subnetIds,
-                securityGroups: args.network.securityGroupIds,
-                assignPublicIp: args.network.assignPublicIp,
-              },
-            },
-            retryPolicy: { ...SCHEDULE_RETRY_POLICY },
-          },
+          target: runTaskTarget({ clusterArn: this.clusterArn, roleArn: this.schedulerRole.arn, taskDefinitionArn: this.taskDefinitions[job].arn, network: args.network }),
         },
         // The role must be able to run the task before the schedule's first invocation.
         { parent: this, dependsOn: [this.schedulerRole] },
@@ -289,73 +246,4 @@ export class ChurnJobs extends pulumi.ComponentResource {
       logGroupName: this.logGroupName,
     });
   }
-}
-
-/** ECR's GetAuthorizationToken has no resource-level permissions (AWS requires `*`); every other grant names its resource. */
-function executionPolicyDocument(p: { repositoryArn: pulumi.Input<string>; logGroupArn: pulumi.Input<string> }): pulumi.Output<string> {
-  return pulumi.jsonStringify({
-    Version: '2012-10-17',
-    Statement: [
-      { Sid: 'RegistryLogin', Effect: 'Allow', Action: ['ecr:GetAuthorizationToken'], Resource: '*' },
-      { Sid: 'PullPlatformImage', Effect: 'Allow', Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'], Resource: p.repositoryArn },
-      // CloudWatch Logs wants the group ARN with `:*` for stream-level calls: this group's streams only.
-      { Sid: 'WriteJobLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: pulumi.interpolate`${p.logGroupArn}:*` },
-    ],
-  });
-}
-
-interface TaskPolicyArgs {
-  bucketArn: pulumi.Input<string>;
-  processedPrefix: string;
-  scoresPrefix: string;
-  modelsPrefix: string;
-  resultsPrefix: string;
-  workgroupArn: pulumi.Input<string>;
-  databaseArn: pulumi.Input<string>;
-  databaseName: pulumi.Input<string>;
-}
-
-/** The jobs' policy: no action wildcards, no `*` resource, writes only to the scores, the models and the workgroup's results. */
-function taskPolicyDocument(p: TaskPolicyArgs): pulumi.Output<string> {
-  // The catalog and table ARNs share the database ARN's partition, region and account (arn:aws:glue:<region>:<account>).
-  const glue = pulumi.output(p.databaseArn).apply((arn) => arn.split(':').slice(0, 5).join(':'));
-  const bucket = pulumi.output(p.bucketArn);
-  return pulumi.jsonStringify({
-    Version: '2012-10-17',
-    Statement: [
-      { Sid: 'QueryInAnalyticsWorkgroup', Effect: 'Allow', Action: JOB_ATHENA_ACTIONS, Resource: p.workgroupArn },
-      {
-        Sid: 'ReadCatalog',
-        Effect: 'Allow',
-        Action: JOB_GLUE_ACTIONS,
-        Resource: [pulumi.interpolate`${glue}:catalog`, p.databaseArn, pulumi.interpolate`${glue}:table/${p.databaseName}/*`],
-      },
-      // Athena checks where the result bucket is before it writes; this reveals nothing about its objects.
-      { Sid: 'LocateLakeBucket', Effect: 'Allow', Action: ['s3:GetBucketLocation'], Resource: bucket },
-      {
-        // Athena lists the tables' partitions; under the models prefix it turns a missing registry.json into 404, not 403.
-        Sid: 'ListOwnPrefixes',
-        Effect: 'Allow',
-        Action: ['s3:ListBucket'],
-        Resource: bucket,
-        Condition: { StringLike: { 's3:prefix': [`${p.processedPrefix}*`, `${p.modelsPrefix}*`, `${p.resultsPrefix}*`] } },
-      },
-      { Sid: 'ReadProcessedZone', Effect: 'Allow', Action: ['s3:GetObject'], Resource: pulumi.interpolate`${bucket}/${p.processedPrefix}*` },
-      // One Parquet file a day, replaced on a re-run; a large one is a multipart upload, aborted if it fails.
-      { Sid: 'WriteChurnScores', Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: pulumi.interpolate`${bucket}/${p.scoresPrefix}*` },
-      { Sid: 'ReadWriteModelRegistry', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: pulumi.interpolate`${bucket}/${p.modelsPrefix}*` },
-      { Sid: 'AnalyticsQueryResults', Effect: 'Allow', Action: RESULTS_S3_ACTIONS, Resource: pulumi.interpolate`${bucket}/${p.resultsPrefix}*` },
-    ],
-  });
-}
-
-/** RunTask of exactly these task definition revisions, in this cluster; PassRole of exactly the two roles a task uses, to ECS only. */
-function schedulerPolicyDocument(p: { taskDefinitionArns: pulumi.Input<string>[]; clusterArn: pulumi.Input<string>; passRoleArns: pulumi.Input<string>[] }): pulumi.Output<string> {
-  return pulumi.jsonStringify({
-    Version: '2012-10-17',
-    Statement: [
-      { Sid: 'RunChurnTasks', Effect: 'Allow', Action: ['ecs:RunTask'], Resource: p.taskDefinitionArns, Condition: { ArnEquals: { 'ecs:cluster': p.clusterArn } } },
-      { Sid: 'PassChurnTaskRoles', Effect: 'Allow', Action: ['iam:PassRole'], Resource: p.passRoleArns, Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } } },
-    ],
-  });
 }

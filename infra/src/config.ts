@@ -20,6 +20,18 @@ export interface StackConfig {
   churnSchedules: { train: string; score: string };
   /** Where the jobs' Fargate tasks run; absent keys fall back to the default VPC (see JobNetwork). */
   jobNetwork: JobNetworkConfig;
+  /** crm-sync's daily HubSpot sync (the CrmSyncJob): when it runs and how fast it may call HubSpot. */
+  crmSync: CrmSyncConfig;
+}
+
+/** crm-sync's run in AWS; the HubSpot token is not configuration (a Secrets Manager secret the operator fills). */
+export interface CrmSyncConfig {
+  /** EventBridge Scheduler cron expression, evaluated in `studioTimeZone`. */
+  schedule: string;
+  /** HUBSPOT_REQUESTS_PER_10S of the task. */
+  requestsPerTenSeconds: number;
+  /** HUBSPOT_DAILY_BUDGET of the task; undefined: the key is absent and the variable unset (whatever HubSpot says remains). */
+  dailyBudget?: number;
 }
 
 /** The jobs' network as configured; each part is undefined when its key is absent. */
@@ -50,6 +62,12 @@ const IMAGE_TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 export const DEFAULT_CHURN_SCORE_SCHEDULE = 'cron(0 5 * * ? *)';
 /** Mondays at 04:00 in the studios' zone: an hour before that day's scoring, which then uses the new champion. */
 export const DEFAULT_CHURN_TRAIN_SCHEDULE = 'cron(0 4 ? * MON *)';
+/** Daily at 06:00 in the studios' zone: an hour after the churn scores (05:00), as crm-sync's own schedule does locally. */
+export const DEFAULT_CRM_SYNC_SCHEDULE = 'cron(0 6 * * ? *)';
+/** crm-sync's own default (HUBSPOT_REQUESTS_PER_10S): HubSpot's 100 a 10 s on the lower tiers, less 5%. */
+export const DEFAULT_HUBSPOT_REQUESTS_PER_10S = 95;
+/** The bounds crm-sync's configuration accepts for HUBSPOT_REQUESTS_PER_10S (services/crm-sync/src/config.ts). */
+export const MAX_HUBSPOT_REQUESTS_PER_10S = 1_000;
 /** EventBridge Scheduler's limits on an ECS target's awsvpc configuration. */
 export const MAX_JOB_SUBNETS = 16;
 export const MAX_JOB_SECURITY_GROUPS = 5;
@@ -157,6 +175,33 @@ function idList(config: pulumi.Config, key: string, kind: 'subnet' | 'sg', max: 
   return ids;
 }
 
+/** A whole number from `min` to `max` (digits only); undefined when the key is absent. `what` says what it is for. */
+function wholeNumber(config: pulumi.Config, key: string, range: { min: number; max?: number }, what: string): number | undefined {
+  const text = config.get(key);
+  if (text === undefined) return undefined;
+  const value = /^\d{1,15}$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+  if (!(value >= range.min && value <= (range.max ?? Number.MAX_SAFE_INTEGER))) {
+    const bounds = range.max === undefined ? `at least ${range.min}` : `from ${range.min} to ${range.max}`;
+    throw new Error(`${config.name}:${key} must be a whole number ${bounds} (${what}); got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+function crmSync(config: pulumi.Config): CrmSyncConfig {
+  const requestsPerTenSeconds = wholeNumber(
+    config,
+    'hubspotRequestsPer10s',
+    { min: 1, max: MAX_HUBSPOT_REQUESTS_PER_10S },
+    "requests crm-sync sends to HubSpot in any 10 seconds, below the private app's limit",
+  );
+  const dailyBudget = wholeNumber(config, 'hubspotDailyBudget', { min: 1 }, "requests a crm-sync run may use of the HubSpot account's daily limit; remove the key to leave it to what HubSpot says remains");
+  return {
+    schedule: cronSchedule(config, 'crmSyncSchedule', DEFAULT_CRM_SYNC_SCHEDULE),
+    requestsPerTenSeconds: requestsPerTenSeconds ?? DEFAULT_HUBSPOT_REQUESTS_PER_10S,
+    ...(dailyBudget === undefined ? {} : { dailyBudget }),
+  };
+}
+
 function imageTag(config: pulumi.Config, key: string): string {
   const tag = config.get(key) ?? DEFAULT_IMAGE_TAG;
   if (!IMAGE_TAG_PATTERN.test(tag)) {
@@ -187,5 +232,6 @@ export function loadStackConfig(): StackConfig {
       securityGroupIds: idList(config, 'jobSecurityGroupIds', 'sg', MAX_JOB_SECURITY_GROUPS),
       assignPublicIp: config.getBoolean('jobAssignPublicIp'),
     },
+    crmSync: crmSync(config),
   };
 }

@@ -121,7 +121,7 @@ t.test('a malformed cron expression is refused with the key and what is wrong', 
     ['cron(? 5 * * ? *)', /minutes: "\?" is not 0–59/],
     ['', /not of the form cron\(…\)/],
   ];
-  for (const key of ['churnScoreSchedule', 'churnTrainSchedule']) {
+  for (const key of ['churnScoreSchedule', 'churnTrainSchedule', 'crmSyncSchedule']) {
     for (const [bad, why] of cases) {
       pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', [`peak-fitness:${key}`]: bad });
       t.throws(() => loadStackConfig(), new RegExp(`^peak-fitness:${key} must be an EventBridge Scheduler cron expression.*${why.source}`), `${key} ${JSON.stringify(bad)} refused`);
@@ -155,4 +155,32 @@ t.test('a malformed image tag or public-IP flag is refused', async (t) => {
   }
   pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', 'peak-fitness:jobAssignPublicIp': 'yes' });
   t.throws(() => loadStackConfig(), /jobAssignPublicIp/, 'jobAssignPublicIp must be true or false');
+});
+
+t.test('crm-sync: daily at 06:00 after the 05:00 scores, 95 HubSpot requests a 10 s, no daily budget, unless configured', async (t) => {
+  pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev' });
+  const config = loadStackConfig();
+  t.same(config.crmSync, { schedule: 'cron(0 6 * * ? *)', requestsPerTenSeconds: 95 }, 'defaults; the budget absent, not undefined-valued');
+  const hour = (cron: string) => Number(cron.slice('cron('.length).split(' ')[1]);
+  t.ok(hour(config.crmSync.schedule) > hour(config.churnSchedules.score), 'the sync runs after the day’s churn scores, so it sends them');
+  pulumi.runtime.setAllConfig({
+    'peak-fitness:stage': 'dev',
+    'peak-fitness:crmSyncSchedule': ' cron(30 6 ? * MON-SAT *) ',
+    'peak-fitness:hubspotRequestsPer10s': '190',
+    'peak-fitness:hubspotDailyBudget': ' 250000 ',
+  });
+  t.same(loadStackConfig().crmSync, { schedule: 'cron(30 6 ? * MON-SAT *)', requestsPerTenSeconds: 190, dailyBudget: 250_000 }, 'trimmed and parsed');
+  pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', 'peak-fitness:hubspotRequestsPer10s': '1000', 'peak-fitness:hubspotDailyBudget': '1' });
+  t.match(loadStackConfig().crmSync, { requestsPerTenSeconds: 1000, dailyBudget: 1 }, 'the bounds crm-sync accepts');
+});
+
+t.test('HubSpot pacing out of crm-sync’s range, or not a whole number, is refused with the key and the bounds', async (t) => {
+  for (const bad of ['0', '1001', '-5', '9.5', '95/10s', '1e2', '']) {
+    pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', 'peak-fitness:hubspotRequestsPer10s': bad });
+    t.throws(() => loadStackConfig(), /^peak-fitness:hubspotRequestsPer10s must be a whole number from 1 to 1000 \(requests crm-sync sends to HubSpot in any 10 seconds/, `hubspotRequestsPer10s ${JSON.stringify(bad)} refused`);
+  }
+  for (const bad of ['0', '-1', '2.5', 'unlimited', '']) {
+    pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', 'peak-fitness:hubspotDailyBudget': bad });
+    t.throws(() => loadStackConfig(), /^peak-fitness:hubspotDailyBudget must be a whole number at least 1 \(requests a crm-sync run may use/, `hubspotDailyBudget ${JSON.stringify(bad)} refused`);
+  }
 });
