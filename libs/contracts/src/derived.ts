@@ -119,7 +119,7 @@ export type CrmSyncChangeRow = Static<typeof crmSyncChanges.row>;
 export const marketingHoldout = defineDerived({
   name: 'marketing_holdout',
   title: 'Marketing holdout group',
-  description: 'Which members are in the stable marketing holdout group (no marketing email, no HubSpot campaign), so the campaigns\' effect on retention can be measured. A member\'s group is a hash of their id (see `holdoutBucket`), the same in crm-sync and the notifier, and never changes; each file holds the members first seen that day.',
+  description: 'Which members are in the stable marketing holdout group (no marketing email, no HubSpot campaign), so the campaigns\' effect on retention can be measured. A member\'s group is a hash of their id (see `holdoutBucket`), the same in crm-sync and the notifier, and never changes. A member is written when first synced and again every 300 days (the processed zone keeps a year), so count each member once.',
   writer: 'crm-sync',
   partitionBy: 'assigned_on',
   properties: {
@@ -127,7 +127,7 @@ export const marketingHoldout = defineDerived({
     home_location_id: optional(id({ description: 'Home studio when first seen', example: 'downtown' })),
     bucket: integer({ description: 'Hash bucket 0–9999 of the member id; holdout when below the holdout share × 10000', minimum: 0, maximum: 9999, example: 421 }),
     holdout: boolean({ description: 'In the holdout group', example: true }),
-    assigned_on: date({ description: 'UTC day the member was first seen by crm-sync', example: '2026-12-07' }),
+    assigned_on: date({ description: 'UTC day of the run that wrote the row (first sync, or a rewrite)', example: '2026-12-07' }),
   },
 });
 export type MarketingHoldoutRow = Static<typeof marketingHoldout.row>;

@@ -1,6 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import t, { type Test } from 'tap';
+import { inHoldout } from '@peak/contracts';
 import { FolderLake } from '@peak/lake';
+import { holdoutRows } from '../src/sync/lake-records.js';
 import { applyAcks, emptyStoredState, latestRuns, loadSyncedState, newRunId, recordRun, saveSyncedState, STATE_KEY, SyncStateError, type StoredState, type SyncRun } from '../src/sync/state.js';
 
 const lakeIn = (t: Test) => new FolderLake(t.testdir());
@@ -12,7 +14,7 @@ t.test('the synced state round-trips through the lake; none yet is the first run
   const state: StoredState = {
     members: new Map<string, Record<string, string>>([['M000001', { peak_member_id: 'M000001', peak_visits_30d: '4' }], ['M000002', { peak_member_id: 'M000002', peak_lifecycle_stage: 'cancelled' }]]),
     failures: new Map([['M000003', failure]]),
-    holdoutRecorded: new Set(['M000001']),
+    holdoutRecorded: new Map([['M000001', '2026-06-30']]),
   };
   await saveSyncedState(lake, state);
   t.same(await loadSyncedState(lake), state, 'members with different properties, failures and the holdout list');
@@ -48,4 +50,13 @@ t.test('acks: accepted properties merge into what HubSpot holds; a failure count
   t.same(state.failures.get('M2'), { category: 'HTTP_500', message: 'y', firstFailedAt: '2026-06-29T06:00:00Z', lastFailedAt: '2026-06-30T06:00:00Z', attempts: 2 });
   applyAcks(state, { sent: [{ memberId: 'M2', properties: { a: '1' } }], failed: [], at: '2026-07-01T06:00:00Z' });
   t.notOk(state.failures.has('M2'), 'sent at last: the failure is cleared');
+});
+
+t.test('the holdout relation: members not listed yet, and those listed long enough ago to fall out of the processed zone\'s year', async (t) => {
+  const state = emptyStoredState();
+  for (const id of ['M1', 'M2', 'M3']) state.members.set(id, { peak_member_id: id, peak_home_location: 'downtown' });
+  state.holdoutRecorded.set('M1', '2026-06-01');
+  state.holdoutRecorded.set('M2', '2025-09-01'); // 302 days before the run
+  const run = { startedAt: '2026-06-30T06:00:00.000Z' } as SyncRun;
+  t.same(holdoutRows(state, run).map((r) => [r.member_id, r.assigned_on, r.home_location_id, r.holdout === inHoldout(r.member_id)]), [['M2', '2026-06-30', 'downtown', true], ['M3', '2026-06-30', 'downtown', true]]);
 });

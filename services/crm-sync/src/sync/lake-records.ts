@@ -42,11 +42,19 @@ export const changeRows = {
   ],
 };
 
-/** Members HubSpot holds from crm-sync that the holdout relation does not list yet. */
+/**
+ * The processed zone keeps a year (the lake's lifecycle rule): a member's row is written again after this many days, so
+ * every synced member stays in the relation (readers count each member once).
+ */
+export const HOLDOUT_REWRITE_DAYS = 300;
+
+/** Members HubSpot holds from crm-sync that the holdout relation does not list, or listed too long ago to be kept. */
 export function holdoutRows(state: StoredState, run: SyncRun): MarketingHoldoutRow[] {
   const rows: MarketingHoldoutRow[] = [];
+  const stale = new Date(Date.parse(`${runDate(run)}T00:00:00Z`) - HOLDOUT_REWRITE_DAYS * 86_400_000).toISOString().slice(0, 10);
   for (const [memberId, properties] of state.members) {
-    if (state.holdoutRecorded.has(memberId)) continue;
+    const recorded = state.holdoutRecorded.get(memberId);
+    if (recorded !== undefined && recorded > stale) continue;
     const home = properties.peak_home_location;
     rows.push({ member_id: memberId, ...(home ? { home_location_id: home } : {}), bucket: holdoutBucket(memberId), holdout: inHoldout(memberId), assigned_on: runDate(run) });
   }

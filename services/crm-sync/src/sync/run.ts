@@ -84,7 +84,7 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
     });
     const firstSeen = holdoutRows(state, run);
     await writeRunDatasets.holdout(lake, run, firstSeen);
-    for (const r of firstSeen) state.holdoutRecorded.add(r.member_id);
+    for (const r of firstSeen) state.holdoutRecorded.set(r.member_id, r.assigned_on);
     await saveSyncedState(lake, state);
     Object.assign(run.counts, { sent: pushed.sent.length, created: pushed.created, updated: pushed.sent.length - pushed.created, failed: pushed.failed.length, requests: pushed.requests });
     run.errors = pushed.failed.slice(0, MAX_RUN_ERRORS);

@@ -25,11 +25,11 @@ export class SyncStateError extends Error {
 }
 
 /** On disk: property names once, each member's values in that order (null = never sent); ~12 MB raw for 100k members. */
-type StateFile = { version: number; fields: string[]; members: Record<string, (string | null)[]>; failures: Record<string, Failure>; holdoutRecorded: string[] };
+type StateFile = { version: number; fields: string[]; members: Record<string, (string | null)[]>; failures: Record<string, Failure>; holdoutRecorded: Record<string, string> };
 
-/** The state as a run holds it: the diff's input, and which members the `marketing_holdout` relation already lists. */
-export type StoredState = { members: Map<string, Record<string, string>>; failures: Map<string, Failure>; holdoutRecorded: Set<string> };
-export const emptyStoredState = (): StoredState => ({ members: new Map(), failures: new Map(), holdoutRecorded: new Set() });
+/** The state as a run holds it: the diff's input, and the day each member was last written to the `marketing_holdout` relation. */
+export type StoredState = { members: Map<string, Record<string, string>>; failures: Map<string, Failure>; holdoutRecorded: Map<string, string> };
+export const emptyStoredState = (): StoredState => ({ members: new Map(), failures: new Map(), holdoutRecorded: new Map() });
 
 function decode(file: StateFile): StoredState {
   const members = new Map<string, Record<string, string>>();
@@ -41,14 +41,14 @@ function decode(file: StateFile): StoredState {
     });
     members.set(id, properties);
   }
-  return { members, failures: new Map(Object.entries(file.failures ?? {})), holdoutRecorded: new Set(file.holdoutRecorded ?? []) };
+  return { members, failures: new Map(Object.entries(file.failures ?? {})), holdoutRecorded: new Map(Object.entries(file.holdoutRecorded ?? {})) };
 }
 
 function encode(state: StoredState): StateFile {
   const fields = [...new Set([...state.members.values()].flatMap((p) => Object.keys(p)))].sort();
   const members: StateFile['members'] = {};
   for (const [id, properties] of state.members) members[id] = fields.map((f) => properties[f] ?? null);
-  return { version: STATE_VERSION, fields, members, failures: Object.fromEntries(state.failures), holdoutRecorded: [...state.holdoutRecorded] };
+  return { version: STATE_VERSION, fields, members, failures: Object.fromEntries(state.failures), holdoutRecorded: Object.fromEntries(state.holdoutRecorded) };
 }
 
 async function readStateFile(lake: Lake): Promise<StoredState> {
