@@ -55,6 +55,7 @@ export async function buildApp(config: Config, { hubspot, now, analytics, ...she
       lake: source.lake,
       client: app.hubspot,
       requestsPerTenSeconds: config.HUBSPOT_REQUESTS_PER_10S,
+      requestTimeoutMs: config.HUBSPOT_TIMEOUT_MS,
       ...(config.HUBSPOT_DAILY_BUDGET === undefined ? {} : { dailyBudget: config.HUBSPOT_DAILY_BUDGET }),
       leaseMs: config.CRM_SYNC_LOCK_LEASE_MINUTES * 60_000,
       log: app.log,

@@ -98,6 +98,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
       dryRun: values['dry-run'] === true,
       fullResync: values['full-resync'] === true,
       requestsPerTenSeconds: settings.HUBSPOT_REQUESTS_PER_10S,
+      requestTimeoutMs: settings.HUBSPOT_TIMEOUT_MS,
       ...(settings.HUBSPOT_DAILY_BUDGET === undefined ? {} : { dailyBudget: settings.HUBSPOT_DAILY_BUDGET }),
       onBatch: (done, total) => {
         if (!bar) return void process.stderr.write(`${done}/${total} members sent\n`);

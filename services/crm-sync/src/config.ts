@@ -24,6 +24,12 @@ export const syncSettingsSchema = {
     default: 95,
     description: "Requests crm-sync sends in any 10 s: HubSpot's 100 (lower tiers) less 5% for /ready probes and timing jitter (the limit is per private app, so nothing else shares it); 190 less headroom on Professional/Enterprise",
   }),
+  HUBSPOT_TIMEOUT_MS: Type.Integer({
+    minimum: 1_000,
+    maximum: 600_000,
+    default: 30_000,
+    description: 'A HubSpot call with no answer after this long is given up and retried (an upsert keyed on the member id is safe to repeat)',
+  }),
   HUBSPOT_DAILY_BUDGET: Type.Optional(Type.Integer({ minimum: 1, description: "Requests a run may use of the account's daily limit, which other integrations share (unset: whatever HubSpot says remains)" })),
   CRM_SYNC_LOCK_LEASE_MINUTES: Type.Integer({
     minimum: 1,

@@ -112,6 +112,33 @@ t.test('a member HubSpot refuses: reported per row, retried next run with the re
   t.match(full, { fullResync: true, counts: { changed: eligible.length, sent: eligible.length, created: 0 } }, 'a full resync sends everyone, and creates no one twice');
 });
 
+t.test('429 storms, 500s, a timeout and a partial batch error during a run: everyone synced by the next run, no duplicate contacts, the history true', async (t) => {
+  const stateLake = new FolderLake(t.testdir());
+  const admin = (path: string, init?: RequestInit) => fetch(`${sandboxUrl}/_sandbox${path}`, init);
+  const fault = (spec: object) => admin('/faults', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) });
+  const upserts = async () => ((await (await admin('/requests')).json()) as { results: { path: string }[] }).results.filter((r) => r.path.endsWith('/batch/upsert')).length;
+  await admin('/requests', { method: 'DELETE' });
+  const bad = eligible[10]?.member_id ?? '';
+  await fault({ kind: 'rate-limit', path: '/crm/v3/objects/contacts/batch/upsert', count: 3 });
+  await fault({ kind: 'server-error', status: 502, path: '/crm/v3/objects/contacts/batch/upsert', count: 2 });
+  await fault({ kind: 'delay', ms: 1_500, path: '/crm/v3/objects/contacts/batch/upsert', count: 1 });
+  await fault({ kind: 'input-error', ids: [bad], count: 1 });
+  const slept: number[] = [];
+  const options = { engine, lake: stateLake, client, ...fast, requestTimeoutMs: 500, sleep: async (ms: number) => void slept.push(ms) };
+  const first = await runSync(options);
+  t.match(first, { outcome: 'partial', counts: { sent: eligible.length - 1, failed: 1 } }, 'one member refused; everyone else through the storm');
+  t.match(first.errors, [{ memberId: bad }]);
+  t.equal(slept.filter((ms) => ms >= 10_000).length, 2, `the two 429s the client saw (the first came too late) each waited out the 10 s HubSpot asks (${slept.join(', ')})`);
+  // The sandbox applies every fault matching a request at once: the delay rides on the first 429, which the client gave up on.
+  t.equal(first.counts.requests, Math.ceil(eligible.length / 100) + 3 + 2, 'the history counts every attempt: the batches, 3 × 429 (the first also too late), 2 × 502');
+  const second = await runSync(options);
+  t.match(second, { outcome: 'succeeded', counts: { changed: 1, retried: 1, sent: 1, failed: 0 } }, 'the next run sends the one left');
+  await new Promise((resolve) => setTimeout(resolve, 1_500)); // the timed-out call's late answer lands too
+  t.equal(await upserts(), first.counts.requests + second.counts.requests, 'the sandbox saw exactly the calls the runs counted');
+  const search = await client.crm.contacts.searchApi.doSearch({ filterGroups: [{ filters: [{ propertyName: MEMBER_ID_PROPERTY, operator: 'HAS_PROPERTY' as never }] }], properties: [MEMBER_ID_PROPERTY], limit: 1, after: '0', sorts: [] });
+  t.equal(search.total, eligible.length, 'one contact per member: retries and the late answer made no duplicate');
+});
+
 t.test('a run that died after its first batch: the re-run sends only the members HubSpot had not acknowledged', async (t) => {
   const stateLake = new FolderLake(t.testdir());
   const input = await readSyncInput(engine, lake);

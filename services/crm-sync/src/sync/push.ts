@@ -7,7 +7,7 @@
  * - 207 with `errors[]`: those inputs failed (matched by `objectWriteTraceId` = member id), the rest are done;
  * - 400 for the whole batch: the batch is split in halves until the bad inputs stand alone, so one bad member never
  *   holds back 99 good ones;
- * - 429 TEN_SECONDLY_ROLLING, 423 Locked, 5xx, network errors: retried with exponential backoff and jitter, waiting at
+ * - 429 TEN_SECONDLY_ROLLING, 423 Locked, 5xx, network errors, no answer in time: retried with exponential backoff and jitter, waiting at
  *   least what HubSpot's headers ask (X-HubSpot-RateLimit-Interval-Milliseconds, Retry-After);
  * - 429 DAILY, 401/403, retries exhausted: the run stops; what was sent so far is kept (the state saves it).
  */
@@ -33,11 +33,13 @@ export type PushOutcome = {
 
 export type PushOptions = {
   client: Client;
-  /** Requests per 10 s allowed to crm-sync: HubSpot's limit less the headroom (default 80, for the 100 of the lower tiers). */
+  /** Requests per 10 s allowed to crm-sync: HubSpot's limit less the headroom (default 95, for the 100 of the lower tiers). */
   requestsPerTenSeconds?: number;
   /** At most this many requests of the day's remaining budget are used (others share the account's daily limit). */
   dailyBudget?: number;
   maxAttempts?: number;
+  /** A call with no answer after this long is given up and retried (default 30 s): an upsert keyed on the member id is safe to repeat. */
+  requestTimeoutMs?: number;
   /** Waits (tests pass a clock that does not sleep). */
   sleep?: (ms: number) => Promise<void>;
   onBatch?: (done: number, total: number) => void;
@@ -81,7 +83,8 @@ export async function pushChanges(items: readonly PushItem[], options: PushOptio
   const { client } = options;
   const sleep = options.sleep ?? realSleep;
   const maxAttempts = options.maxAttempts ?? 6;
-  const perTen = options.requestsPerTenSeconds ?? 80;
+  const perTen = options.requestsPerTenSeconds ?? 95;
+  const timeoutMs = options.requestTimeoutMs ?? 30_000;
   // Evenly spaced requests: at most `perTen` in any rolling 10 s, which a fixed window would not guarantee.
   const limiter = new Bottleneck({ minTime: Math.ceil(10_000 / perTen), maxConcurrent: 2 });
   const outcome: PushOutcome = { sent: [], created: 0, failed: [], requests: 0 };
@@ -95,7 +98,8 @@ export async function pushChanges(items: readonly PushItem[], options: PushOptio
       dailyLeft--;
       try {
         const inputs = batch.map((i) => ({ id: i.memberId, idProperty: MEMBER_ID_PROPERTY, objectWriteTraceId: i.memberId, properties: i.properties }));
-        const answer = await limiter.schedule(() => client.crm.contacts.batchApi.upsertWithHttpInfo({ inputs }));
+        // Bottleneck's expiration fails a hung call and frees its slot; the late answer, if any, is the same upsert again.
+        const answer = await limiter.schedule({ expiration: timeoutMs }, () => client.crm.contacts.batchApi.upsertWithHttpInfo({ inputs }));
         const remaining = Number(answer.headers['x-hubspot-ratelimit-daily-remaining']);
         if (Number.isFinite(remaining)) dailyLeft = Math.min(dailyLeft, remaining);
         return answer.data;

@@ -16,7 +16,7 @@ import { pushChanges, type PushOptions } from './push.js';
 import { readSyncInput, type SyncInput } from './read-input.js';
 import { applyAcks, latestRuns, loadSyncedState, MAX_RUN_ERRORS, newRunId, recordAcks, recordRun, saveSyncedState, type SyncRun } from './state.js';
 
-export type SyncOptions = Pick<PushOptions, 'requestsPerTenSeconds' | 'dailyBudget' | 'maxAttempts' | 'sleep' | 'onBatch'> &
+export type SyncOptions = Pick<PushOptions, 'requestsPerTenSeconds' | 'dailyBudget' | 'maxAttempts' | 'requestTimeoutMs' | 'sleep' | 'onBatch'> &
   Omit<PlanOptions, 'thresholds'> & {
     engine: QueryEngine;
     lake: Lake;
