@@ -139,6 +139,21 @@ t.test('429 storms, 500s, a timeout and a partial batch error during a run: ever
   t.equal(search.total, eligible.length, 'one contact per member: retries and the late answer made no duplicate');
 });
 
+t.test('the property set-up and the upserts share one limiter: a first run never trips HubSpot\'s 10-second limit', async (t) => {
+  // HubSpot's window shortened to 2 s (20 calls): the set-up's 17 calls and 4 batches in one window would be 429s.
+  const tight = await buildForTest(t, () => buildSandbox(sandboxConfig({ HUBSPOT_SANDBOX_TOKENS: TOKEN, HUBSPOT_SANDBOX_RATE_LIMIT: '20', HUBSPOT_SANDBOX_RATE_LIMIT_WINDOW_MS: '2000' })));
+  await tight.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(tight.server.address() as AddressInfo).port}`;
+  const input = await readSyncInput(engine, lake);
+  const many = { ...input, members: Array.from({ length: 4 }, (_, copy) => input.members.map((m) => ({ ...m, member_id: `${m.member_id}-${copy}`, email: null }))).flat() };
+  const run = await runSync({ engine, lake: new FolderLake(t.testdir()), client: hubspotClient(url, TOKEN), requestsPerTenSeconds: 90, readInput: async () => many });
+  t.equal(run.outcome, 'succeeded');
+  t.ok(run.counts.requests >= 4, `${run.counts.requests} upserts`);
+  const recorded = (await (await fetch(`${url}/_sandbox/requests`)).json()) as { results: { status: number }[] };
+  t.ok(recorded.results.length >= 17 + 4, `${recorded.results.length} calls in all`);
+  t.same(recorded.results.filter((r) => r.status === 429), [], 'no 429');
+});
+
 t.test('a run that died after its first batch: the re-run sends only the members HubSpot had not acknowledged', async (t) => {
   const stateLake = new FolderLake(t.testdir());
   const input = await readSyncInput(engine, lake);

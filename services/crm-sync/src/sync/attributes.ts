@@ -93,8 +93,9 @@ export function contactUpdate(m: MemberFeatures, risk: ChurnScore | undefined, p
   const base = { memberId: m.member_id, email: m.email, homeLocation: m.home_location_id };
   const leaving = m.status === 'cancelled' ? 'cancelled' : m.marketing_opt_in === false ? 'withdrew consent' : null;
   if (!leaving) {
-    const withEmail: Record<string, string> = m.email ? { email: m.email } : {};
-    return { ...base, treatment: 'sync', reason: stage, properties: { ...withEmail, ...fullProperties(m, risk, stage, previous, rules) } };
+    const properties = fullProperties(m, risk, stage, previous, rules);
+    if (m.email) properties.email = m.email; // assigned, not spread: this runs for every member, every day
+    return { ...base, treatment: 'sync', reason: stage, properties };
   }
   if (!previous) return { ...base, treatment: 'skip', reason: `${leaving}, never synced: not pushed`, properties: {} };
   // The last word: campaigns keyed on stage, risk or at-risk stop at once; nothing else about them is kept up to date.

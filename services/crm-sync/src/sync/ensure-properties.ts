@@ -14,19 +14,22 @@ export type PropertySetup = { groupCreated: boolean; created: string[]; existing
 
 const status = (err: unknown) => (err as { code?: number }).code;
 
-export async function ensureContactProperties(client: Client, definitions: readonly ContactPropertyDefinition[] = CONTACT_PROPERTIES): Promise<PropertySetup> {
+/** Runs one HubSpot call under the run's rate limiter (push.ts `hubspotPacer`); by default, at once. */
+export type Schedule = <T>(call: () => Promise<T>) => Promise<T>;
+
+export async function ensureContactProperties(client: Client, definitions: readonly ContactPropertyDefinition[] = CONTACT_PROPERTIES, schedule: Schedule = (call) => call()): Promise<PropertySetup> {
   const api = client.crm.properties;
-  const groups = await api.groupsApi.getAll('contacts');
+  const groups = await schedule(() => api.groupsApi.getAll('contacts'));
   let groupCreated = false;
   if (!groups.results.some((g) => g.name === PROPERTY_GROUP.name)) {
     try {
-      await api.groupsApi.create('contacts', { ...PROPERTY_GROUP });
+      await schedule(() => api.groupsApi.create('contacts', { ...PROPERTY_GROUP }));
       groupCreated = true;
     } catch (err) {
       if (status(err) !== 409) throw err; // another run created it meanwhile
     }
   }
-  const existing = new Map((await api.coreApi.getAll('contacts')).results.map((p) => [p.name, p]));
+  const existing = new Map((await schedule(() => api.coreApi.getAll('contacts'))).results.map((p) => [p.name, p]));
   const setup: PropertySetup = { groupCreated, created: [], existing: [] };
   for (const def of definitions) {
     const found = existing.get(def.name);
@@ -41,7 +44,7 @@ export async function ensureContactProperties(client: Client, definitions: reado
       continue;
     }
     try {
-      await api.coreApi.create('contacts', { ...def, groupName: PROPERTY_GROUP.name } as Parameters<typeof api.coreApi.create>[1]);
+      await schedule(() => api.coreApi.create('contacts', { ...def, groupName: PROPERTY_GROUP.name } as Parameters<typeof api.coreApi.create>[1]));
       setup.created.push(def.name);
     } catch (err) {
       if (status(err) !== 409) throw err;

@@ -88,8 +88,10 @@ async function putRelation(lake: Lake, name: DerivedName, day: string, runId: st
 
 export const writeRunDatasets = {
   run: async (lake: Lake, run: SyncRun, changes: readonly ChangeRow[]) => {
-    await putRelation(lake, 'crm_sync_changes', runDate(run), run.runId, changes, 'member_id');
-    await putRelation(lake, 'crm_sync_runs', runDate(run), run.runId, [runRow(run)], 'run_id');
+    await Promise.all([
+      putRelation(lake, 'crm_sync_changes', runDate(run), run.runId, changes, 'member_id'),
+      putRelation(lake, 'crm_sync_runs', runDate(run), run.runId, [runRow(run)], 'run_id'),
+    ]);
   },
   holdout: (lake: Lake, run: SyncRun, rows: readonly MarketingHoldoutRow[]) => putRelation(lake, 'marketing_holdout', runDate(run), run.runId, rows, 'member_id'),
 };

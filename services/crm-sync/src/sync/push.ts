@@ -33,6 +33,8 @@ export type PushOutcome = {
 
 export type PushOptions = {
   client: Client;
+  /** The run's limiter, shared with the property set-up (default: one of its own at `requestsPerTenSeconds`). */
+  limiter?: Bottleneck;
   /** Requests per 10 s allowed to crm-sync: HubSpot's limit less the headroom (default 95, for the 100 of the lower tiers). */
   requestsPerTenSeconds?: number;
   /** At most this many requests of the day's remaining budget are used (others share the account's daily limit). */
@@ -56,6 +58,12 @@ export const maskEmails = (text: string): string =>
 /** An email HubSpot refused as malformed has no @ to find: the value sent is masked wherever the message quotes it. */
 export const maskSentEmail = (text: string, email: string | undefined): string =>
   email ? text.replaceAll(email, `${email.charAt(0)}***`) : text;
+
+/**
+ * Evenly spaced requests: at most `perTen` in any rolling 10 s, which a fixed window would not guarantee. The spacing
+ * is not rounded to whole ms (106 ms for 95 would give 94.3 per 10 s). One per run, for every HubSpot call it makes.
+ */
+export const hubspotPacer = (perTen: number): Bottleneck => new Bottleneck({ minTime: 10_000 / perTen, maxConcurrent: 2 });
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -83,10 +91,8 @@ export async function pushChanges(items: readonly PushItem[], options: PushOptio
   const { client } = options;
   const sleep = options.sleep ?? realSleep;
   const maxAttempts = options.maxAttempts ?? 6;
-  const perTen = options.requestsPerTenSeconds ?? 95;
   const timeoutMs = options.requestTimeoutMs ?? 30_000;
-  // Evenly spaced requests: at most `perTen` in any rolling 10 s, which a fixed window would not guarantee.
-  const limiter = new Bottleneck({ minTime: Math.ceil(10_000 / perTen), maxConcurrent: 2 });
+  const limiter = options.limiter ?? hubspotPacer(options.requestsPerTenSeconds ?? 95);
   const outcome: PushOutcome = { sent: [], created: 0, failed: [], requests: 0 };
   let dailyLeft = options.dailyBudget ?? Number.POSITIVE_INFINITY;
   let done = 0;
@@ -169,7 +175,7 @@ export async function pushChanges(items: readonly PushItem[], options: PushOptio
     if (!(err instanceof StopRun)) throw err;
     outcome.stoppedBecause = err.message;
   } finally {
-    await limiter.stop({ dropWaitingJobs: false });
+    if (!options.limiter) await limiter.stop({ dropWaitingJobs: false });
   }
   return outcome;
 }

@@ -12,7 +12,7 @@ import { flagRun, type AlertThresholds } from './alerts.js';
 import { planSync, type PlanOptions } from './diff.js';
 import { ensureContactProperties } from './ensure-properties.js';
 import { changeRows, holdoutRows, writeRunDatasets, type ChangeRow } from './lake-records.js';
-import { pushChanges, type PushOptions } from './push.js';
+import { hubspotPacer, pushChanges, type PushOptions } from './push.js';
 import { readSyncInput, type SyncInput } from './read-input.js';
 import { applyAcks, latestRuns, loadSyncedState, MAX_RUN_ERRORS, newRunId, recordAcks, recordRun, saveSyncedState, type SyncRun } from './state.js';
 
@@ -70,11 +70,14 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
       run.outcome = 'succeeded';
       return run;
     }
-    await ensureContactProperties(options.client);
+    // One limiter for every call of the run: the set-up's calls count against the same 10 s as the upserts.
+    const limiter = hubspotPacer(options.requestsPerTenSeconds ?? 95);
+    await ensureContactProperties(options.client, undefined, (call) => limiter.schedule(call));
     const planned = new Map(plan.changed.map((c) => [c.memberId, c]));
     let batch = 0;
     const pushed = await pushChanges(plan.changed, {
       ...options,
+      limiter,
       onAcknowledged: async (answer) => {
         const acks = { sent: answer.sent.map(({ memberId, properties }) => ({ memberId, properties })), failed: [...answer.failed], at: now().toISOString() };
         await recordAcks(lake, run.runId, ++batch, acks);
@@ -82,6 +85,7 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
         changes.push(...changeRows.answered(run, answer, planned));
       },
     });
+    await limiter.stop({ dropWaitingJobs: false });
     const firstSeen = holdoutRows(state, run);
     await writeRunDatasets.holdout(lake, run, firstSeen);
     for (const r of firstSeen) state.holdoutRecorded.set(r.member_id, r.assigned_on);
