@@ -48,16 +48,21 @@ export const changeRows = {
  */
 export const HOLDOUT_REWRITE_DAYS = 300;
 
-/** Members HubSpot holds from crm-sync that the holdout relation does not list, or listed too long ago to be kept. */
-export function holdoutRows(state: StoredState, run: SyncRun): MarketingHoldoutRow[] {
+/**
+ * Members to list in the holdout relation: those HubSpot holds from crm-sync and those this run is about to send, when
+ * not listed yet or listed too long ago to be kept. Written while the upserts are paced out (the CPU is idle then).
+ */
+export function holdoutRows(state: StoredState, sending: readonly PlannedChange[], run: SyncRun): MarketingHoldoutRow[] {
   const rows: MarketingHoldoutRow[] = [];
   const stale = new Date(Date.parse(`${runDate(run)}T00:00:00Z`) - HOLDOUT_REWRITE_DAYS * 86_400_000).toISOString().slice(0, 10);
-  for (const [memberId, properties] of state.members) {
+  const due = (memberId: string) => {
     const recorded = state.holdoutRecorded.get(memberId);
-    if (recorded !== undefined && recorded > stale) continue;
-    const home = properties.peak_home_location;
+    return recorded === undefined || recorded <= stale;
+  };
+  const add = (memberId: string, home: string | null | undefined) =>
     rows.push({ member_id: memberId, ...(home ? { home_location_id: home } : {}), bucket: holdoutBucket(memberId), holdout: inHoldout(memberId), assigned_on: runDate(run) });
-  }
+  for (const [memberId, properties] of state.members) if (due(memberId)) add(memberId, properties.peak_home_location);
+  for (const c of sending) if (c.treatment === 'sync' && !state.members.has(c.memberId) && due(c.memberId)) add(c.memberId, c.homeLocation);
   return rows;
 }
 
@@ -87,11 +92,7 @@ async function putRelation(lake: Lake, name: DerivedName, day: string, runId: st
 }
 
 export const writeRunDatasets = {
-  run: async (lake: Lake, run: SyncRun, changes: readonly ChangeRow[]) => {
-    await Promise.all([
-      putRelation(lake, 'crm_sync_changes', runDate(run), run.runId, changes, 'member_id'),
-      putRelation(lake, 'crm_sync_runs', runDate(run), run.runId, [runRow(run)], 'run_id'),
-    ]);
-  },
+  changes: (lake: Lake, run: SyncRun, changes: readonly ChangeRow[]) => putRelation(lake, 'crm_sync_changes', runDate(run), run.runId, changes, 'member_id'),
+  run: (lake: Lake, run: SyncRun) => putRelation(lake, 'crm_sync_runs', runDate(run), run.runId, [runRow(run)], 'run_id'),
   holdout: (lake: Lake, run: SyncRun, rows: readonly MarketingHoldoutRow[]) => putRelation(lake, 'marketing_holdout', runDate(run), run.runId, rows, 'member_id'),
 };

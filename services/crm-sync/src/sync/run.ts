@@ -49,6 +49,9 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
     errors: [],
   };
   const changes: ChangeRow[] = [];
+  let changesWritten: Promise<void> | undefined;
+  // One limiter for every HubSpot call of the run: the set-up's calls count against the same 10 s as the upserts.
+  const limiter = hubspotPacer(options.requestsPerTenSeconds ?? 95);
   const record = async () => {
     await recordRun(lake, run);
     await options.onRecorded?.(run);
@@ -58,6 +61,12 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
     const input = await (options.readInput ?? (() => readSyncInput(options.engine, lake)))();
     run.asOf = input.asOf;
     const state = await loadSyncedState(lake);
+    // HubSpot's property set-up (network, paced) goes on while the diff (CPU) is worked out.
+    let settingUp: Promise<unknown> = Promise.resolve();
+    if (!run.dryRun) {
+      settingUp = ensureContactProperties(options.client, undefined, (call) => limiter.schedule(call));
+      settingUp.catch(() => undefined); // awaited before the push
+    }
     const plan = planSync(input.members, input.scores, state, { ...options, ...(input.thresholds ? { thresholds: input.thresholds } : {}) });
     Object.assign(run.counts, {
       members: input.members.length, changed: plan.changed.length, unchanged: plan.unchanged, skipped: plan.skipped.length,
@@ -70,9 +79,11 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
       run.outcome = 'succeeded';
       return run;
     }
-    // One limiter for every call of the run: the set-up's calls count against the same 10 s as the upserts.
-    const limiter = hubspotPacer(options.requestsPerTenSeconds ?? 95);
-    await ensureContactProperties(options.client, undefined, (call) => limiter.schedule(call));
+    await settingUp;
+    // The holdout rows go to the lake while the upserts are paced out; listed before the state says so (a crash: listed twice, counted once).
+    const listed = holdoutRows(state, plan.changed, run);
+    const holdoutWritten = writeRunDatasets.holdout(lake, run, listed);
+    holdoutWritten.catch(() => undefined); // awaited below, after the push
     const planned = new Map(plan.changed.map((c) => [c.memberId, c]));
     let batch = 0;
     const pushed = await pushChanges(plan.changed, {
@@ -86,9 +97,11 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
       },
     });
     await limiter.stop({ dropWaitingJobs: false });
-    const firstSeen = holdoutRows(state, run);
-    await writeRunDatasets.holdout(lake, run, firstSeen);
-    for (const r of firstSeen) state.holdoutRecorded.set(r.member_id, r.assigned_on);
+    await holdoutWritten;
+    for (const r of listed) state.holdoutRecorded.set(r.member_id, r.assigned_on);
+    // The changelog is complete: written while the state is saved.
+    changesWritten = writeRunDatasets.changes(lake, run, changes);
+    changesWritten.catch(() => undefined);
     await saveSyncedState(lake, state);
     Object.assign(run.counts, { sent: pushed.sent.length, created: pushed.created, updated: pushed.sent.length - pushed.created, failed: pushed.failed.length, requests: pushed.requests });
     run.errors = pushed.failed.slice(0, MAX_RUN_ERRORS);
@@ -106,7 +119,7 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
     if (alert.length) run.alert = { reasons: alert };
     await record();
     // The SQL copies last: a lake that refuses them leaves the JSON record, which already says what happened.
-    await writeRunDatasets.run(lake, run, changes).catch((err: Error) => {
+    await Promise.all([changesWritten ?? writeRunDatasets.changes(lake, run, changes), writeRunDatasets.run(lake, run)]).catch((err: Error) => {
       run.stoppedBecause = `${run.stoppedBecause ? `${run.stoppedBecause}; ` : ''}the run's rows could not be written to the lake (${err.message})`;
       return record();
     });
