@@ -2,7 +2,7 @@ import t from 'tap';
 import { contactUpdate, lifecycleStage, type MemberFeatures } from '../src/sync/attributes.js';
 import { CONTACT_PROPERTIES, MEMBER_ID_PROPERTY } from '../src/sync/contact-properties.js';
 import { HOLDOUT_BUCKETS, holdoutBucket, inHoldout } from '@peak/contracts';
-import { emptyState, planSync, type SyncState } from '../src/sync/diff.js';
+import { emptyState, planSync, planSyncYielding, type SyncState } from '../src/sync/diff.js';
 import { steadyScore, stickyBand } from '../src/sync/stability.js';
 
 const member = (p: Partial<MemberFeatures> = {}): MemberFeatures => ({
@@ -132,4 +132,10 @@ t.test('the holdout group is stable, even across studios, and ~10% of every stud
   t.ok(ids.filter((id) => inHoldout(id)).every((id) => inHoldout(id, 0.2)), 'a larger share only adds members');
   const a = contactUpdate(member(), undefined, undefined).properties.peak_marketing_holdout;
   t.equal(contactUpdate(member({ home_location_id: 'riverside' }), undefined, undefined).properties.peak_marketing_holdout, a, 'moving studio does not move group');
+});
+
+t.test('the plan made in slices (handing the event loop back) is the same plan', async (t) => {
+  const members = Array.from({ length: 7 }, (_, i) => member({ member_id: `M${7 - i}`, visits_30d: i, status: i === 3 ? 'cancelled' : 'active' }));
+  members.push(member({ member_id: 'M2' }));
+  t.same(await planSyncYielding(members, new Map(), emptyState(), {}, 3), planSync(members, new Map(), emptyState()));
 });

@@ -50,30 +50,51 @@ export function changedProperties(next: Readonly<Record<string, string>>, last: 
   return changes;
 }
 
-export function planSync(members: Iterable<MemberFeatures>, scores: ReadonlyMap<string, ChurnScore>, state: SyncState, options: PlanOptions = {}): SyncPlan {
+/** Adds members to a plan one at a time; `done()` sorts it. */
+function planner(scores: ReadonlyMap<string, ChurnScore>, state: SyncState, options: PlanOptions) {
   const plan: SyncPlan = { changed: [], unchanged: 0, skipped: [], duplicates: [] };
   const seen = new Set<string>();
-  for (const m of members) {
-    if (seen.has(m.member_id)) {
-      plan.duplicates.push({ memberId: m.member_id, homeLocation: m.home_location_id });
-      continue;
-    }
-    seen.add(m.member_id);
-    const last = state.members.get(m.member_id);
-    const update = contactUpdate(m, scores.get(m.member_id), last, options);
-    if (update.treatment === 'skip') {
-      plan.skipped.push(update);
-      continue;
-    }
-    const changes = changedProperties(update.properties, last);
-    const retryOf = state.failures.get(m.member_id);
-    if (Object.keys(changes).length === 0 && !retryOf && !options.fullResync) {
-      plan.unchanged++;
-      continue;
-    }
-    const reason = retryOf ? `${update.reason}; retry after ${retryOf.category}` : options.fullResync && !Object.keys(changes).length ? `${update.reason}; full resync` : update.reason;
-    plan.changed.push({ ...update, reason, changes, ...(retryOf ? { retryOf } : {}) });
+  return {
+    add(m: MemberFeatures): void {
+      if (seen.has(m.member_id)) {
+        plan.duplicates.push({ memberId: m.member_id, homeLocation: m.home_location_id });
+        return;
+      }
+      seen.add(m.member_id);
+      const last = state.members.get(m.member_id);
+      const update = contactUpdate(m, scores.get(m.member_id), last, options);
+      if (update.treatment === 'skip') {
+        plan.skipped.push(update);
+        return;
+      }
+      const changes = changedProperties(update.properties, last);
+      const retryOf = state.failures.get(m.member_id);
+      if (Object.keys(changes).length === 0 && !retryOf && !options.fullResync) {
+        plan.unchanged++;
+        return;
+      }
+      const reason = retryOf ? `${update.reason}; retry after ${retryOf.category}` : options.fullResync && !Object.keys(changes).length ? `${update.reason}; full resync` : update.reason;
+      plan.changed.push({ ...update, reason, changes, ...(retryOf ? { retryOf } : {}) });
+    },
+    done(): SyncPlan {
+      plan.changed.sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
+      return plan;
+    },
+  };
+}
+
+export function planSync(members: Iterable<MemberFeatures>, scores: ReadonlyMap<string, ChurnScore>, state: SyncState, options: PlanOptions = {}): SyncPlan {
+  const p = planner(scores, state, options);
+  for (const m of members) p.add(m);
+  return p.done();
+}
+
+/** The same plan, handing the event loop back every `slice` members: /health keeps answering and HubSpot calls keep going out. */
+export async function planSyncYielding(members: readonly MemberFeatures[], scores: ReadonlyMap<string, ChurnScore>, state: SyncState, options: PlanOptions = {}, slice = 2_000): Promise<SyncPlan> {
+  const p = planner(scores, state, options);
+  for (let i = 0; i < members.length; i += slice) {
+    for (const m of members.slice(i, i + slice)) p.add(m);
+    await new Promise((resolve) => setImmediate(resolve));
   }
-  plan.changed.sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
-  return plan;
+  return p.done();
 }

@@ -9,7 +9,7 @@ import type { Client } from '@hubspot/api-client';
 import type { QueryEngine } from '@peak/analytics';
 import type { Lake } from '@peak/lake';
 import { flagRun, type AlertThresholds } from './alerts.js';
-import { planSync, type PlanOptions } from './diff.js';
+import { planSyncYielding, type PlanOptions } from './diff.js';
 import { ensureContactProperties } from './ensure-properties.js';
 import { changeRows, holdoutRows, writeRunDatasets, type ChangeRow } from './lake-records.js';
 import { hubspotPacer, pushChanges, type PushOptions } from './push.js';
@@ -58,16 +58,16 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
   };
   await record();
   try {
-    const input = await (options.readInput ?? (() => readSyncInput(options.engine, lake)))();
-    run.asOf = input.asOf;
-    const state = await loadSyncedState(lake);
-    // HubSpot's property set-up (network, paced) goes on while the diff (CPU) is worked out.
+    // HubSpot's property set-up (network, paced) goes on while the lake is read and the diff worked out.
     let settingUp: Promise<unknown> = Promise.resolve();
     if (!run.dryRun) {
       settingUp = ensureContactProperties(options.client, undefined, (call) => limiter.schedule(call));
       settingUp.catch(() => undefined); // awaited before the push
     }
-    const plan = planSync(input.members, input.scores, state, { ...options, ...(input.thresholds ? { thresholds: input.thresholds } : {}) });
+    const input = await (options.readInput ?? (() => readSyncInput(options.engine, lake)))();
+    run.asOf = input.asOf;
+    const state = await loadSyncedState(lake);
+    const plan = await planSyncYielding(input.members, input.scores, state, { ...options, ...(input.thresholds ? { thresholds: input.thresholds } : {}) });
     Object.assign(run.counts, {
       members: input.members.length, changed: plan.changed.length, unchanged: plan.unchanged, skipped: plan.skipped.length,
       duplicates: plan.duplicates.length, retried: plan.changed.filter((c) => c.retryOf).length,
