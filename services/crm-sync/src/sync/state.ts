@@ -10,7 +10,8 @@
  * sends again what HubSpot had already acknowledged. Folding twice is harmless: an ack is a plain assignment.
  * Only one run at a time may write (the run lock), or one run's end would delete another's acks.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip } from 'node:zlib';
 import { listAllKeys, type Lake } from '@peak/lake';
 import type { Failure } from './diff.js';
 
@@ -18,6 +19,7 @@ export const STATE_KEY = 'crm-sync/synced-state.json.gz';
 export const RUNS_PREFIX = 'crm-sync/runs/';
 export const ACKS_PREFIX = 'crm-sync/acks/';
 const STATE_VERSION = 2;
+const gzipAsync = promisify(gzip);
 
 /** The state could not be read: never treated as empty (that would re-send every member). */
 export class SyncStateError extends Error {
@@ -98,7 +100,8 @@ export async function recordAcks(lake: Lake, runId: string, batch: number, acks:
 
 /** The whole state, then the acks it now holds are deleted (a crash in between leaves acks that fold in harmlessly). */
 export async function saveSyncedState(lake: Lake, state: StoredState): Promise<void> {
-  await lake.putBytes(STATE_KEY, gzipSync(JSON.stringify(encode(state))), { contentType: 'application/gzip' });
+  // zlib's thread pool, not the event loop: the changelog's Parquet is written meanwhile.
+  await lake.putBytes(STATE_KEY, await gzipAsync(JSON.stringify(encode(state))), { contentType: 'application/gzip' });
   if ((await lake.list(ACKS_PREFIX, { limit: 1 })).items.length) await lake.deletePrefix(ACKS_PREFIX);
 }
 
