@@ -110,9 +110,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     const run = await started.finished;
     if (barStarted) bar?.stop();
     process.stdout.write(`${describeRun(run)}\n`);
+    if (run.wouldSend) {
+      const w = run.wouldSend;
+      process.stdout.write(`\nWould create ${w.create} contacts and update ${w.update}${w.duplicateIds.length ? `; member ids twice in the data (sent once): ${w.duplicateIds.join(', ')}` : ''}\n`);
+    }
     if (run.preview?.length) {
-      process.stdout.write(`\nWould send (first ${run.preview.length} of ${run.counts.changed}):\n`);
-      for (const p of run.preview) process.stdout.write(`  ${p.memberId}  ${p.reason}  ${Object.entries(p.properties).filter(([k]) => k !== 'email').map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+      process.stdout.write(`\nWould send (first ${run.preview.length} of ${run.counts.changed}; all of them in the lake relation crm_sync_changes):\n`);
+      for (const p of run.preview) {
+        const shown = Object.entries(p.properties).filter(([k]) => k !== 'email' && (p.action === 'create' || p.changed.includes(k)));
+        process.stdout.write(`  ${p.action.padEnd(6)} ${p.memberId}  ${p.reason}  ${shown.map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+      }
     }
     return run.outcome === 'succeeded' ? 0 : 1;
   } catch (err) {

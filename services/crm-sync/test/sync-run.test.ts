@@ -46,6 +46,8 @@ t.test('a dry run lists what it would send and sends nothing', async (t) => {
   t.equal(run.counts.changed, eligible.length, 'every member who may be synced');
   t.equal(run.counts.skipped, features.length - eligible.length, 'cancelled and opted-out members, never synced: skipped');
   t.equal(run.preview?.length, Math.min(20, eligible.length));
+  t.same(run.wouldSend, { create: eligible.length, update: 0, duplicateIds: [] }, 'every contact would be created');
+  t.match(run.preview?.[0], { action: 'create', changed: Array }, 'each previewed member: create or update, and what changes');
   t.equal((await loadSyncedState(lake)).members.size, 0, 'no state written');
   t.equal(run.counts.requests, 0, 'no request to HubSpot');
 });

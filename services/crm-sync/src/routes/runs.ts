@@ -86,10 +86,22 @@ const runDetail = Type.Object(
       Type.Array(
         Type.Object({
           memberId: Type.String(),
+          action: Type.Optional(Type.Union([Type.Literal('create'), Type.Literal('update')], { description: 'create: crm-sync never synced this member; update: it did' })),
           reason: Type.String({ description: 'Why it would be sent (new, changed, …)' }),
+          changed: Type.Optional(Type.Array(Type.String(), { description: 'The properties whose value would change' })),
           properties: Type.Record(Type.String(), Type.String(), { description: 'The contact properties it would send (the email left out)' }),
         }),
         { description: "A dry run's first changes: what it would send" },
+      ),
+    ),
+    wouldSend: Type.Optional(
+      Type.Object(
+        {
+          create: Type.Integer({ minimum: 0, description: 'Contacts it would create' }),
+          update: Type.Integer({ minimum: 0, description: 'Contacts it would update' }),
+          duplicateIds: Type.Array(Type.String(), { description: 'Member ids more than once in the data (the first 20); sent once, reported' }),
+        },
+        { description: "A dry run's totals (the changelog relation crm_sync_changes lists every member)" },
       ),
     ),
   },

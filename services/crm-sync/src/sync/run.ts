@@ -74,7 +74,10 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
     });
     changes.push(...changeRows.duplicates(run, plan.duplicates));
     if (run.dryRun) {
-      run.preview = plan.changed.slice(0, PREVIEW_SIZE).map((c) => ({ memberId: c.memberId, reason: c.reason, properties: c.properties }));
+      const action = (memberId: string) => (state.members.has(memberId) ? ('update' as const) : ('create' as const));
+      run.preview = plan.changed.slice(0, PREVIEW_SIZE).map((c) => ({ memberId: c.memberId, action: action(c.memberId), reason: c.reason, changed: Object.keys(c.changes), properties: c.properties }));
+      const create = plan.changed.filter((c) => action(c.memberId) === 'create').length;
+      run.wouldSend = { create, update: plan.changed.length - create, duplicateIds: plan.duplicates.slice(0, PREVIEW_SIZE).map((d) => d.memberId) };
       changes.push(...changeRows.planned(run, plan.changed));
       run.outcome = 'succeeded';
       return run;

@@ -124,7 +124,9 @@ export type SyncRun = {
   /** Why a run stopped early (daily limit, HubSpot down, …) or failed. */
   stoppedBecause?: string;
   /** A dry run's first changes: what it would send. */
-  preview?: { memberId: string; reason: string; properties: Record<string, string> }[];
+  preview?: { memberId: string; action: 'create' | 'update'; reason: string; changed: string[]; properties: Record<string, string> }[];
+  /** A dry run's totals: contacts it would create (never synced by crm-sync) and update, and the member ids twice in the data. */
+  wouldSend?: { create: number; update: number; duplicateIds: string[] };
 };
 export const MAX_RUN_ERRORS = 1000;
 
