@@ -72,6 +72,9 @@ export class DuckDbEngine implements QueryEngine {
   private readonly inFlight = new Set<() => void>();
   private whenIdle: (() => void) | undefined;
   private closed = false;
+  private closing: Promise<void> | undefined;
+  /** Interrupts for the connections `connect()` handed out. */
+  private readonly handedOut = new Set<() => void>();
 
   constructor(private readonly options: DuckDbEngineOptions) {}
 
@@ -223,7 +226,16 @@ export class DuckDbEngine implements QueryEngine {
     if (this.closed) throw new QueryError('CANCELLED', 'the query engine is closed (the service is shutting down)');
     const instance = await this.open();
     await this.refreshDatasets();
-    return instance.connect();
+    const con = await instance.connect();
+    // Closing the engine interrupts what the caller runs on it (the caller still closes it).
+    const interrupt = () => con.interrupt();
+    this.handedOut.add(interrupt);
+    const closeSync = con.closeSync.bind(con);
+    con.closeSync = () => {
+      this.handedOut.delete(interrupt);
+      closeSync();
+    };
+    return con;
   }
 
   async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
@@ -286,9 +298,14 @@ export class DuckDbEngine implements QueryEngine {
   }
 
   /** Stops the queries in flight (they fail CANCELLED) and waits for them, then closes DuckDB; later queries are refused. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     this.closed = true;
-    for (const stop of this.inFlight) stop();
+    for (const stop of [...this.inFlight, ...this.handedOut]) stop();
     while (this.running > 0) await new Promise<void>((resolve) => (this.whenIdle = resolve));
     this.whenIdle = undefined;
     const instance = this.instance ?? (this.ready ? await this.ready.catch(() => undefined) : undefined);

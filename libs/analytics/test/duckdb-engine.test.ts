@@ -172,9 +172,13 @@ t.test('closing stops the queries in flight and waits for them (closing DuckDB u
   const engine = new DuckDbEngine({ lakeRoot: t.testdir(), timeZone: ZONE });
   await engine.query('SELECT 1'); // open
   const slow = engine.query('SELECT count(*) FROM range(1000000000000) AS a(i) WHERE i % 7 = 3').catch((e: unknown) => e);
+  const own = await engine.connect(); // a connection handed out (the SQL sandbox's)
+  const ownSlow = own.run('SELECT count(*) FROM range(1000000000000) AS a(i) WHERE i % 5 = 1').then(() => 'finished', (e: Error) => e.message);
   await new Promise((r) => setTimeout(r, 200)); // running inside DuckDB
-  await engine.close();
+  await Promise.all([engine.close(), engine.close()]); // two closers: both resolve
   t.match(await slow, { name: 'QueryError', code: 'CANCELLED' }, 'the running query is stopped, not left under a closed instance');
+  t.match(await ownSlow, /interrupt/i, 'so is what runs on a handed-out connection');
+  own.closeSync();
   await t.rejects(engine.query('SELECT 1'), { name: 'QueryError', code: 'CANCELLED', message: /engine is closed/ });
   await t.rejects(engine.connect(), { name: 'QueryError', code: 'CANCELLED' });
 });

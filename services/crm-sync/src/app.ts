@@ -70,9 +70,11 @@ export async function buildApp(config: Config, { hubspot, now, analytics, ...she
   });
   app.addHook('onClose', async () => {
     cron?.stop();
-    // Closing the engine stops a run still reading (it records itself failed and frees the lock); a run pushing finishes.
+    // Closing the engine stops a run still reading (it records itself failed); a run pushing stops after its batch in flight.
+    // Either way the run saves what HubSpot accepted, records itself and frees the lock.
+    const stopped = runner?.stop();
     await ownEngine?.close();
-    await runner?.idle();
+    await stopped;
   });
   return app;
 }

@@ -65,6 +65,8 @@ type CurrentRun = SyncHolder & { finished?: Promise<SyncRun | undefined>; finish
 
 export class SyncRunner {
   private current: CurrentRun | undefined;
+  /** Aborted when the service closes: a run stops between batches, saves what was sent, records itself and frees the lock. */
+  private readonly closing = new AbortController();
 
   constructor(private readonly options: RunnerOptions) {}
 
@@ -78,7 +80,8 @@ export class SyncRunner {
     const { log, ...options } = this.options;
     const current: CurrentRun = { by, host: hostname(), pid: process.pid, acquiredAt: new Date().toISOString() };
     this.current = current; // before any await: two requests at once cannot both start
-    const starting = startSync({ ...options, by, dryRun, onRecord: (run) => void (current.finishing = run.outcome !== 'running') });
+    if (this.closing.signal.aborted) throw new Error('the service is shutting down');
+    const starting = startSync({ ...options, by, dryRun, signal: this.closing.signal, onRecord: (run) => void (current.finishing = run.outcome !== 'running') });
     current.finished = starting
       .then(
         (started) =>
@@ -105,8 +108,9 @@ export class SyncRunner {
     return { runId, finished: current.finished };
   }
 
-  /** Resolves once the run going (if any) has ended: the app waits for it when closing. */
-  async idle(): Promise<void> {
+  /** Stops the run going (if any) between batches and resolves once it has ended: the app waits for it when closing. */
+  async stop(): Promise<void> {
+    this.closing.abort();
     await this.current?.finished;
   }
 }

@@ -193,7 +193,7 @@ t.test('a run that fails: recorded failed with the reason, flagged, and logged a
   t.match(logs.lines.find((l) => l.runId === runId && l.msg.startsWith('sync run failed')), { level: 50, msg: /^sync run failed, flagged: the run failed: the lake cannot be read/, by: 'api' });
 });
 
-t.test('closing the app waits for the run going, which ends recorded and unlocked', async (t) => {
+t.test('closing the app stops the run going before its next batch; it ends recorded and unlocked', async (t) => {
   const lake = stateLake();
   const held = gated(engine);
   const app = await buildApp(config(), { analytics: { engine: held.engine, lake } });
@@ -205,8 +205,8 @@ t.test('closing the app waits for the run going, which ends recorded and unlocke
   t.equal(closed, false, 'still closing while the run waits');
   held.open();
   await closing;
-  const record = JSON.parse((await lake.getBytes(`${RUNS_PREFIX}${runId}.json`))!.toString()) as Run;
-  t.equal(record.outcome, 'succeeded');
+  const record = JSON.parse((await lake.getBytes(`${RUNS_PREFIX}${runId}.json`))!.toString()) as Run & { stoppedBecause?: string };
+  t.match(record, { outcome: 'partial', stoppedBecause: /shutting down; the rest goes in the next run/, counts: { sent: 0 } }, 'stopped, not left running into a killed task');
   t.equal(await readSyncLock(lake), undefined);
 });
 

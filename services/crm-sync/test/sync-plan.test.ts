@@ -80,6 +80,11 @@ t.test('the diff sends only members whose properties changed, and says which', a
   t.equal(left.changed[0]?.treatment, 'final', 'a cancellation is sent once…');
   const after = planSync([{ ...anna, status: 'cancelled', visits_30d: 0 }], new Map(), accepted(left, state));
   t.same([after.changed.length, after.unchanged], [0, 1], '…and never again, whatever else changes');
+  const scoredState = accepted(scored, state);
+  const optedOut = planSync([{ ...anna, marketing_opt_in: false }], new Map([['M000001', { score: 0.5, band: 'high' }]]), scoredState);
+  t.match(optedOut.changed[0], { treatment: 'final', properties: { peak_lifecycle_stage: 'active', peak_churn_risk_band: '' } }, 'consent withdrawn: one last update clearing the risk, the stage as HubSpot had it…');
+  const lapsed = planSync([{ ...anna, marketing_opt_in: false, days_since_last_visit: 45, visits_30d: 0, status: 'frozen' }], new Map(), accepted(optedOut, scoredState));
+  t.same([lapsed.changed.length, lapsed.unchanged], [0, 1], '…and nothing more when they later lapse or freeze');
   const dup = planSync([anna, { ...anna, visits_30d: 1 }], new Map(), emptyState());
   t.same(dup.duplicates, [{ memberId: 'M000001', homeLocation: 'downtown' }], 'a member twice in the data is reported, and sent once');
   t.equal(dup.changed.length, 1);

@@ -9,7 +9,7 @@ const lakeIn = (t: Test) => new FolderLake(t.testdir());
 
 t.test('the synced state round-trips through the lake; none yet is the first run', async (t) => {
   const lake = lakeIn(t);
-  t.same(await loadSyncedState(lake), emptyStoredState(), 'no state: empty');
+  t.same(await loadSyncedState(lake), { ...emptyStoredState(), ackKeys: [] }, 'no state: empty');
   const failure = { category: 'VALIDATION_ERROR', message: 'bad', firstFailedAt: '2026-06-29T06:00:00Z', lastFailedAt: '2026-06-30T06:00:00Z', attempts: 2 };
   const state: StoredState = {
     members: new Map<string, Record<string, string>>([['M000001', { peak_member_id: 'M000001', peak_visits_30d: '4' }], ['M000002', { peak_member_id: 'M000002', peak_lifecycle_stage: 'cancelled' }]]),
@@ -17,7 +17,7 @@ t.test('the synced state round-trips through the lake; none yet is the first run
     holdoutRecorded: new Map([['M000001', '2026-06-30']]),
   };
   await saveSyncedState(lake, state);
-  t.same(await loadSyncedState(lake), state, 'members with different properties, failures and the holdout list');
+  t.same(await loadSyncedState(lake), { ...state, ackKeys: [] }, 'members with different properties, failures and the holdout list');
   t.ok((await lake.head(STATE_KEY))?.bytes, 'stored compressed under crm-sync/');
 });
 
@@ -59,4 +59,16 @@ t.test('the holdout relation: members not listed yet, and those listed long enou
   state.holdoutRecorded.set('M2', '2025-09-01'); // 302 days before the run
   const run = { startedAt: '2026-06-30T06:00:00.000Z' } as SyncRun;
   t.same(holdoutRows(state, [], run).map((r) => [r.member_id, r.assigned_on, r.home_location_id, r.holdout === inHoldout(r.member_id)]), [['M2', '2026-06-30', 'downtown', true], ['M3', '2026-06-30', 'downtown', true]]);
+});
+
+t.test('a run deletes only the acks it folded in and its own, never those another run wrote meanwhile', async (t) => {
+  const lake = lakeIn(t);
+  const ack = (id: string) => JSON.stringify({ sent: [{ memberId: id, properties: { a: '1' } }], failed: [], at: '2026-06-30T06:00:00Z' });
+  await lake.putBytes('crm-sync/acks/dead-run/000001.json', ack('M1'));
+  const loaded = await loadSyncedState(lake);
+  t.same(loaded.ackKeys, ['crm-sync/acks/dead-run/000001.json']);
+  await lake.putBytes('crm-sync/acks/this-run/000001.json', ack('M2'));
+  await lake.putBytes('crm-sync/acks/other-run/000001.json', ack('M3')); // a run that took over an expired lease
+  await saveSyncedState(lake, loaded, { runId: 'this-run', folded: loaded.ackKeys });
+  t.same((await lake.list('crm-sync/acks/')).items.map((i) => i.key), ['crm-sync/acks/other-run/000001.json'], 'the other run\'s acks are kept, to fold in next time');
 });

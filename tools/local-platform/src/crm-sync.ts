@@ -16,7 +16,9 @@ export async function firstCrmSync(o: { crmSyncUrl: string; apiKey: string; log:
   const { runId } = (await started.json()) as { runId: string };
   const deadline = Date.now() + (o.timeoutMs ?? 300_000);
   for (;;) {
-    const run = (await (await fetch(new URL(`/v1/runs/${runId}`, o.crmSyncUrl), { headers: auth, signal: o.signal })).json()) as RunRecord;
+    const res = await fetch(new URL(`/v1/runs/${runId}`, o.crmSyncUrl), { headers: auth, signal: o.signal });
+    if (!res.ok) throw new Error(`crm-sync could not say how the first sync went: ${res.status} ${await res.text()}`);
+    const run = (await res.json()) as RunRecord;
     if (run.outcome !== 'running') {
       const c = run.counts;
       const why = run.stoppedBecause ? `: ${run.stoppedBecause}` : '';

@@ -103,6 +103,7 @@ export function contactUpdate(m: MemberFeatures, risk: ChurnScore | undefined, p
     ...base,
     treatment: 'final',
     reason: `${leaving}: last update`,
-    properties: { [MEMBER_ID_PROPERTY]: m.member_id, peak_lifecycle_stage: stage, peak_at_risk: 'false', peak_churn_risk_score: '', peak_churn_risk_band: '' },
+    // Consent withdrawn: the stage stays what HubSpot last had, so a later lapse or freeze sends nothing more.
+    properties: { [MEMBER_ID_PROPERTY]: m.member_id, peak_lifecycle_stage: leaving === 'cancelled' ? 'cancelled' : (previous.peak_lifecycle_stage ?? stage), peak_at_risk: 'false', peak_churn_risk_score: '', peak_churn_risk_band: '' },
   };
 }

@@ -10,16 +10,20 @@ import { writeDerivedParquet, type DerivedRow } from '@peak/analytics';
 import { holdoutBucket, inHoldout, lakeZones, type CrmSyncChangeRow, type CrmSyncRunRow, type DerivedName, type MarketingHoldoutRow } from '@peak/contracts';
 import type { Lake } from '@peak/lake';
 import type { PlannedChange, SyncPlan } from './diff.js';
-import type { SentMember } from './push.js';
+import { maskEmails, type SentMember } from './push.js';
 import type { RunError, StoredState, SyncRun } from './state.js';
 
 export type ChangeRow = CrmSyncChangeRow;
 
 const runDate = (run: SyncRun) => run.startedAt.slice(0, 10);
-const described = (c: PlannedChange) => ({
-  changed_properties: Object.keys(c.changes).join(',') || undefined,
-  changes: Object.keys(c.changes).length ? JSON.stringify(c.changes) : undefined,
-});
+/** What changed, the email left out: the changelog is for analysts, who have no need of addresses (`email` still named when it changed). */
+const described = (c: PlannedChange) => {
+  const { email: _email, ...rest } = c.changes;
+  return {
+    changed_properties: Object.keys(c.changes).join(',') || undefined,
+    changes: Object.keys(rest).length ? JSON.stringify(rest) : undefined,
+  };
+};
 const base = (run: SyncRun, memberId: string, homeLocation: string | null | undefined) => ({
   run_id: run.runId, run_date: runDate(run), member_id: memberId, ...(homeLocation ? { home_location_id: homeLocation } : {}),
 });
@@ -52,7 +56,7 @@ export const HOLDOUT_REWRITE_DAYS = 300;
  * Members to list in the holdout relation: those HubSpot holds from crm-sync and those this run is about to send, when
  * not listed yet or listed too long ago to be kept. Written while the upserts are paced out (the CPU is idle then).
  */
-export function holdoutRows(state: StoredState, sending: readonly PlannedChange[], run: SyncRun): MarketingHoldoutRow[] {
+export function holdoutRows(state: StoredState, sending: readonly PlannedChange[], run: SyncRun, share?: number): MarketingHoldoutRow[] {
   const rows: MarketingHoldoutRow[] = [];
   const stale = new Date(Date.parse(`${runDate(run)}T00:00:00Z`) - HOLDOUT_REWRITE_DAYS * 86_400_000).toISOString().slice(0, 10);
   const due = (memberId: string) => {
@@ -60,7 +64,7 @@ export function holdoutRows(state: StoredState, sending: readonly PlannedChange[
     return recorded === undefined || recorded <= stale;
   };
   const add = (memberId: string, home: string | null | undefined) =>
-    rows.push({ member_id: memberId, ...(home ? { home_location_id: home } : {}), bucket: holdoutBucket(memberId), holdout: inHoldout(memberId), assigned_on: runDate(run) });
+    rows.push({ member_id: memberId, ...(home ? { home_location_id: home } : {}), bucket: holdoutBucket(memberId), holdout: inHoldout(memberId, share), assigned_on: runDate(run) });
   for (const [memberId, properties] of state.members) if (due(memberId)) add(memberId, properties.peak_home_location);
   for (const c of sending) if (c.treatment === 'sync' && !state.members.has(c.memberId) && due(c.memberId)) add(c.memberId, c.homeLocation);
   return rows;
@@ -74,7 +78,7 @@ function runRow(run: SyncRun): CrmSyncRunRow {
     dry_run: run.dryRun, full_resync: run.fullResync, outcome: run.outcome,
     members: c.members, changed: c.changed, unchanged: c.unchanged, skipped: c.skipped, duplicates: c.duplicates, sent: c.sent,
     created: c.created, updated: c.updated, failed: c.failed, retried: c.retried, requests: c.requests,
-    ...(run.stoppedBecause ? { stopped_because: run.stoppedBecause.slice(0, 2000) } : {}),
+    ...(run.stoppedBecause ? { stopped_because: maskEmails(run.stoppedBecause).slice(0, 2000) } : {}),
     alert: run.alert !== undefined, ...(run.alert ? { alert_reasons: run.alert.reasons.join('; ').slice(0, 2000) } : {}),
   };
 }

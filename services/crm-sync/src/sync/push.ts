@@ -45,6 +45,8 @@ export type PushOptions = {
   /** Waits (tests pass a clock that does not sleep). */
   sleep?: (ms: number) => Promise<void>;
   onBatch?: (done: number, total: number) => void;
+  /** Stops the run between batches (the service shutting down): what was sent is kept, the rest goes in the next run. */
+  signal?: AbortSignal;
   /** Called with each batch's answer before the next batch is sent (the run writes it down). */
   onAcknowledged?: (answer: { sent: readonly SentMember[]; failed: readonly RunError[] }) => Promise<void>;
 };
@@ -153,19 +155,23 @@ export async function pushChanges(items: readonly PushItem[], options: PushOptio
     for (const e of 'errors' in answer ? (answer.errors ?? []) : []) {
       for (const id of e.context?.objectWriteTraceId ?? []) failedIds.set(id, { memberId: id, category: e.category, message: maskEmails(e.message) });
     }
-    const createdIds = new Set(answer.results.filter((r) => r._new).map((r) => r.properties[MEMBER_ID_PROPERTY] ?? ''));
+    // Only members HubSpot answers for count as sent: one left out of both results and errors is not assumed done.
+    const answered = new Map(answer.results.map((r) => [r.properties[MEMBER_ID_PROPERTY] ?? '', r._new === true]));
     const sent: SentMember[] = [];
     const failed: RunError[] = [];
     for (const item of batch) {
       const failure = failedIds.get(item.memberId);
+      const created = answered.get(item.memberId);
       if (failure) failed.push({ ...failure, message: maskSentEmail(failure.message, item.properties.email) });
-      else sent.push({ memberId: item.memberId, properties: item.properties, created: createdIds.has(item.memberId) });
+      else if (created === undefined) failed.push({ memberId: item.memberId, category: 'UNCONFIRMED', message: 'HubSpot\'s answer neither confirmed nor refused this member; sent again next run' });
+      else sent.push({ memberId: item.memberId, properties: item.properties, created });
     }
     await acknowledge(sent, failed);
   };
 
   try {
     for (let i = 0; i < items.length; i += BATCH_SIZE) {
+      if (options.signal?.aborted) throw new StopRun('the service is shutting down; the rest goes in the next run');
       const batch = items.slice(i, i + BATCH_SIZE);
       await send(batch);
       done += batch.length;

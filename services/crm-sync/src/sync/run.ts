@@ -26,6 +26,8 @@ export type SyncOptions = Pick<PushOptions, 'requestsPerTenSeconds' | 'dailyBudg
     /** Where the members' attributes come from (default: the lake, through `engine`); the benchmark passes generated ones. */
     readInput?: () => Promise<SyncInput>;
     alerts?: AlertThresholds;
+    /** Stops the run between batches (the service shutting down); it then saves what was sent and records itself. */
+    signal?: AbortSignal;
     /** After each write of the run's record (the first tells callers the run's id; the API answers 202 with it). */
     onRecorded?: (run: SyncRun) => Promise<void> | void;
   };
@@ -52,6 +54,7 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
   let changesWritten: Promise<void> | undefined;
   // One limiter for every HubSpot call of the run: the set-up's calls count against the same 10 s as the upserts.
   const limiter = hubspotPacer(options.requestsPerTenSeconds ?? 95);
+  let settingUp: Promise<unknown> = Promise.resolve();
   const record = async () => {
     await recordRun(lake, run);
     await options.onRecorded?.(run);
@@ -59,7 +62,6 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
   await record();
   try {
     // HubSpot's property set-up (network, paced) goes on while the lake is read and the diff worked out.
-    let settingUp: Promise<unknown> = Promise.resolve();
     if (!run.dryRun) {
       settingUp = ensureContactProperties(options.client, undefined, (call) => limiter.schedule(call));
       settingUp.catch(() => undefined); // awaited before the push
@@ -75,7 +77,8 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
     changes.push(...changeRows.duplicates(run, plan.duplicates));
     if (run.dryRun) {
       const action = (memberId: string) => (state.members.has(memberId) ? ('update' as const) : ('create' as const));
-      run.preview = plan.changed.slice(0, PREVIEW_SIZE).map((c) => ({ memberId: c.memberId, action: action(c.memberId), reason: c.reason, changed: Object.keys(c.changes), properties: c.properties }));
+      const withoutEmail = ({ email: _email, ...rest }: Record<string, string>) => rest; // the record sits in the lake for months
+      run.preview = plan.changed.slice(0, PREVIEW_SIZE).map((c) => ({ memberId: c.memberId, action: action(c.memberId), reason: c.reason, changed: Object.keys(c.changes), properties: withoutEmail(c.properties) }));
       const create = plan.changed.filter((c) => action(c.memberId) === 'create').length;
       run.wouldSend = { create, update: plan.changed.length - create, duplicateIds: plan.duplicates.slice(0, PREVIEW_SIZE).map((d) => d.memberId) };
       changes.push(...changeRows.planned(run, plan.changed));
@@ -84,7 +87,7 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
     }
     await settingUp;
     // The holdout rows go to the lake while the upserts are paced out; listed before the state says so (a crash: listed twice, counted once).
-    const listed = holdoutRows(state, plan.changed, run);
+    const listed = holdoutRows(state, plan.changed, run, options.holdoutShare);
     const holdoutWritten = writeRunDatasets.holdout(lake, run, listed);
     holdoutWritten.catch(() => undefined); // awaited below, after the push
     const planned = new Map(plan.changed.map((c) => [c.memberId, c]));
@@ -94,21 +97,21 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
       limiter,
       onAcknowledged: async (answer) => {
         const acks = { sent: answer.sent.map(({ memberId, properties }) => ({ memberId, properties })), failed: [...answer.failed], at: now().toISOString() };
-        await recordAcks(lake, run.runId, ++batch, acks);
+        // In memory first: if the ack file cannot be written the run stops, and still saves what HubSpot accepted.
         applyAcks(state, acks);
         changes.push(...changeRows.answered(run, answer, planned));
+        await recordAcks(lake, run.runId, ++batch, acks);
       },
     });
-    await limiter.stop({ dropWaitingJobs: false });
+    Object.assign(run.counts, { sent: pushed.sent.length, created: pushed.created, updated: pushed.sent.length - pushed.created, failed: pushed.failed.length, requests: pushed.requests });
+    run.errors = pushed.failed.slice(0, MAX_RUN_ERRORS);
+    if (pushed.stoppedBecause) run.stoppedBecause = pushed.stoppedBecause;
     await holdoutWritten;
     for (const r of listed) state.holdoutRecorded.set(r.member_id, r.assigned_on);
     // The changelog is complete: written while the state is saved.
     changesWritten = writeRunDatasets.changes(lake, run, changes);
     changesWritten.catch(() => undefined);
-    await saveSyncedState(lake, state);
-    Object.assign(run.counts, { sent: pushed.sent.length, created: pushed.created, updated: pushed.sent.length - pushed.created, failed: pushed.failed.length, requests: pushed.requests });
-    run.errors = pushed.failed.slice(0, MAX_RUN_ERRORS);
-    if (pushed.stoppedBecause) run.stoppedBecause = pushed.stoppedBecause;
+    await saveSyncedState(lake, state, { runId: run.runId, folded: state.ackKeys });
     run.outcome = pushed.failed.length || pushed.stoppedBecause ? 'partial' : 'succeeded';
     return run;
   } catch (err) {
@@ -116,8 +119,11 @@ export async function runSync(options: SyncOptions): Promise<SyncRun> {
     run.stoppedBecause = (err as Error).message;
     return run;
   } finally {
+    await settingUp.catch(() => undefined); // a run that failed early must not go on calling HubSpot
+    await limiter.stop({ dropWaitingJobs: false }).catch(() => undefined);
     run.finishedAt = now().toISOString();
-    const previous = (await latestRuns(lake, 10).catch(() => [])).find((r) => r.runId !== run.runId && !r.dryRun && r.outcome !== 'running');
+    // The run to compare with: one that read the data (a failed run's zeros would make any normal run look far off).
+    const previous = (await latestRuns(lake, 10).catch(() => [])).find((r) => r.runId !== run.runId && !r.dryRun && (r.outcome === 'succeeded' || r.outcome === 'partial') && r.counts.members > 0);
     const alert = flagRun(run, previous, options.alerts);
     if (alert.length) run.alert = { reasons: alert };
     await record();

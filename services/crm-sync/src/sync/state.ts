@@ -7,8 +7,9 @@
  *
  * Every batch's answer is written at once as a small ack file; the whole state (gzip, an atomic put) only at the end
  * of a run, after which its acks are deleted. Loading folds in any acks left by a run that died, so a re-run never
- * sends again what HubSpot had already acknowledged. Folding twice is harmless: an ack is a plain assignment.
- * Only one run at a time may write (the run lock), or one run's end would delete another's acks.
+ * sends again what HubSpot had already acknowledged. Folding twice is harmless: an ack is a plain assignment (a
+ * failure's attempts may count twice). Only one run at a time writes (the run lock); a run deletes only the acks it
+ * folded in and its own, so a run that outlived its lock's lease cannot delete another's.
  */
 import { promisify } from 'node:util';
 import { gunzipSync, gzip } from 'node:zlib';
@@ -83,14 +84,15 @@ export function applyAcks(state: Pick<StoredState, 'members' | 'failures'>, acks
   }
 }
 
-/** The synced state with the acks of runs that ended without saving it folded in (in run and batch order). */
-export async function loadSyncedState(lake: Lake): Promise<StoredState> {
+/** The synced state with the acks of runs that ended without saving it folded in (in run and batch order), and their keys. */
+export async function loadSyncedState(lake: Lake): Promise<StoredState & { ackKeys: string[] }> {
   const state = await readStateFile(lake);
-  for (const key of await listAllKeys(lake, ACKS_PREFIX)) {
+  const ackKeys = await listAllKeys(lake, ACKS_PREFIX);
+  for (const key of ackKeys) {
     const bytes = await lake.getBytes(key);
     if (bytes) applyAcks(state, JSON.parse(bytes.toString('utf8')) as BatchAcks);
   }
-  return state;
+  return { ...state, ackKeys };
 }
 
 /** One batch's answer, written before the next batch is sent. */
@@ -98,11 +100,15 @@ export async function recordAcks(lake: Lake, runId: string, batch: number, acks:
   await lake.putBytes(`${ACKS_PREFIX}${runId}/${String(batch).padStart(6, '0')}.json`, JSON.stringify(acks), { contentType: 'application/json' });
 }
 
-/** The whole state, then the acks it now holds are deleted (a crash in between leaves acks that fold in harmlessly). */
-export async function saveSyncedState(lake: Lake, state: StoredState): Promise<void> {
+/**
+ * The whole state, then the acks it now holds are deleted: those it folded in at load and the run's own — never another
+ * run's (a crash in between leaves acks that fold in again: assignments, harmless but for a failure's attempt count).
+ */
+export async function saveSyncedState(lake: Lake, state: StoredState, acks: { runId?: string; folded?: readonly string[] } = {}): Promise<void> {
   // zlib's thread pool, not the event loop: the changelog's Parquet is written meanwhile.
   await lake.putBytes(STATE_KEY, await gzipAsync(JSON.stringify(encode(state))), { contentType: 'application/gzip' });
-  if ((await lake.list(ACKS_PREFIX, { limit: 1 })).items.length) await lake.deletePrefix(ACKS_PREFIX);
+  for (const key of acks.folded ?? []) await lake.delete(key);
+  if (acks.runId && (await lake.list(`${ACKS_PREFIX}${acks.runId}/`, { limit: 1 })).items.length) await lake.deletePrefix(`${ACKS_PREFIX}${acks.runId}/`);
 }
 
 export type RunError = { memberId: string; category: string; message: string };
