@@ -81,7 +81,7 @@ t.test('the list says what is cached, for which ranges and filters, and what it 
   t.match(res.body.ranges, [{ preset: 'last_7_days', from: '2026-06-24', to: SAMPLE_END, previous: 'previous_7_days' }]);
   t.same((res.body.metrics as { id: string }[]).map((m) => m.id), CACHE_PLAN.map((m) => m.metric));
   t.match(res.body.metrics, [{ id: 'active_members', columns: [{ name: 'as_of', description: String }], filterSets: ['none', 'location'] }]);
-  t.same((res.body.notCached as { id: string }[]).map((m) => m.id), ['member_features', 'churn_features']);
+  t.same((res.body.notCached as { id: string }[]).map((m) => m.id), ['member_features', 'churn_features', 'holdout_retention']);
   const docs = (await app.inject({ method: 'GET', url: '/docs/json' })).json<{ paths: Record<string, { get?: { tags?: string[] } }> }>();
   t.same(docs.paths['/v1/metrics/{metric}']?.get?.tags, ['metrics'], 'OpenAPI documents the answer route');
   t.ok(Object.keys(docs.paths).some((p) => /^\/v1\/metrics\/?$/.test(p)), 'and the list');
