@@ -225,7 +225,8 @@ t.test('the granted prefixes are where crm-sync reads and writes', async (t) => 
   );
   t.same(
     [...new Set(writes)].sort(),
-    ['delete LOCK_KEY', 'deletePrefix ACKS_PREFIX', 'putBytes LOCK_KEY', 'putBytes STATE_KEY', 'putBytes `${ACKS_PREFIX}', 'putBytes `${RUNS_PREFIX}', 'putFile `${lakeZones.processed.prefix}'].sort(),
+    // ackKey: the ack files listed under ACKS_PREFIX at load (state.ts checks the prefix); the prefix: the run's own acks.
+    ['delete LOCK_KEY', 'delete ackKey', 'deletePrefix `${ACKS_PREFIX}', 'putBytes LOCK_KEY', 'putBytes STATE_KEY', 'putBytes `${ACKS_PREFIX}', 'putBytes `${RUNS_PREFIX}', 'putFile `${lakeZones.processed.prefix}'].sort(),
     'the service deletes only LOCK_KEY and under ACKS_PREFIX, puts under crm-sync/ and its relations only',
   );
   t.same([crmSyncRuns.name, crmSyncChanges.name, marketingHoldout.name].map((n) => `${PROCESSED}${n}/`), RELATIONS, 'the three relations are the contracts’ crm-sync relations');

@@ -107,7 +107,7 @@ export async function recordAcks(lake: Lake, runId: string, batch: number, acks:
 export async function saveSyncedState(lake: Lake, state: StoredState, acks: { runId?: string; folded?: readonly string[] } = {}): Promise<void> {
   // zlib's thread pool, not the event loop: the changelog's Parquet is written meanwhile.
   await lake.putBytes(STATE_KEY, await gzipAsync(JSON.stringify(encode(state))), { contentType: 'application/gzip' });
-  for (const key of acks.folded ?? []) await lake.delete(key);
+  for (const ackKey of acks.folded ?? []) if (ackKey.startsWith(ACKS_PREFIX)) await lake.delete(ackKey); // keys listed under ACKS_PREFIX
   if (acks.runId && (await lake.list(`${ACKS_PREFIX}${acks.runId}/`, { limit: 1 })).items.length) await lake.deletePrefix(`${ACKS_PREFIX}${acks.runId}/`);
 }
 
