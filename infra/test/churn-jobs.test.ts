@@ -5,6 +5,7 @@ import { CHURN_MODELS_PREFIX, scoresKey } from '@peak/churn';
 import { lakeZones } from '@peak/contracts';
 import { allow, grants, list, policyOf as policyIn, trustOf, type PolicyDocument } from './fixtures/policies.js';
 import { byType, runProgram, type Registered } from './fixtures/pulumi-mocks.js';
+import type { Container, ScheduleInputs, TaskDefinitionInputs } from './fixtures/job-inputs.js';
 
 const SUBNETS = ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'];
 const SECURITY_GROUP = 'sg-0a1b2c3d4e5f60718';
@@ -38,45 +39,6 @@ const SCORES = `${PROCESSED}member_churn_scores/`;
 const MODELS = `${lakeZones.models.prefix}churn/`;
 const RESULTS = 'athena-results/analytics/';
 const JOBS = ['train', 'score'] as const;
-
-type Container = {
-  name: string;
-  image: string;
-  essential: boolean;
-  command: string[];
-  environment: { name: string; value: string }[];
-  logConfiguration: { logDriver: string; options: Record<string, string> };
-};
-type TaskDefinitionInputs = {
-  family: string;
-  cpu: string;
-  memory: string;
-  networkMode: string;
-  requiresCompatibilities: string[];
-  runtimePlatform: { operatingSystemFamily: string; cpuArchitecture: string };
-  executionRoleArn: string;
-  taskRoleArn: string;
-  containerDefinitions: string;
-};
-type ScheduleInputs = {
-  name: string;
-  scheduleExpression: string;
-  scheduleExpressionTimezone: string;
-  state: string;
-  flexibleTimeWindow: { mode: string; maximumWindowInMinutes?: number };
-  target: {
-    arn: string;
-    roleArn: string;
-    deadLetterConfig?: unknown;
-    retryPolicy: { maximumRetryAttempts: number; maximumEventAgeInSeconds: number };
-    ecsParameters: {
-      taskDefinitionArn: string;
-      launchType: string;
-      taskCount: number;
-      networkConfiguration: { subnets: string[]; securityGroups: string[]; assignPublicIp: boolean };
-    };
-  };
-};
 
 const named = (type: string, name: string): Registered | undefined => byType(resources, type).find((r) => r.inputs.name === name);
 const policyOf = (roleName: string): PolicyDocument => policyIn(resources, roleName);

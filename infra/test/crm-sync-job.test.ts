@@ -6,6 +6,7 @@ import { crmSyncChanges, crmSyncRuns, DERIVED_NAMES, lakeZones, marketingHoldout
 import { DEFAULT_HUBSPOT_REQUESTS_PER_10S, MAX_HUBSPOT_REQUESTS_PER_10S } from '../src/config.js';
 import { allow, grants, list, policyOf as policyIn, trustOf } from './fixtures/policies.js';
 import { byType, runProgram, type Registered } from './fixtures/pulumi-mocks.js';
+import type { Container, ScheduleInputs, TaskDefinitionInputs } from './fixtures/job-inputs.js';
 
 const SUBNETS = ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'];
 const SECURITY_GROUP = 'sg-0a1b2c3d4e5f60718';
@@ -51,41 +52,6 @@ const RESULTS = 'athena-results/analytics/';
 const TASK_ROLE = 'peak-test-crm-sync-task';
 const EXECUTION_ROLE = 'peak-test-crm-sync-execution';
 const SCHEDULER_ROLE = 'peak-test-crm-sync-scheduler';
-
-type Container = {
-  name: string;
-  image: string;
-  essential: boolean;
-  command: string[];
-  environment: { name: string; value: string }[];
-  secrets?: { name: string; valueFrom: string }[];
-  logConfiguration: { logDriver: string; options: Record<string, string> };
-};
-type TaskDefinitionInputs = {
-  family: string;
-  cpu: string;
-  memory: string;
-  networkMode: string;
-  requiresCompatibilities: string[];
-  runtimePlatform: { operatingSystemFamily: string; cpuArchitecture: string };
-  executionRoleArn: string;
-  taskRoleArn: string;
-  containerDefinitions: string;
-};
-type ScheduleInputs = {
-  name: string;
-  scheduleExpression: string;
-  scheduleExpressionTimezone: string;
-  state: string;
-  flexibleTimeWindow: { mode: string };
-  target: {
-    arn: string;
-    roleArn: string;
-    deadLetterConfig?: unknown;
-    retryPolicy: { maximumRetryAttempts: number; maximumEventAgeInSeconds: number };
-    ecsParameters: { taskDefinitionArn: string; launchType: string; taskCount: number; networkConfiguration: { subnets: string[]; securityGroups: string[]; assignPublicIp: boolean } };
-  };
-};
 
 const named = (type: string, name: string): Registered | undefined => byType(resources, type).find((r) => r.inputs.name === name);
 const policyOf = (roleName: string) => policyIn(resources, roleName);
