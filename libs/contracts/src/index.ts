@@ -11,3 +11,4 @@ export * from './errors.js';
 export { splitCsvLine } from './csv.js';
 export * from './derived.js';
 export * from './holdout.js';
+export * from './tables.js';
