@@ -48,6 +48,14 @@ export const tables = {
     partitionKey: s('address'),
     indexes: [],
   },
+  emailEvents: {
+    name: 'email-events',
+    description: 'SES events seen (one item per message, event type and recipient, so a redelivered event counts once) and per-day counters of sends, deliveries, bounces and complaints',
+    owner: 'notifier',
+    partitionKey: s('id'),
+    indexes: [],
+    ttlAttribute: 'expiresAtEpoch',
+  },
   campaignRuns: {
     name: 'campaign-runs',
     description: 'One item per planner run: what it planned per campaign; sends are counted from the ledger\'s byRun index',
