@@ -71,7 +71,7 @@ try {
 
   // The service as deployed, serving the dashboard and the cache (no feed: nothing else competes for the cores).
   const port = await freePort();
-  const env = { ...localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: 'http://127.0.0.1:9' }), REDIS_URL: redisServer.url, LEADERBOARD_FEED: 'off', STUDIO_TIME_ZONE: ZONE, LAKE_URI: pathToFileURL(root).href };
+  const env = { ...localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: 'http://127.0.0.1:9', dynamodb: 'http://127.0.0.1:9' }), REDIS_URL: redisServer.url, LEADERBOARD_FEED: 'off', STUDIO_TIME_ZONE: ZONE, LAKE_URI: pathToFileURL(root).href };
   child = spawn(process.execPath, ['--import', 'tsx', service], {
     env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     stdio: ['ignore', 'ignore', 'inherit'],

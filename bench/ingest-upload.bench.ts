@@ -151,7 +151,7 @@ const work = await mkdtemp(join(tmpdir(), 'peak-ingest-bench-'));
 const rows: Row[] = [];
 try {
   const blocks = rowBlocks(BLOCKS);
-  const aws = localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: 'http://127.0.0.1:9' });
+  const aws = localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: 'http://127.0.0.1:9', dynamodb: 'http://127.0.0.1:9' });
   const scenarios = [
     { scenario: 'folder lake, CSV', lake: 'folder', gzip: false },
     { scenario: 'folder lake, CSV gzip (client stream, level 1)', lake: 'folder', gzip: true },

@@ -76,7 +76,7 @@ try {
 
   const bare = await startChild([fileURLToPath(new URL('./hello-fastify.mjs', import.meta.url))], {});
   children.push(bare.child);
-  const env = { ...localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: 'http://127.0.0.1:9' }), REDIS_URL: redisServer.url, LEADERBOARD_FEED: 'off' };
+  const env = { ...localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: 'http://127.0.0.1:9', dynamodb: 'http://127.0.0.1:9' }), REDIS_URL: redisServer.url, LEADERBOARD_FEED: 'off' };
   const lb = await startChild(['--import', 'tsx', service], env);
   children.push(lb.child);
 

@@ -10,7 +10,7 @@ import { configSchema as hubspotSandbox } from '@peak/hubspot-sandbox';
 import { configSchema as sqlSandbox } from '@peak/sql-sandbox';
 
 // Read by the AWS SDK itself, not by our config schemas.
-const SDK_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_SESV2', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'];
+const SDK_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_SESV2', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'];
 
 t.test('.env.example documents every configuration variable', async (t) => {
   const text = await readFile(new URL('../.env.example', import.meta.url), 'utf8');

@@ -33,6 +33,7 @@ export type ListenConfig = { HOST: string; PORT: number; LOG_LEVEL: string; READ
 export const awsConfig = {
   AWS_REGION: Type.String({ default: 'us-east-1', description: 'AWS region (any value works against the local emulators)' }),
   QUEUE_PREFIX: Type.String({ default: '', description: 'Prefix of physical queue names (`peak-dev` in AWS, empty locally)' }),
+  TABLE_PREFIX: Type.String({ default: '', description: 'Prefix of physical DynamoDB table names, `<prefix>-<name>` (`peak-<stage>` in AWS, empty locally)' }),
 } satisfies TProperties;
 
 /** How a service reads the lake: DuckDB over a folder locally, Athena over S3 in AWS (checked together by analyticsProblems). */

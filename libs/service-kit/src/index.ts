@@ -5,5 +5,6 @@ export * from './server.js';
 export * from './clients/sqs.js';
 export * from './clients/redis.js';
 export * from './clients/ses.js';
+export * from './clients/dynamodb.js';
 export * from './clients/s3.js';
 export * from './clients/queue-consumer.js';

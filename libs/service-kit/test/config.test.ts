@@ -21,6 +21,7 @@ t.test('applies defaults and converts strings to numbers and booleans', async (t
     READY_DETAILS: false,
     AWS_REGION: 'us-east-1',
     QUEUE_PREFIX: '',
+    TABLE_PREFIX: '',
     WIDGETS: 12,
     ENABLED: true,
     TOKEN: 'abcdefgh',

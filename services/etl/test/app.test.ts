@@ -81,7 +81,7 @@ t.test('etl service', async (t) => {
   });
 
   t.test('server.ts: boots from env (S3 lake), logs JSON, exits 0 on SIGTERM', async (t) => {
-    const env = { ...localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: await closedEndpoint() }), LAKE_URI: 's3://peak-lake', ETL_WORK_DIR: join(dir, 'work') };
+    const env = { ...localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: await closedEndpoint(), dynamodb: await closedEndpoint() }), LAKE_URI: 's3://peak-lake', ETL_WORK_DIR: join(dir, 'work') };
     await checkGracefulShutdown(t, server, env);
   });
 

@@ -56,7 +56,7 @@ async function setUp(t: Test) {
 
   const workRoot = join(dir, 'etl-work');
   const env = {
-    ...localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: await closedEndpoint() }),
+    ...localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: await closedEndpoint(), dynamodb: await closedEndpoint() }),
     LAKE_URI: pathToFileURL(join(dir, 'lake')).href, ETL_WORK_DIR: workRoot, ETL_VISIBILITY_SECONDS: '10', LOG_LEVEL: 'warn',
   };
   return { registry, batch, env, dir, workRoot };

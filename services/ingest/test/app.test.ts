@@ -78,7 +78,7 @@ t.test('ingest', async (t) => {
   });
 
   t.test('server.ts: boots from env (S3 lake via AWS_ENDPOINT_URL_S3), logs JSON, exits 0 on SIGTERM', async (t) => {
-    const env = { ...localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: await closedEndpoint() }), LAKE_URI: 's3://peak-lake', INGEST_API_KEYS: keys };
+    const env = { ...localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: await closedEndpoint(), dynamodb: await closedEndpoint() }), LAKE_URI: 's3://peak-lake', INGEST_API_KEYS: keys };
     await checkGracefulShutdown(t, server, env);
   });
 

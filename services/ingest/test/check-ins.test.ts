@@ -192,7 +192,7 @@ t.test('crash recovery: a killed process leaves its spool segment; the next star
   const lakeDir = join(dir, 'lake');
   const spoolDir = join(dir, 'spool');
   const env = {
-    ...localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: await closedEndpoint() }),
+    ...localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: await closedEndpoint(), dynamodb: await closedEndpoint() }),
     LAKE_URI: pathToFileURL(lakeDir).href,
     INGEST_API_KEYS: API_KEYS,
     CHECKIN_SPOOL_DIR: spoolDir,
@@ -437,7 +437,7 @@ t.test('entries SQS keeps failing: 503 PUBLISH_FAILED after 3 sends, nothing kep
 t.test('server.ts with an S3 lake: SIGTERM flushes the buffer into the bucket before the process exits', async (t) => {
   const spoolDir = t.testdir();
   const env = {
-    ...localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: await closedEndpoint() }),
+    ...localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: await closedEndpoint(), dynamodb: await closedEndpoint() }),
     LAKE_URI: 's3://peak-lake/checkins-test',
     INGEST_API_KEYS: API_KEYS,
     CHECKIN_SPOOL_DIR: spoolDir,

@@ -76,7 +76,7 @@ t.test('leaderboard', async (t) => {
 
   t.test('server.ts: boots from env, logs JSON, exits 0 on SIGTERM', async (t) => {
     const redis = await useRedis(t);
-    const env = { ...localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: await closedEndpoint() }), REDIS_URL: redis.url };
+    const env = { ...localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: await closedEndpoint(), dynamodb: await closedEndpoint() }), REDIS_URL: redis.url };
     await checkGracefulShutdown(t, server, env);
   });
 });

@@ -167,7 +167,7 @@ t.test('the OpenAPI document lists the three paths with their query parameters a
 t.test('server.ts with LAKE_URI: answers from the lake, then closes its engine and exits 0 on SIGTERM', async (t) => {
   const entry = fileURLToPath(new URL('../src/server.ts', import.meta.url));
   const service = await spawnService(t, entry, {
-    ...localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: await closedEndpoint() }),
+    ...localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: await closedEndpoint(), dynamodb: await closedEndpoint() }),
     ...env({ LAKE_URI: pathToFileURL(scored.lakeRoot).href }),
   });
   t.equal((await fetch(`${service.url}/ready`)).status, 200, '/ready');

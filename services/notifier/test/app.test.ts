@@ -51,6 +51,6 @@ t.test('notifier', async (t) => {
   });
 
   t.test('server.ts: boots from env, logs JSON, exits 0 on SIGTERM', async (t) => {
-    await checkGracefulShutdown(t, server, localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: sesEmu.endpoint }));
+    await checkGracefulShutdown(t, server, localAwsEnv({ sqs: emu.endpoint, s3: emu.endpoint, sesv2: sesEmu.endpoint, dynamodb: await closedEndpoint() }));
   });
 });

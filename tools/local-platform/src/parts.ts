@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { datasets } from '@peak/contracts';
-import { localAwsEnv, startRedis, startSesEmulator, startSqsEmulator } from '@peak/local-stack';
+import { datasets, tableList } from '@peak/contracts';
+import { localAwsEnv, startDynamoDb, startRedis, startSesEmulator, startSqsEmulator } from '@peak/local-stack';
 
 /** What every part's env/start function may read: the planned ports and where data lives. */
 export type PlatformContext = {
@@ -66,10 +66,11 @@ const portOf = (ctx: PlatformContext, part: string): number => {
   return port;
 };
 
-/** AWS SDK endpoints of the emulators plus the queue prefix: what every service needs for SQS/S3/SES. */
+/** AWS SDK endpoints of the emulators plus the queue and table prefixes: what every service needs for SQS/S3/SES/DynamoDB. */
 function awsEnv(ctx: PlatformContext): Record<string, string> {
   const aws = loopback(portOf(ctx, 'sqs-emulator'));
-  return { ...localAwsEnv({ sqs: aws, s3: aws, sesv2: loopback(portOf(ctx, 'ses-emulator')) }), QUEUE_PREFIX: '' };
+  const endpoints = { sqs: aws, s3: aws, sesv2: loopback(portOf(ctx, 'ses-emulator')), dynamodb: loopback(portOf(ctx, 'dynamodb')) };
+  return { ...localAwsEnv(endpoints), QUEUE_PREFIX: '', TABLE_PREFIX: '' };
 }
 
 /**
@@ -151,7 +152,7 @@ export const parts: readonly Part[] = [
     name: 'notifier',
     entry: 'services/notifier/src/server.ts',
     portOffset: 2,
-    after: ['sqs-emulator', 'ses-emulator'],
+    after: ['sqs-emulator', 'ses-emulator', 'dynamodb'],
     readyPath: '/ready',
     env: (ctx) => ({
       ...awsEnv(ctx),
@@ -201,6 +202,18 @@ export const parts: readonly Part[] = [
       // Every contract queue and DLQ, plus the lake bucket for when the lake moves to S3.
       const emulator = await startSqsEmulator({ port, buckets: [LAKE_BUCKET] });
       return { pid: process.pid, kind: 'in-process', stop: () => emulator.stop() };
+    },
+  },
+  {
+    kind: 'builtin',
+    name: 'dynamodb',
+    portOffset: 23,
+    after: [],
+    links: [{ key: 'dynamodb', label: 'DynamoDB endpoint (dynalite)', path: '' }],
+    async start(_ctx, port) {
+      // In memory, with every declared table (the notifier's ledger, recipients, suppressions…) created as Pulumi declares them.
+      const dynamo = await startDynamoDb({ port, tables: tableList });
+      return { pid: process.pid, kind: 'in-process', stop: () => dynamo.stop() };
     },
   },
   {

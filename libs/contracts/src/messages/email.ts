@@ -25,7 +25,7 @@ export const emailRequest = Type.Object(
     requestId: Type.String({ minLength: 1, maxLength: 128, description: 'Identifier of this request (for tracing)' }),
     dedupeKey: Type.String({
       minLength: 1,
-      maxLength: 256,
+      maxLength: 180, // base64url-encoded it still fits an SES message tag (≤ 256), so events lead back to it
       pattern: '^[\\x21-\\x7e]+$',
       description: 'Same key = same email: `<campaign>:<member>:<period>`; it is sent at most once, whatever is redelivered',
     }),
