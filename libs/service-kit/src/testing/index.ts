@@ -9,9 +9,12 @@ import { dirname } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { FastifyInstance } from 'fastify';
+import { tableList, type TableDefinition } from '@peak/contracts';
 import {
   freePort,
+  startDynamoDb,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
   startRedis,
@@ -42,6 +45,13 @@ export async function useSesEmulator(t: Teardown) {
   const ses = await startSesEmulator();
   t.teardown(() => ses.stop());
   return ses;
+}
+
+/** dynalite with every declared table (or the ones given), stopped after the test. */
+export async function useDynamoDb(t: Teardown, tables: readonly TableDefinition[] = tableList) {
+  const db = await startDynamoDb({ tables });
+  t.teardown(() => db.stop());
+  return db;
 }
 
 export async function useRedis(t: Teardown) {
@@ -101,6 +111,11 @@ export const localClients = {
   },
   ses(t: Teardown, endpoint: string): SESv2Client {
     const c = new SESv2Client(local(endpoint));
+    t.teardown(() => c.destroy());
+    return c;
+  },
+  dynamodb(t: Teardown, endpoint: string): DynamoDBClient {
+    const c = new DynamoDBClient(local(endpoint));
     t.teardown(() => c.destroy());
     return c;
   },
