@@ -17,6 +17,8 @@ export type ServiceAppOptions = ServiceInfo & {
   logger?: FastifyServerOptions['logger'];
   /** Largest request body accepted (bytes); streaming routes set their own. */
   bodyLimit?: number;
+  /** Longest path parameter (Fastify's default is 100; longer ones get 414). */
+  maxParamLength?: number;
   /** How long each /ready dependency check may take (tests shorten it). */
   readinessTimeoutMs?: number;
   /** /ready also answers each failure's reason (READY_DETAILS; the local launcher turns it on). Default off. */
@@ -30,6 +32,7 @@ function baseFastify(options: ServiceAppOptions) {
   return Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    maxParamLength: options.maxParamLength ?? 100,
     // Request ids in every log line make a request traceable across one service's logs. A caller's
     // x-request-id is kept only when it is a plain token: it goes into logs and error messages.
     requestIdHeader: false,
@@ -54,6 +57,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
       openapi: '3.1.0',
       info: { title: `Peak Fitness ${options.name}`, description: options.description, version: options.version ?? '0.1.0' },
       tags: [{ name: 'health', description: 'Liveness and readiness' }],
+      // Routes that need an API key say `security: [{ bearerAuth: [] }]`.
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key of the service, as `Authorization: Bearer <key>`' } } },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -1,23 +1,188 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import { GetAccountCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import { queues } from '@peak/contracts';
-import { createServiceApp, type ShellOverrides, sesPlugin, sqsOptions, sqsPlugin } from '@peak/service-kit';
-import type { Config } from './config.js';
+import type { QueryEngine } from '@peak/analytics';
+import { openAnalytics } from '@peak/churn';
+import { queues, tables, type EmailRequest } from '@peak/contracts';
+import { createServiceApp, dynamoOptions, dynamoPlugin, type ShellOverrides, sesPlugin, sqsOptions, sqsPlugin } from '@peak/service-kit';
+import { apiKeys, parseFrequencyCap, signingKeys, type Config } from './config.js';
+import { EventStore } from './events/event-store.js';
+import { RecipientStore } from './ledger/recipients.js';
+import { SendLedger } from './ledger/send-ledger.js';
+import { SuppressionStore } from './ledger/suppressions.js';
+import { apiRoutes } from './routes/api.js';
+import { notifierQueues, type NotifierQueues } from './sender/consumers.js';
+import { LakeMemberActivity, type MemberActivity, type MemberState } from './sender/member-activity.js';
+import { SendPacer } from './sender/pacer.js';
+import { parseQuietHours } from './sender/quiet-hours.js';
+import type { EmailLinks, Renderer } from './sender/send-request.js';
+import { renderEmail } from './templates/index.js';
+import { unsubscribeRoutes } from './unsubscribe/routes.js';
+import { UnsubscribeTokens } from './unsubscribe/tokens.js';
 
 /** What tests (or the launcher) may inject instead of what the config would build. */
 export type AppOverrides = ShellOverrides & {
   sqs?: SQSClient;
   ses?: SESv2Client;
+  dynamodb?: DynamoDBClient;
+  /** Engine of the send-time re-check instead of what LAKE_URI opens; the caller closes it. */
+  analytics?: { engine: QueryEngine };
+  /** Start the queue consumers when the app is ready (default true). */
+  consume?: boolean;
+  now?: () => number;
 };
 
-/** Notifier: sends retention and lifecycle emails through SES v2 and keeps the suppression list from SES events. */
-export async function buildApp(config: Config, { sqs, ses, ...shell }: AppOverrides = {}) {
+/** Without a lake, an email whose send-time conditions cannot be checked is not sent: its member reads as unknown. */
+const noLake: MemberActivity = { lookup: async () => new Map<string, MemberState>() };
+
+/**
+ * The renderer the sender uses: the request's template and variables, the links, and the footer. `locationName`
+ * travels among the variables but belongs to the footer; the call-to-action defaults to the member app.
+ */
+export function requestRenderer(postalAddress: string, memberAppUrl: string): Renderer {
+  return (request: EmailRequest, links: EmailLinks) => {
+    const { locationName, ...variables } = request.variables;
+    if (request.template !== 'location_news' && variables.ctaUrl === undefined) variables.ctaUrl = memberAppUrl;
+    return renderEmail(request.template, variables, {
+      ...links,
+      locationName: typeof locationName === 'string' && locationName ? locationName : request.locationId,
+      postalAddress,
+      topic: request.topic,
+    });
+  };
+}
+
+/** Notifier: sends retention and lifecycle emails through SES v2, at most once per dedupe key, and keeps the suppression list from SES events. */
+export async function buildApp(config: Config, { sqs, ses, dynamodb, analytics, consume = true, now = Date.now, ...shell }: AppOverrides = {}) {
   const app = await createServiceApp({
     name: 'notifier',
-    description: 'Sends retention and lifecycle emails through SES v2 (at most once per dedupe key), honours unsubscribes, and suppresses bounced or complaining addresses.',
+    description:
+      'Sends retention and lifecycle emails through SES v2 (at most once per dedupe key, re-checked at send time), honours one-click unsubscribes ' +
+      'and per-topic preferences, and suppresses bounced or complaining addresses.',
+    maxParamLength: 400, // unsubscribe tokens carry a member id of up to 64 characters and a MAC
     ...shell,
   });
-  await app.register(sesPlugin, { region: config.AWS_REGION, client: ses });
+  await app.register(formbody, { bodyLimit: 4096 });
+  await app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fields: 20, fieldSize: 1024, files: 0, parts: 20 } });
+  await app.register(sesPlugin, { region: config.AWS_REGION, client: ses, maxAttempts: 1, requestTimeoutMs: config.SES_TIMEOUT_MS });
   await app.register(sqsPlugin, sqsOptions(config, [queues.emailRequests, queues.sesEvents], sqs));
+  const used = [tables.emailSends, tables.emailRecipients, tables.emailSuppressions, tables.emailEvents, tables.campaignRuns];
+  await app.register(dynamoPlugin, dynamoOptions(config, used, dynamodb));
+
+  const doc = DynamoDBDocumentClient.from(app.dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
+  const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const ledger = new SendLedger(doc, app.dynamo.table(tables.emailSends), { owner, leaseMs: 120_000, now });
+  const recipients = new RecipientStore(doc, app.dynamo.table(tables.emailRecipients), now);
+  const suppressions = new SuppressionStore(doc, app.dynamo.table(tables.emailSuppressions));
+  const events = new EventStore(doc, app.dynamo.table(tables.emailEvents));
+  const tokens = new UnsubscribeTokens(signingKeys(config));
+
+  let engine = analytics?.engine;
+  let ownEngine: QueryEngine | undefined;
+  if (!engine && config.LAKE_URI !== undefined) {
+    ownEngine = engine = openAnalytics({
+      lake: config.LAKE_URI,
+      timeZone: config.STUDIO_TIME_ZONE,
+      engine: config.ANALYTICS_ENGINE,
+      ...(config.ATHENA_WORKGROUP === undefined ? {} : { athenaWorkGroup: config.ATHENA_WORKGROUP }),
+      ...(config.GLUE_DATABASE === undefined ? {} : { glueDatabase: config.GLUE_DATABASE }),
+    }).engine;
+  }
+  const activity = engine ? new LakeMemberActivity(engine, { maxAgeMs: config.RECHECK_MAX_AGE_SECONDS * 1000, now }) : noLake;
+  const pacer = new SendPacer(config.SEND_RATE ?? 1, now);
+  const cap = parseFrequencyCap(config.FREQUENCY_CAP);
+  const quietHours = parseQuietHours(config.QUIET_HOURS);
+
+  await app.register(unsubscribeRoutes, { tokens, recipients, publicBaseUrl: config.PUBLIC_BASE_URL });
+  await app.register(apiRoutes, { ledger, suppressions, events, apiKeys: apiKeys(config) });
+
+  let consumers: NotifierQueues | undefined;
+  app.decorate('notifier', {
+    ledger,
+    recipients,
+    suppressions,
+    events,
+    tokens,
+    pacer,
+    get stats() {
+      return consumers?.stats;
+    },
+  });
+
+  /** The account's rate (SEND_RATE overrides it): GetAccount's MaxSendRate × this process's share. */
+  const adoptAccountRate = async () => {
+    if (config.SEND_RATE !== undefined) return;
+    try {
+      const account = await app.ses.send(new GetAccountCommand({}));
+      const max = account.SendQuota?.MaxSendRate;
+      if (max && max > 0) pacer.setRate(max * config.SEND_RATE_SHARE);
+      app.log.info({ maxSendRate: max, share: config.SEND_RATE_SHARE, rate: pacer.ratePerSecond }, 'send rate from the SES account');
+    } catch (err) {
+      app.log.warn({ err, rate: pacer.ratePerSecond }, 'could not read the SES account\'s send rate: sending at the current rate until it can');
+    }
+  };
+
+  app.addHook('onReady', async () => {
+    await adoptAccountRate();
+    if (!consume) return;
+    const [requestsQueueUrl, eventsQueueUrl] = await Promise.all([app.queues.url(queues.emailRequests), app.queues.url(queues.sesEvents)]);
+    consumers = notifierQueues({
+      sqs: app.queues.sqs,
+      requestsQueueUrl,
+      eventsQueueUrl,
+      consumers: config.SENDER_CONSUMERS,
+      sender: {
+        ledger,
+        recipients,
+        suppressions,
+        activity,
+        ses: app.ses,
+        pacer,
+        tokens,
+        render: requestRenderer(config.POSTAL_ADDRESS, config.MEMBER_APP_URL),
+        settings: {
+          from: config.SES_FROM_ADDRESS,
+          ...(config.SES_CONFIGURATION_SET ? { configurationSet: config.SES_CONFIGURATION_SET } : {}),
+          publicBaseUrl: config.PUBLIC_BASE_URL,
+          timeZone: config.STUDIO_TIME_ZONE,
+          ...(cap ? { cap: { ...cap, timeZone: config.STUDIO_TIME_ZONE } } : {}),
+          ...(quietHours ? { quietHours } : {}),
+          holdoutShare: config.HOLDOUT_SHARE,
+          throttleRetries: 4,
+          quotaPauseMs: 10 * 60_000,
+        },
+        now,
+        log: app.log,
+      },
+      events: { ledger, recipients, suppressions, events, log: app.log },
+      log: app.log,
+    });
+    consumers.start();
+  });
+  app.addHook('onClose', async () => {
+    await consumers?.stop();
+    await pacer.stop();
+    await ownEngine?.close();
+    doc.destroy();
+  });
   return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    notifier: {
+      ledger: SendLedger;
+      recipients: RecipientStore;
+      suppressions: SuppressionStore;
+      events: EventStore;
+      tokens: UnsubscribeTokens;
+      pacer: SendPacer;
+      readonly stats: NotifierQueues['stats'] | undefined;
+    };
+  }
 }
