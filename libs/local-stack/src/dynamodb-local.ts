@@ -27,6 +27,8 @@ export type DynamoDbLocalOptions = {
   /** Tables to create once it listens (default none: `createTables` does it later). */
   tables?: readonly TableDefinition[];
   tablePrefix?: string;
+  /** A folder to keep the data in (LevelDB), so it survives a restart; default in memory. */
+  path?: string;
 };
 
 type DynaliteOptions = { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number; path?: string };
@@ -34,12 +36,12 @@ type DynaliteOptions = { createTableMs?: number; deleteTableMs?: number; updateT
 const dynalite = createRequire(import.meta.url)('dynalite') as (options?: DynaliteOptions) => Server;
 
 /**
- * dynalite (the DynamoDB API in Node) on loopback, in memory (no `path`): everything is gone after `stop()`.
+ * dynalite (the DynamoDB API in Node) on loopback, in memory unless `path` names a folder to keep the data in.
  * Tables become ACTIVE at once instead of after dynalite's default half second. With `tables`, they are created
  * through the real API before it returns, as `createTables` creates them.
  */
 export async function startDynamoDb(opts: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(opts.path ? { path: opts.path } : {}) });
   surviveClientAborts(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject); // EADDRINUSE: the launcher retries on another port

@@ -1,10 +1,14 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import {
   CreateTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
+  GetItemCommand,
   ListTablesCommand,
   PutItemCommand,
   QueryCommand,
@@ -159,4 +163,16 @@ t.test('dynalite: a taken port fails the start with EADDRINUSE (the launcher ret
   const first = await startDynamoDb();
   t.teardown(() => first.stop());
   await t.rejects(startDynamoDb({ port: first.port }), { code: 'EADDRINUSE' });
+});
+
+t.test('with a path the data survives a restart (the local platform keeps its send ledger in .data)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'peak-dynalite-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const first = await startDynamoDb({ tables: [tables.emailSuppressions], path: dir });
+  await clientFor(t, first.endpoint).send(new PutItemCommand({ TableName: 'email-suppressions', Item: { address: { S: 'kept@example.com' } } }));
+  await first.stop();
+  const second = await startDynamoDb({ tables: [tables.emailSuppressions], path: dir });
+  t.teardown(() => second.stop());
+  const found = await clientFor(t, second.endpoint).send(new GetItemCommand({ TableName: 'email-suppressions', Key: { address: { S: 'kept@example.com' } } }));
+  t.same(found.Item, { address: { S: 'kept@example.com' } }, 'the item written before the restart is there');
 });

@@ -210,9 +210,10 @@ export const parts: readonly Part[] = [
     portOffset: 23,
     after: [],
     links: [{ key: 'dynamodb', label: 'DynamoDB endpoint (dynalite)', path: '' }],
-    async start(_ctx, port) {
-      // In memory, with every declared table (the notifier's ledger, recipients, suppressions…) created as Pulumi declares them.
-      const dynamo = await startDynamoDb({ port, tables: tableList });
+    async start(ctx, port) {
+      // Every declared table (the notifier's ledger, recipients, suppressions…) created as Pulumi declares them, kept in
+      // .data like the lake: a restart must not forget which emails were sent.
+      const dynamo = await startDynamoDb({ port, tables: tableList, path: join(ctx.dataDir, 'dynamodb') });
       return { pid: process.pid, kind: 'in-process', stop: () => dynamo.stop() };
     },
   },
