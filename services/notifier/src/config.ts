@@ -1,34 +1,17 @@
 import { Cron } from 'croner';
 import Type, { type Static, type TObject } from 'typebox';
-import { HOLDOUT_SHARE } from '@peak/contracts';
-import { analyticsConfig, analyticsProblems, awsConfig, baseConfig, ConfigError, loadConfig, servicePort } from '@peak/service-kit';
+import { baseConfig, ConfigError, loadConfig, servicePort } from '@peak/service-kit';
+import { campaignSettingsSchema, settingsProblems } from './campaigns/settings.js';
 import { parseQuietHours } from './sender/quiet-hours.js';
 
 const address = '[^\\s@<>]+@[^\\s@<>]+\\.[^\\s@<>]+';
 const apiKey = '[A-Za-z0-9_-]{16,}';
 const signingKey = '[\\x21-\\x2b\\x2d-\\x7e]{32,}'; // printable, no comma (the separator)
 
-/** What the campaign planner reads besides the lake: the service and the CLI share these names and defaults. */
-export const plannerSettingsSchema = {
-  STUDIO_TIME_ZONE: Type.String({
-    pattern: '^[A-Za-z]+(?:[/_+-][A-Za-z0-9]+)*$',
-    default: 'America/New_York',
-    description: "The studios' IANA time zone: local days, the frequency cap's days, quiet hours and the campaign schedule",
-  }),
-  ...awsConfig,
-  ...analyticsConfig,
-  LAKE_URI: Type.Optional(
-    Type.String({
-      pattern: '^(file:///.+|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?)$',
-      description: 'The data lake campaigns are planned from and send-time re-checks read: `file:///absolute/folder` (local, DuckDB) or `s3://bucket[/prefix]` (AWS, Athena); unset, nothing is planned and emails with send-time conditions wait',
-    }),
-  ),
-};
-
 export const configSchema = {
   ...baseConfig,
   PORT: servicePort(4002),
-  ...plannerSettingsSchema,
+  ...campaignSettingsSchema, // the zone, AWS, the lake and the campaigns' knobs: shared with the planner CLI
   SES_FROM_ADDRESS: Type.String({
     pattern: `^(${address}|[^<>]+ <${address}>)$`,
     default: 'Peak Fitness <hello@peakfitness.example>',
@@ -85,7 +68,6 @@ export const configSchema = {
     default: '21:00-08:00',
     description: 'Local hours (STUDIO_TIME_ZONE) when marketing mail is held, `HH:MM-HH:MM`, or `off`; held mail goes out when the window ends',
   }),
-  HOLDOUT_SHARE: Type.Number({ minimum: 0, maximum: 0.5, default: HOLDOUT_SHARE, description: "Share of members in the marketing holdout (the same function and share as crm-sync's `peak_marketing_holdout`)" }),
   RECHECK_MAX_AGE_SECONDS: Type.Integer({
     minimum: 0,
     maximum: 3_600,
@@ -102,25 +84,18 @@ export const configSchema = {
   }),
 };
 
-export type PlannerSettings = Static<TObject<typeof plannerSettingsSchema>>;
 export type Config = Static<TObject<typeof configSchema>> & { PUBLIC_BASE_URL: string };
 
 /** Problems between variables the schema alone cannot see. */
-function crossCheck(config: PlannerSettings & Partial<Static<TObject<typeof configSchema>>>): string[] {
+function crossCheck(config: Static<TObject<typeof configSchema>>): string[] {
+  const problems = settingsProblems(config);
+  if (problems.length > 0) return problems; // a bad zone makes the checks below meaningless
   try {
-    Intl.DateTimeFormat('en-US', { timeZone: config.STUDIO_TIME_ZONE });
-  } catch {
-    return [`STUDIO_TIME_ZONE: ${JSON.stringify(config.STUDIO_TIME_ZONE)} is not an IANA time zone (e.g. America/New_York)`];
+    parseQuietHours(config.QUIET_HOURS);
+  } catch (err) {
+    problems.push(`QUIET_HOURS: ${(err as Error).message}`);
   }
-  const problems = analyticsProblems(config);
-  if (config.QUIET_HOURS !== undefined) {
-    try {
-      parseQuietHours(config.QUIET_HOURS);
-    } catch (err) {
-      problems.push(`QUIET_HOURS: ${(err as Error).message}`);
-    }
-  }
-  if (config.CAMPAIGN_SCHEDULE !== undefined && config.CAMPAIGN_SCHEDULE !== 'off') {
+  if (config.CAMPAIGN_SCHEDULE !== 'off') {
     try {
       new Cron(config.CAMPAIGN_SCHEDULE, { timezone: config.STUDIO_TIME_ZONE, paused: true }).stop();
     } catch (err) {
@@ -130,20 +105,14 @@ function crossCheck(config: PlannerSettings & Partial<Static<TObject<typeof conf
   return problems;
 }
 
-function checked<C extends PlannerSettings>(config: C): C {
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const config = loadConfig(configSchema, env);
   const problems = crossCheck(config);
   if (problems.length > 0) throw new ConfigError(problems);
-  return config;
-}
-
-export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const config = checked(loadConfig(configSchema, env));
   // The default depends on PORT, which a static schema default cannot express.
   return { ...config, PUBLIC_BASE_URL: (config.PUBLIC_BASE_URL ?? `http://127.0.0.1:${config.PORT}`).replace(/\/+$/, '') };
 }
 
-/** The planner CLI's share of the configuration. */
-export const readPlannerSettings = (env: NodeJS.ProcessEnv = process.env): PlannerSettings => checked(loadConfig(plannerSettingsSchema, env));
 
 export const signingKeys = (config: Pick<Config, 'UNSUBSCRIBE_SIGNING_KEYS'>): string[] => config.UNSUBSCRIBE_SIGNING_KEYS.split(',');
 export const apiKeys = (config: Pick<Config, 'NOTIFIER_API_KEYS'>): string[] => config.NOTIFIER_API_KEYS?.split(',') ?? [];

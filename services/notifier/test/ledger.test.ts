@@ -1,31 +1,11 @@
 import t from 'tap';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { tables, type EmailRequest } from '@peak/contracts';
+import { tables } from '@peak/contracts';
 import { localClients, useDynamoDb } from '@peak/service-kit/testing';
 import { RecipientStore } from '../src/ledger/recipients.js';
 import { SendLedger } from '../src/ledger/send-ledger.js';
 import { SuppressionStore } from '../src/ledger/suppressions.js';
-
-export function emailRequestFor(memberId: string, overrides: Partial<EmailRequest> = {}): EmailRequest {
-  return {
-    type: 'email-request',
-    version: 1,
-    requestId: `req-${memberId}`,
-    dedupeKey: `win_back:${memberId}:2026-11-20`,
-    campaignId: 'win_back',
-    runId: 'plan-2026-12-07-abc',
-    kind: 'marketing',
-    topic: 'win_back',
-    template: 'win_back',
-    memberId,
-    to: `${memberId.toLowerCase()}@example.com`,
-    locationId: 'downtown',
-    variables: { firstName: 'Ana', daysSinceVisit: 17 },
-    requestedAt: '2026-12-07T06:00:00Z',
-    expiresAt: '2026-12-09T06:00:00Z',
-    ...overrides,
-  };
-}
+import { emailRequestFor } from './helpers.js';
 
 t.test('send ledger (DynamoDB, through dynalite)', async (t) => {
   const db = await useDynamoDb(t, [tables.emailSends, tables.emailRecipients, tables.emailSuppressions]);

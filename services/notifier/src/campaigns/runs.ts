@@ -1,0 +1,55 @@
+/**
+ * The `campaign-runs` table: one item per planner run (dry runs are not recorded), with what it planned per campaign.
+ * What became of each email (sent, suppressed, capped, dropped, failed) is the send ledger's, counted through its
+ * `byRun` index; together they make the run's report.
+ */
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { physicalTableName, tables } from '@peak/contracts';
+import type { CampaignId } from './catalog.js';
+
+/** Run items are kept this long (DynamoDB TTL on `expiresAtEpoch`), as long as the send ledger keeps its items. */
+export const RUN_RETENTION_DAYS = 400;
+
+export type CampaignRunCounts = {
+  /** Members the audience query returned. */
+  audience: number;
+  /** Left out by the campaign's frequency rule (contacted by it recently). */
+  excluded: number;
+  /** Rows that could not make a valid request (e.g. a malformed address), each reported with its reason. */
+  invalid: number;
+  /** Already past their expiry when planned (a replay of an old day). */
+  expired: number;
+  /** Requests built: audience − excluded − invalid − expired. */
+  planned: number;
+  /** Of those, taken by SQS. */
+  queued: number;
+  /** Of the planned marketing emails, members in the holdout group (information: the notifier holds them back). */
+  inHoldout: number;
+};
+
+export type CampaignRunItem = {
+  runId: string;
+  asOf: string;
+  /** Who started it: cli, schedule, api. */
+  trigger: string;
+  startedAt: string;
+  finishedAt: string;
+  outcome: 'succeeded' | 'failed';
+  error?: string;
+  campaigns: Partial<Record<CampaignId, CampaignRunCounts>>;
+  totals: CampaignRunCounts;
+  /** location_news: the announcement planned. */
+  announcementId?: string;
+  expiresAtEpoch: number;
+};
+
+export const campaignRunsTable = (prefix = ''): string => physicalTableName(tables.campaignRuns.name, prefix);
+
+export async function recordRun(doc: DynamoDBDocumentClient, tableName: string, item: CampaignRunItem): Promise<void> {
+  await doc.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(runId)' }));
+}
+
+export async function getRun(doc: DynamoDBDocumentClient, tableName: string, runId: string): Promise<CampaignRunItem | undefined> {
+  const r = await doc.send(new GetCommand({ TableName: tableName, Key: { runId }, ConsistentRead: true }));
+  return r.Item as CampaignRunItem | undefined;
+}
