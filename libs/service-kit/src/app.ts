@@ -32,7 +32,7 @@ function baseFastify(options: ServiceAppOptions) {
   return Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    maxParamLength: options.maxParamLength ?? 100,
+    routerOptions: { maxParamLength: options.maxParamLength ?? 100 },
     // Request ids in every log line make a request traceable across one service's logs. A caller's
     // x-request-id is kept only when it is a plain token: it goes into logs and error messages.
     requestIdHeader: false,

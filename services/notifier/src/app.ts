@@ -15,7 +15,11 @@ import { EventStore } from './events/event-store.js';
 import { RecipientStore } from './ledger/recipients.js';
 import { SendLedger } from './ledger/send-ledger.js';
 import { SuppressionStore } from './ledger/suppressions.js';
+import { CampaignPlanner } from './campaigns/planner.js';
+import { campaignRunsTable, countAlreadyHandled } from './campaigns/runs.js';
+import { campaignSettings } from './campaigns/settings.js';
 import { apiRoutes } from './routes/api.js';
+import { campaignRunRoutes } from './routes/campaign-runs.js';
 import { notifierQueues, type NotifierQueues } from './sender/consumers.js';
 import { LakeMemberActivity, type MemberActivity, type MemberState } from './sender/member-activity.js';
 import { SendPacer } from './sender/pacer.js';
@@ -40,6 +44,14 @@ export type AppOverrides = ShellOverrides & {
 /** Without a lake, an email whose send-time conditions cannot be checked is not sent: its member reads as unknown. */
 const noLake: MemberActivity = { lookup: async () => new Map<string, MemberState>() };
 
+/** A studio's display name from its slug, when the campaign gives none: `river-side` → `Peak Fitness River Side`. */
+export const studioName = (slug: string): string =>
+  `Peak Fitness ${slug
+    .split(/[-_.\s]+/)
+    .filter(Boolean)
+    .map((w) => w[0]?.toUpperCase() + w.slice(1))
+    .join(' ')}`;
+
 /**
  * The renderer the sender uses: the request's template and variables, the links, and the footer. `locationName`
  * travels among the variables but belongs to the footer; the call-to-action defaults to the member app.
@@ -50,7 +62,7 @@ export function requestRenderer(postalAddress: string, memberAppUrl: string): Re
     if (request.template !== 'location_news' && variables.ctaUrl === undefined) variables.ctaUrl = memberAppUrl;
     return renderEmail(request.template, variables, {
       ...links,
-      locationName: typeof locationName === 'string' && locationName ? locationName : request.locationId,
+      locationName: typeof locationName === 'string' && locationName ? locationName : studioName(request.locationId),
       postalAddress,
       topic: request.topic,
     });
@@ -99,7 +111,22 @@ export async function buildApp(config: Config, { sqs, ses, dynamodb, analytics, 
   const quietHours = parseQuietHours(config.QUIET_HOURS);
 
   await app.register(unsubscribeRoutes, { tokens, recipients, publicBaseUrl: config.PUBLIC_BASE_URL });
+  const planner =
+    engine &&
+    new CampaignPlanner({
+      engine,
+      sqs: app.queues.sqs,
+      doc,
+      ledger,
+      timeZone: config.STUDIO_TIME_ZONE,
+      settings: campaignSettings(config),
+      queuePrefix: config.QUEUE_PREFIX,
+      tablePrefix: config.TABLE_PREFIX,
+      holdoutShare: config.HOLDOUT_SHARE,
+      log: app.log,
+    });
   await app.register(apiRoutes, { ledger, suppressions, events, apiKeys: apiKeys(config) });
+  await app.register(campaignRunRoutes, { planner, apiKeys: apiKeys(config) });
 
   let consumers: NotifierQueues | undefined;
   app.decorate('notifier', {
@@ -109,6 +136,7 @@ export async function buildApp(config: Config, { sqs, ses, dynamodb, analytics, 
     events,
     tokens,
     pacer,
+    planner,
     get stats() {
       return consumers?.stats;
     },
@@ -145,6 +173,7 @@ export async function buildApp(config: Config, { sqs, ses, dynamodb, analytics, 
         pacer,
         tokens,
         render: requestRenderer(config.POSTAL_ADDRESS, config.MEMBER_APP_URL),
+        onAlreadyHandled: (runId) => countAlreadyHandled(doc, campaignRunsTable(config.TABLE_PREFIX), runId),
         settings: {
           from: config.SES_FROM_ADDRESS,
           ...(config.SES_CONFIGURATION_SET ? { configurationSet: config.SES_CONFIGURATION_SET } : {}),
@@ -163,8 +192,12 @@ export async function buildApp(config: Config, { sqs, ses, dynamodb, analytics, 
       log: app.log,
     });
     consumers.start();
+    if (config.CAMPAIGN_SCHEDULE === 'off') app.log.info({}, 'no campaigns scheduled in the service (CAMPAIGN_SCHEDULE=off)');
+    else if (!planner) app.log.warn({}, 'no campaigns scheduled: LAKE_URI is not set');
+    else planner.schedule(config.CAMPAIGN_SCHEDULE);
   });
   app.addHook('onClose', async () => {
+    await planner?.stop();
     await consumers?.stop();
     await pacer.stop();
     await ownEngine?.close();
@@ -182,6 +215,7 @@ declare module 'fastify' {
       events: EventStore;
       tokens: UnsubscribeTokens;
       pacer: SendPacer;
+      planner: CampaignPlanner | undefined;
       readonly stats: NotifierQueues['stats'] | undefined;
     };
   }

@@ -24,7 +24,7 @@ export const sesPlugin = fp<SesPluginOptions>(
       new SESv2Client({
         region: opts.region,
         ...(opts.maxAttempts === undefined ? {} : { maxAttempts: opts.maxAttempts }),
-        ...(opts.requestTimeoutMs === undefined ? {} : { requestHandler: { requestTimeout: opts.requestTimeoutMs, connectionTimeout: Math.min(5_000, opts.requestTimeoutMs) } }),
+        ...(opts.requestTimeoutMs === undefined ? {} : { requestHandler: { requestTimeout: opts.requestTimeoutMs, connectionTimeout: Math.min(5_000, opts.requestTimeoutMs), throwOnRequestTimeout: true } }),
       });
     app.decorate('ses', ses);
     app.readiness.set('ses', (signal) => ses.send(new ListEmailTemplatesCommand({ PageSize: 1 }), { abortSignal: signal }));

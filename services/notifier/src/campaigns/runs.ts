@@ -3,7 +3,7 @@
  * What became of each email (sent, suppressed, capped, dropped, failed) is the send ledger's, counted through its
  * `byRun` index; together they make the run's report.
  */
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { physicalTableName, tables } from '@peak/contracts';
 import type { CampaignId } from './catalog.js';
 
@@ -40,13 +40,38 @@ export type CampaignRunItem = {
   totals: CampaignRunCounts;
   /** location_news: the announcement planned. */
   announcementId?: string;
+  /** Emails of this run the notifier found decided by an earlier run (a replayed day); counted by the notifier. */
+  alreadyHandled?: number;
   expiresAtEpoch: number;
 };
 
 export const campaignRunsTable = (prefix = ''): string => physicalTableName(tables.campaignRuns.name, prefix);
 
+/**
+ * Writes the run's record once (a second record of the same run is refused). An update, not a put: the notifier may
+ * already have counted the run's `alreadyHandled` emails on the item before the planner finished queueing.
+ */
 export async function recordRun(doc: DynamoDBDocumentClient, tableName: string, item: CampaignRunItem): Promise<void> {
-  await doc.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(runId)' }));
+  const { runId, ...fields } = item;
+  const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
+  await doc.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: { runId },
+      UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+      ConditionExpression: 'attribute_not_exists(startedAt)',
+      ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#f${i}`, k])),
+      ExpressionAttributeValues: Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
+    }),
+  );
+}
+
+/**
+ * The notifier found an email of this run already decided by an earlier run (a replayed day): counted on the run, so
+ * its report does not wait for it. Creates the item if the planner has not recorded the run yet.
+ */
+export async function countAlreadyHandled(doc: DynamoDBDocumentClient, tableName: string, runId: string): Promise<void> {
+  await doc.send(new UpdateCommand({ TableName: tableName, Key: { runId }, UpdateExpression: 'ADD alreadyHandled :one', ExpressionAttributeValues: { ':one': 1 } }));
 }
 
 export async function getRun(doc: DynamoDBDocumentClient, tableName: string, runId: string): Promise<CampaignRunItem | undefined> {

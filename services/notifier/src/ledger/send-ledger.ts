@@ -62,13 +62,15 @@ export type LedgerEntry = {
   detail?: string;
   /** Deliveries of the request that found the key already decided. */
   duplicates?: number;
+  /** Planner runs (other than `runId`) that asked for the key again. */
+  requestedBy?: Set<string>;
   expiresAtEpoch: number;
 };
 
 export type Reservation =
   | { outcome: 'acquired'; entry: LedgerEntry; takenOver: boolean }
-  /** Decided before (any final state): the delivery is a duplicate. */
-  | { outcome: 'duplicate'; entry: LedgerEntry }
+  /** Decided before (any final state): the delivery is a duplicate. `firstForRun`: the first time this other run asked. */
+  | { outcome: 'duplicate'; entry: LedgerEntry; firstForRun: boolean }
   /** Another consumer holds a live lease on it: leave the message for later. */
   | { outcome: 'busy'; entry: LedgerEntry }
   /** Its owner died during the SES call: now `unknown`, never resent. */
@@ -140,8 +142,8 @@ export class SendLedger {
       const existing = await this.get(request.dedupeKey);
       if (!existing) continue; // deleted by hand between the two calls: try again
       if (FINAL_STATES.has(existing.state)) {
-        await this.countDuplicate(existing.dedupeKey);
-        return { outcome: 'duplicate', entry: existing };
+        const otherRun = await this.countDuplicate(existing, request.runId);
+        return { outcome: 'duplicate', entry: existing, firstForRun: otherRun };
       }
       if ((existing.leaseUntil ?? 0) > at) return { outcome: 'busy', entry: existing };
       if (existing.state === 'sending') {
@@ -376,9 +378,21 @@ export class SendLedger {
     }
   }
 
-  private async countDuplicate(key: string): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({ TableName: this.tableName, Key: { dedupeKey: key }, UpdateExpression: 'ADD duplicates :one', ExpressionAttributeValues: { ':one': 1 } }),
+  /**
+   * Counts a delivery that found the key decided. Returns true the first time a *different* planner run asked for
+   * this key (a replayed run): that run's report counts it as already handled, not as pending.
+   */
+  private async countDuplicate(existing: LedgerEntry, runId: string): Promise<boolean> {
+    const r = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { dedupeKey: existing.dedupeKey },
+        UpdateExpression: 'ADD duplicates :one, requestedBy :run',
+        ExpressionAttributeValues: { ':one': 1, ':run': new Set([runId]) },
+        ReturnValues: 'UPDATED_OLD',
+      }),
     );
+    const before = r.Attributes?.requestedBy as Set<string> | undefined;
+    return runId !== existing.runId && !before?.has(runId);
   }
 }

@@ -17,6 +17,9 @@ export const API_ERRORS = {
   INVALID_API_KEY: 403,
   API_DISABLED: 403,
   NOT_FOUND: 404,
+  RUN_IN_PROGRESS: 409,
+  NO_DATA: 409, // the lake has no check-ins yet
+  NOT_CONFIGURED: 503, // no LAKE_URI
 } as const;
 export class NotifierApiError extends codedError(API_ERRORS) {}
 

@@ -46,6 +46,8 @@ export type SenderDeps = {
   tokens: UnsubscribeTokens;
   render: Renderer;
   settings: SenderSettings;
+  /** Told when an email of a replayed planner run was already decided by an earlier run (its report counts it). */
+  onAlreadyHandled?: (runId: string) => Promise<void>;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
@@ -79,7 +81,10 @@ export async function handleEmailRequest(request: EmailRequest, deps: SenderDeps
   if (quiet > 0) return { outcome: 'held', action: 'hold', seconds: quiet, reason: 'quiet hours' };
 
   const reservation = await deps.ledger.reserve(request);
-  if (reservation.outcome === 'duplicate') return { outcome: 'duplicate', action: 'delete', reason: reservation.entry.state };
+  if (reservation.outcome === 'duplicate') {
+    if (reservation.firstForRun) await deps.onAlreadyHandled?.(request.runId);
+    return { outcome: 'duplicate', action: 'delete', reason: reservation.entry.state };
+  }
   if (reservation.outcome === 'busy') return { outcome: 'busy', action: 'retry', reason: 'another sender holds it' };
   if (reservation.outcome === 'ambiguous') {
     deps.log.warn({ dedupeKey: request.dedupeKey }, 'a sender stopped during its SES call for this email: recorded as unknown, not sent again');
