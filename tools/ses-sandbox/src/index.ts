@@ -46,3 +46,4 @@ export async function startSesSandbox(options: StartOptions = {}): Promise<SesSa
     stop: () => (stopped ??= built.app.close().then(() => undefined)),
   };
 }
+export { NOTIFIER_EVENT_TYPES, wireSesEvents, type SesEventsWiring } from './wiring.js';
