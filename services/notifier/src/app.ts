@@ -176,7 +176,7 @@ export async function buildApp(config: Config, { sqs, ses, dynamodb, analytics, 
         onAlreadyHandled: (runId) => countAlreadyHandled(doc, campaignRunsTable(config.TABLE_PREFIX), runId),
         settings: {
           from: config.SES_FROM_ADDRESS,
-          ...(config.SES_CONFIGURATION_SET ? { configurationSet: config.SES_CONFIGURATION_SET } : {}),
+          ...(config.SES_CONFIGURATION_SET === 'none' ? {} : { configurationSet: config.SES_CONFIGURATION_SET }),
           publicBaseUrl: config.PUBLIC_BASE_URL,
           timeZone: config.STUDIO_TIME_ZONE,
           ...(cap ? { cap: { ...cap, timeZone: config.STUDIO_TIME_ZONE } } : {}),

@@ -18,9 +18,9 @@ export const configSchema = {
     description: 'Sender of every email, `address` or `Name <address>`; in AWS an SES-verified identity',
   }),
   SES_CONFIGURATION_SET: Type.String({
-    pattern: '^([A-Za-z0-9_-]{1,64})?$',
+    pattern: '^[A-Za-z0-9_-]{1,64}$',
     default: 'peak-notifier',
-    description: 'SES configuration set every email is sent through (its event destination feeds the ses-events queue); empty: none',
+    description: 'SES configuration set every email is sent through (its event destination feeds the ses-events queue); `none`: no configuration set, so no SES events (bounces and complaints then reach only the SES account list)',
   }),
   SES_TIMEOUT_MS: Type.Integer({
     minimum: 1_000,

@@ -52,7 +52,8 @@ t.test('campaigns end to end: planned, sent once, replayed without a second send
   });
   const app = await buildForTest(t, () => buildApp(config, { sqs, ses, dynamodb: localClients.dynamodb(t, db.endpoint), analytics: { engine } }));
 
-  type Status = { status: string; run: { totals: { queued: number } }; delivery: Record<string, number> };
+  type Delivery = Record<'sent' | 'dropped' | 'suppressed' | 'capped' | 'failed' | 'unknown' | 'alreadyHandled' | 'awaiting', number>;
+  type Status = { status: string; run: { totals: { queued: number } }; delivery: Delivery };
   const plan = async (body: object) => {
     const r = await app.inject({ method: 'POST', url: '/v1/campaign-runs', headers: auth, payload: body });
     t.equal(r.statusCode, 201, r.statusCode === 201 ? 'planned' : r.body);

@@ -110,7 +110,9 @@ export function notifierQueues(o: NotifierQueuesOptions): NotifierQueues {
 
   for (const c of [...senders, events]) {
     backOffOnErrors(c);
-    c.on('error', (err) => o.log.warn({ err }, 'notifier queue error'));
+    c.on('error', (err) => {
+      if (running) o.log.warn({ err }, 'notifier queue error'); // stopping aborts the long polls: not worth a warning
+    });
     c.on('processing_error', (err) => o.log.warn({ err }, 'notifier message not handled; it will be offered again'));
   }
 

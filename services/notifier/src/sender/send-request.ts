@@ -58,6 +58,9 @@ export type Outcome = FinalState | 'duplicate' | 'busy' | 'held' | 'retry';
 /** `delete`: the message is done with. `hold`: keep it invisible for `seconds`. `retry`: leave it to come back. */
 export type Disposition = { outcome: Outcome; action: 'delete' | 'hold' | 'retry'; seconds?: number; reason?: SendReason | string };
 
+/** A delivery finding its key held by another sender looks again after this long (the holder usually decides in well under a second). */
+export const BUSY_RECHECK_SECONDS = 5;
+
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Message tag values allow only [A-Za-z0-9_-]: the dedupe key travels base64url-encoded, so events lead back to it. */
@@ -85,7 +88,8 @@ export async function handleEmailRequest(request: EmailRequest, deps: SenderDeps
     if (reservation.firstForRun) await deps.onAlreadyHandled?.(request.runId);
     return { outcome: 'duplicate', action: 'delete', reason: reservation.entry.state };
   }
-  if (reservation.outcome === 'busy') return { outcome: 'busy', action: 'retry', reason: 'another sender holds it' };
+  // Another sender is deciding it right now (two deliveries in flight): look again shortly, when it is decided.
+  if (reservation.outcome === 'busy') return { outcome: 'busy', action: 'hold', seconds: BUSY_RECHECK_SECONDS, reason: 'another sender holds it' };
   if (reservation.outcome === 'ambiguous') {
     deps.log.warn({ dedupeKey: request.dedupeKey }, 'a sender stopped during its SES call for this email: recorded as unknown, not sent again');
     return { outcome: 'unknown', action: 'delete', reason: 'INTERRUPTED' };
