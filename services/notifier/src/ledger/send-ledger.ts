@@ -11,7 +11,7 @@
  * second copy. A throttled call puts the item back to `reserved`, lease expired, for the next delivery.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { EmailKind, EmailRequest, EmailTopic } from '@peak/contracts';
 
 export const SEND_STATES = ['reserved', 'sending', 'sent', 'unknown', 'failed', 'suppressed', 'capped', 'dropped'] as const;
@@ -109,6 +109,17 @@ export class SendLedger {
     return r.Item as LedgerEntry | undefined;
   }
 
+  /** Sends a conditional update: its attributes afterwards, or undefined when the condition failed (someone else moved the item). */
+  private async conditional(input: Omit<UpdateCommandInput, 'TableName'>): Promise<Record<string, unknown> | undefined> {
+    try {
+      const r = await this.doc.send(new UpdateCommand({ ReturnValues: 'ALL_NEW', ...input, TableName: this.tableName }));
+      return r.Attributes ?? {};
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  }
+
   /** Reserves the request's key for this owner, or says why it cannot be. */
   async reserve(request: EmailRequest): Promise<Reservation> {
     const at = this.now();
@@ -161,30 +172,21 @@ export class SendLedger {
   /** Marks the reservation `sending` just before the SES call (false: it is no longer ours — do not call SES). */
   async markSending(key: string): Promise<boolean> {
     const at = this.now();
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { dedupeKey: key },
-          UpdateExpression: 'SET #state = :sending, leaseUntil = :lease, updatedAt = :now ADD attempts :one',
-          ConditionExpression: '#state = :reserved AND #owner = :me AND leaseUntil > :at',
-          ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
-          ExpressionAttributeValues: {
-            ':sending': 'sending',
-            ':reserved': 'reserved',
-            ':me': this.opts.owner,
-            ':lease': at + this.opts.leaseMs,
-            ':at': at,
-            ':now': new Date(at).toISOString(),
-            ':one': 1,
-          },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return (await this.conditional({
+      Key: { dedupeKey: key },
+      UpdateExpression: 'SET #state = :sending, leaseUntil = :lease, updatedAt = :now ADD attempts :one',
+      ConditionExpression: '#state = :reserved AND #owner = :me AND leaseUntil > :at',
+      ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+      ExpressionAttributeValues: {
+        ':sending': 'sending',
+        ':reserved': 'reserved',
+        ':me': this.opts.owner,
+        ':lease': at + this.opts.leaseMs,
+        ':at': at,
+        ':now': new Date(at).toISOString(),
+        ':one': 1,
+      },
+    })) !== undefined;
   }
 
   /** Records the final state of a reservation this owner holds; false when it is no longer ours. */
@@ -199,22 +201,13 @@ export class SendLedger {
     if (fields.reason) set('reason = :reason', ':reason', fields.reason);
     if (fields.detail) set('detail = :detail', ':detail', fields.detail.slice(0, 500));
     if (fields.messageId) set('messageId = :mid, sentAt = :now', ':mid', fields.messageId);
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { dedupeKey: key },
-          UpdateExpression: `SET ${sets.join(', ')} REMOVE leaseUntil`,
-          ConditionExpression: '#owner = :me AND #state IN (:r, :s)',
-          ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
-          ExpressionAttributeValues: values,
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return (await this.conditional({
+      Key: { dedupeKey: key },
+      UpdateExpression: `SET ${sets.join(', ')} REMOVE leaseUntil`,
+      ConditionExpression: '#owner = :me AND #state IN (:r, :s)',
+      ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+      ExpressionAttributeValues: values,
+    })) !== undefined;
   }
 
   /**
@@ -223,29 +216,20 @@ export class SendLedger {
    */
   async release(key: string, detail: string, opts: { keepLease: boolean }): Promise<boolean> {
     const at = this.now();
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { dedupeKey: key },
-          UpdateExpression: 'SET #state = :reserved, leaseUntil = :lease, updatedAt = :now, detail = :detail',
-          ConditionExpression: '#owner = :me AND #state IN (:reserved, :sending)',
-          ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
-          ExpressionAttributeValues: {
-            ':reserved': 'reserved',
-            ':sending': 'sending',
-            ':me': this.opts.owner,
-            ':lease': opts.keepLease ? at + this.opts.leaseMs : 0,
-            ':now': new Date(at).toISOString(),
-            ':detail': detail.slice(0, 500),
-          },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return (await this.conditional({
+      Key: { dedupeKey: key },
+      UpdateExpression: 'SET #state = :reserved, leaseUntil = :lease, updatedAt = :now, detail = :detail',
+      ConditionExpression: '#owner = :me AND #state IN (:reserved, :sending)',
+      ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+      ExpressionAttributeValues: {
+        ':reserved': 'reserved',
+        ':sending': 'sending',
+        ':me': this.opts.owner,
+        ':lease': opts.keepLease ? at + this.opts.leaseMs : 0,
+        ':now': new Date(at).toISOString(),
+        ':detail': detail.slice(0, 500),
+      },
+    })) !== undefined;
   }
 
   /**
@@ -253,30 +237,21 @@ export class SendLedger {
    * `unknown` (or a `sending` whose answer is still on its way) is changed; a decided item keeps its outcome.
    */
   async confirmSent(key: string, messageId: string, at: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { dedupeKey: key },
-          UpdateExpression: 'SET #state = :sent, messageId = :mid, sentAt = :at, updatedAt = :now, detail = :detail REMOVE leaseUntil',
-          ConditionExpression: '#state IN (:unknown, :sending)',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: {
-            ':sent': 'sent',
-            ':unknown': 'unknown',
-            ':sending': 'sending',
-            ':mid': messageId,
-            ':at': at,
-            ':now': new Date(this.now()).toISOString(),
-            ':detail': 'confirmed by an SES event after an ambiguous call',
-          },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return (await this.conditional({
+      Key: { dedupeKey: key },
+      UpdateExpression: 'SET #state = :sent, messageId = :mid, sentAt = :at, updatedAt = :now, detail = :detail REMOVE leaseUntil',
+      ConditionExpression: '#state IN (:unknown, :sending)',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: {
+        ':sent': 'sent',
+        ':unknown': 'unknown',
+        ':sending': 'sending',
+        ':mid': messageId,
+        ':at': at,
+        ':now': new Date(this.now()).toISOString(),
+        ':detail': 'confirmed by an SES event after an ambiguous call',
+      },
+    })) !== undefined;
   }
 
   /** A member's send log, oldest first (at most `limit` items, newest if more). */
@@ -338,44 +313,26 @@ export class SendLedger {
   }
 
   private async takeOver(existing: LedgerEntry, at: number): Promise<LedgerEntry | undefined> {
-    try {
-      const r = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { dedupeKey: existing.dedupeKey },
-          UpdateExpression: 'SET #owner = :me, leaseUntil = :lease, updatedAt = :now',
-          ConditionExpression: '#state = :reserved AND leaseUntil = :old',
-          ExpressionAttributeNames: { '#owner': 'owner', '#state': 'state' },
-          ExpressionAttributeValues: { ':me': this.opts.owner, ':lease': at + this.opts.leaseMs, ':now': new Date(at).toISOString(), ':reserved': 'reserved', ':old': existing.leaseUntil ?? 0 },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return r.Attributes as LedgerEntry;
-    } catch (err) {
-      if (isConditionFailure(err)) return undefined;
-      throw err;
-    }
+    return (await this.conditional({
+      Key: { dedupeKey: existing.dedupeKey },
+      UpdateExpression: 'SET #owner = :me, leaseUntil = :lease, updatedAt = :now',
+      ConditionExpression: '#state = :reserved AND leaseUntil = :old',
+      ExpressionAttributeNames: { '#owner': 'owner', '#state': 'state' },
+      ExpressionAttributeValues: { ':me': this.opts.owner, ':lease': at + this.opts.leaseMs, ':now': new Date(at).toISOString(), ':reserved': 'reserved', ':old': existing.leaseUntil ?? 0 },
+      ReturnValues: 'ALL_NEW',
+    })) as LedgerEntry | undefined;
   }
 
   /** Moves an item whose owner vanished to a final state, if nobody else did first. */
   private async finishIf(existing: LedgerEntry, state: FinalState, fields: { reason: SendReason }): Promise<LedgerEntry | undefined> {
-    try {
-      const r = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { dedupeKey: existing.dedupeKey },
-          UpdateExpression: 'SET #state = :state, reason = :reason, updatedAt = :now REMOVE leaseUntil',
-          ConditionExpression: '#state = :old AND leaseUntil = :lease',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':state': state, ':reason': fields.reason, ':now': new Date(this.now()).toISOString(), ':old': existing.state, ':lease': existing.leaseUntil ?? 0 },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return r.Attributes as LedgerEntry;
-    } catch (err) {
-      if (isConditionFailure(err)) return undefined;
-      throw err;
-    }
+    return (await this.conditional({
+      Key: { dedupeKey: existing.dedupeKey },
+      UpdateExpression: 'SET #state = :state, reason = :reason, updatedAt = :now REMOVE leaseUntil',
+      ConditionExpression: '#state = :old AND leaseUntil = :lease',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':state': state, ':reason': fields.reason, ':now': new Date(this.now()).toISOString(), ':old': existing.state, ':lease': existing.leaseUntil ?? 0 },
+      ReturnValues: 'ALL_NEW',
+    })) as LedgerEntry | undefined;
   }
 
   /**
