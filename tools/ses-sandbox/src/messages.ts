@@ -2,7 +2,7 @@ import { addressKey } from './addresses.js';
 import type { SesEventJson } from './events.js';
 import type { Outcome, OutcomeSource } from './outcomes.js';
 import type { SuppressionReason } from './suppression.js';
-import type { ContentKind, Header, Tag } from './validate.js';
+import type { SendRequest } from './validate.js';
 
 /** What happened to one recipient of an accepted message. */
 export type RecipientResult = {
@@ -30,27 +30,11 @@ export type EventRecord = {
 /** How the SendEmail call that was accepted ended for its caller. */
 export type Answer = 'answered' | 'hung' | 'reset' | 'error';
 
-/** One accepted message, as the sandbox keeps it. */
-export type StoredMessage = {
+/** One accepted message, as the sandbox keeps it: the request as accepted, and what became of it. */
+export type StoredMessage = SendRequest & {
   messageId: string;
   /** ISO time of acceptance, by the sandbox clock. */
   acceptedAt: string;
-  kind: ContentKind;
-  /** FromEmailAddress as given (display name and all), and its bare address. */
-  from: string;
-  fromAddress: string;
-  replyTo: string[];
-  to: string[];
-  cc: string[];
-  bcc: string[];
-  subject?: string;
-  html?: string;
-  text?: string;
-  /** Simple/Template: the custom `Headers`; Raw: the message's header block. */
-  headers: Header[];
-  tags: Tag[];
-  configurationSet?: string;
-  template?: { name?: string; arn?: string; data?: string };
   answer: Answer;
   /** Whether the inner aws-ses-v2-local has it (its viewer at `/` and `/store`), under the same message id. */
   viewer: 'stored' | 'failed';
