@@ -11,6 +11,7 @@ import { openAnalytics } from '@peak/churn';
 import { queues, tables, type EmailRequest } from '@peak/contracts';
 import { createServiceApp, dynamoOptions, dynamoPlugin, type ShellOverrides, sesPlugin, sqsOptions, sqsPlugin } from '@peak/service-kit';
 import { apiKeys, parseFrequencyCap, signingKeys, type Config } from './config.js';
+import { deliverability } from './events/deliverability.js';
 import { EventStore } from './events/event-store.js';
 import { RecipientStore } from './ledger/recipients.js';
 import { SendLedger } from './ledger/send-ledger.js';
@@ -40,6 +41,9 @@ export type AppOverrides = ShellOverrides & {
   consume?: boolean;
   now?: () => number;
 };
+
+/** How often the bounce and complaint rates are checked against their alarms. */
+const DELIVERABILITY_CHECK_MS = 15 * 60_000;
 
 /** Without a lake, an email whose send-time conditions cannot be checked is not sent: its member reads as unknown. */
 const noLake: MemberActivity = { lookup: async () => new Map<string, MemberState>() };
@@ -155,6 +159,21 @@ export async function buildApp(config: Config, { sqs, ses, dynamodb, analytics, 
     }
   };
 
+  // The bounce and complaint alarm, logged at error level when it starts and when it clears (CloudWatch alarms on
+  // SES's own reputation metrics in AWS; this one also works locally and counts only our events).
+  let deliverabilityTimer: NodeJS.Timeout | undefined;
+  let alarmed = false;
+  const watchDeliverability = () => {
+    const check = async () => {
+      const d = await deliverability(events, { now });
+      if (d.status === 'alarm' && !alarmed) app.log.error({ alarms: d.alarms, totals: d.totals }, 'deliverability alarm');
+      if (d.status !== 'alarm' && alarmed) app.log.info({ totals: d.totals }, 'deliverability alarm cleared');
+      alarmed = d.status === 'alarm';
+    };
+    deliverabilityTimer = setInterval(() => void check().catch((err: unknown) => app.log.warn({ err }, 'could not check deliverability')), DELIVERABILITY_CHECK_MS);
+    deliverabilityTimer.unref();
+  };
+
   app.addHook('onReady', async () => {
     await adoptAccountRate();
     if (!consume) return;
@@ -192,11 +211,13 @@ export async function buildApp(config: Config, { sqs, ses, dynamodb, analytics, 
       log: app.log,
     });
     consumers.start();
+    watchDeliverability();
     if (config.CAMPAIGN_SCHEDULE === 'off') app.log.info({}, 'no campaigns scheduled in the service (CAMPAIGN_SCHEDULE=off)');
     else if (!planner) app.log.warn({}, 'no campaigns scheduled: LAKE_URI is not set');
     else planner.schedule(config.CAMPAIGN_SCHEDULE);
   });
   app.addHook('onClose', async () => {
+    clearInterval(deliverabilityTimer);
     await planner?.stop();
     await consumers?.stop();
     await pacer.stop();
