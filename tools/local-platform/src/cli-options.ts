@@ -20,8 +20,9 @@ const portList = (base: number): string => {
 
 export const usage = `Usage: npm start -- [options]
 
-Starts the whole Peak Fitness platform on this machine (127.0.0.1 only): the SQS/S3 and SES emulators,
-Redis, the HubSpot sandbox and the four services; generates sample data; prints every URL. Ctrl-C stops
+Starts the whole Peak Fitness platform on this machine (127.0.0.1 only): the SQS/S3 emulator, the SES
+and HubSpot sandboxes, DynamoDB, Redis and the services; generates sample data, loads it, runs the first
+HubSpot sync and the first campaigns (emails in the SES mail viewer); prints every URL. Ctrl-C stops
 everything it started.
 
 Options:
@@ -93,12 +94,18 @@ export function urlTable(platform: Platform): string {
   table.push(
     ['Ingest API keys (local only)', Object.entries(localSecrets.ingestApiKeys).map(([source, key]) => `${source}: ${key}`).join('\n')],
     ['ETL admin key (local only)', `${localSecrets.etlAdminKey}  (npm run replay -- <batch id>)`],
+    ['Notifier API key (local only)', `${localSecrets.notifierApiKey}  (POST /v1/campaign-runs, GET /v1/sends)`],
     ['Logs', `${platform.logsDir}/<name>.log`],
     ['Data', `${platform.dataDir} (lake/, samples/, platform.lock)`],
   );
   const m = platform.samples?.manifest;
   if (m && platform.samples) {
     table.push(['Sample data', `${join(platform.samples.dir, 'exports')}\n${m.options.members} members, ${m.locations.length} locations, ${m.window.start} … ${m.window.end}`]);
+  }
+  const c = platform.campaigns;
+  if (c) {
+    const d = c.delivery;
+    table.push(['First campaigns', `as of ${c.asOf}: ${d.sent} sent, ${d.suppressed} suppressed, ${d.dropped} dropped, ${d.capped} capped${d.alreadyHandled ? `, ${d.alreadyHandled} already handled` : ''}\n(run ${c.runId}; emails in the mail viewer)`]);
   }
   if (platform.churn) {
     table.push(['Churn model', `${platform.churn.modelVersion}: ${platform.churn.members} members scored as of ${platform.churn.asOf}\n(npm run churn -- report | train | score)`]);

@@ -1,8 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { datasets, tableList } from '@peak/contracts';
-import { localAwsEnv, startDynamoDb, startRedis, startSesEmulator, startSqsEmulator } from '@peak/local-stack';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { datasets, queues, tableList } from '@peak/contracts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, localAwsEnv, startDynamoDb, startRedis, startSqsEmulator } from '@peak/local-stack';
+import { Queues } from '@peak/service-kit';
+import { startSesSandbox, wireSesEvents } from '@peak/ses-sandbox';
 
 /** What every part's env/start function may read: the planned ports and where data lives. */
 export type PlatformContext = {
@@ -54,10 +59,22 @@ export const localSecrets = {
   hubspotToken: 'pat-local-sandbox', // the sandbox's own default: a service run alone against it works too
   etlAdminKey: 'local-etl-admin-key', // `npm run replay` uses it by default
   crmSyncApiKey: 'local-crm-sync-key', // POST /v1/runs on crm-sync
+  notifierApiKey: 'local-notifier-key', // the notifier's /v1 API: campaign runs, send log, suppressions
+  unsubscribeSigningKey: 'local-unsubscribe-signing-key-not-a-secret', // HMAC of the unsubscribe links (≥ 32 characters)
 } as const;
 
 export const LAKE_BUCKET = 'peak-lake';
 export const SES_FROM_ADDRESS = 'Peak Fitness <hello@peakfitness.example>';
+/** The configuration set the notifier sends through; its event destination feeds `ses-events` (as Pulumi declares it in AWS). */
+export const SES_CONFIGURATION_SET = 'peak-notifier';
+/**
+ * The local SES account's MaxSendRate (emails per second), which the notifier reads with GetAccount and paces to.
+ * SES gives a new production account 14/s. Locally the first campaigns go out while `npm start` waits: the default
+ * samples plan ~700 emails, which the notifier's own pipeline (SQS, DynamoDB and SES all in the launcher's process)
+ * gets through at ~25/s on 2 cores (~28 s); paced at 14/s it would take ~50 s. An established account's rate keeps the
+ * same pacing code path without making it the bottleneck.
+ */
+export const LOCAL_SES_MAX_SEND_RATE = 100;
 
 export const loopback = (port: number, scheme = 'http'): string => `${scheme}://127.0.0.1:${port}`;
 const portOf = (ctx: PlatformContext, part: string): number => {
@@ -69,8 +86,27 @@ const portOf = (ctx: PlatformContext, part: string): number => {
 /** AWS SDK endpoints of the emulators plus the queue and table prefixes: what every service needs for SQS/S3/SES/DynamoDB. */
 function awsEnv(ctx: PlatformContext): Record<string, string> {
   const aws = loopback(portOf(ctx, 'sqs-emulator'));
-  const endpoints = { sqs: aws, s3: aws, sesv2: loopback(portOf(ctx, 'ses-emulator')), dynamodb: loopback(portOf(ctx, 'dynamodb')) };
+  const endpoints = { sqs: aws, s3: aws, sesv2: loopback(portOf(ctx, 'ses-sandbox')), dynamodb: loopback(portOf(ctx, 'dynamodb')) };
   return { ...localAwsEnv(endpoints), QUEUE_PREFIX: '', TABLE_PREFIX: '' };
+}
+
+/**
+ * Configuration set → SNS topic → `ses-events` queue (raw delivery), through the real APIs as Pulumi declares it in AWS,
+ * so the notifier learns of bounces and complaints. Idempotent; the clients are closed afterwards.
+ */
+async function wireLocalSesEvents(sesEndpoint: string, awsEndpoint: string): Promise<void> {
+  const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+  const ses = new SESv2Client({ ...common, endpoint: sesEndpoint, maxAttempts: 1 });
+  const sns = new SNSClient({ ...common, endpoint: awsEndpoint });
+  const sqs = new SQSClient({ ...common, endpoint: awsEndpoint });
+  try {
+    const queueUrl = await new Queues(sqs).url(queues.sesEvents);
+    await wireSesEvents({ ses, sns, sqs, configurationSet: SES_CONFIGURATION_SET, queueUrl });
+  } finally {
+    ses.destroy();
+    sns.destroy();
+    sqs.destroy();
+  }
 }
 
 /**
@@ -152,23 +188,52 @@ export const parts: readonly Part[] = [
     name: 'notifier',
     entry: 'services/notifier/src/server.ts',
     portOffset: 2,
-    after: ['sqs-emulator', 'ses-emulator', 'dynamodb'],
+    // After the SES sandbox: the configuration set it sends through must exist, and it reads the account's send rate at start.
+    after: ['sqs-emulator', 'ses-sandbox', 'dynamodb'],
     readyPath: '/ready',
     env: (ctx) => ({
       ...awsEnv(ctx),
       SES_FROM_ADDRESS,
+      SES_CONFIGURATION_SET,
       PUBLIC_BASE_URL: loopback(portOf(ctx, 'notifier')),
+      // The lake the ETL writes: the planner's audiences and the send-time re-checks read it with DuckDB.
+      LAKE_URI: pathToFileURL(join(ctx.dataDir, 'lake')).href,
+      UNSUBSCRIBE_SIGNING_KEYS: localSecrets.unsubscribeSigningKey,
+      NOTIFIER_API_KEYS: localSecrets.notifierApiKey,
+      // Off locally: the default 21:00-08:00 (studio time) would hold every marketing email of a start in the evening
+      // until the morning, and the first campaigns would never finish while `npm start` waits for them.
+      QUIET_HOURS: 'off',
     }),
-    links: [{ key: 'notifierDocs', label: 'Notifier API docs', path: '/docs' }],
+    links: [
+      { key: 'notifier', label: 'Notifier API', path: '' },
+      { key: 'notifierDocs', label: 'Notifier API docs', path: '/docs' },
+    ],
   },
   {
     kind: 'builtin',
-    name: 'ses-emulator',
+    name: 'ses-sandbox',
     portOffset: 21,
-    after: [],
-    links: [{ key: 'mailViewer', label: 'Mail viewer (SES)', path: '/' }],
-    async start(_ctx, port) {
-      const ses = await startSesEmulator({ port });
+    // It publishes SES events to SNS on the fauxqs endpoint, which fans them out to the ses-events queue.
+    after: ['sqs-emulator'],
+    links: [
+      { key: 'mailViewer', label: 'Mail viewer (SES)', path: '/' },
+      { key: 'sesSandbox', label: 'SES sandbox admin (/_sandbox)', path: '/docs' },
+    ],
+    async start(ctx, port) {
+      const aws = loopback(portOf(ctx, 'sqs-emulator'));
+      const ses = await startSesSandbox({
+        port,
+        snsEndpoint: aws,
+        maxSendRate: LOCAL_SES_MAX_SEND_RATE,
+        // In the launcher's process: its log goes to a file like the children's, not into the launcher's output.
+        logger: { level: ctx.logLevel, name: 'ses-sandbox', file: join(ctx.dataDir, 'logs', 'ses-sandbox.log') },
+      });
+      try {
+        await wireLocalSesEvents(ses.endpoint, aws);
+      } catch (err) {
+        await ses.stop();
+        throw new Error(`could not wire the SES events (configuration set ${SES_CONFIGURATION_SET} → SNS → ${queues.sesEvents.name}): ${(err as Error).message}`, { cause: err });
+      }
       return { pid: process.pid, kind: 'in-process', stop: () => ses.stop() };
     },
   },

@@ -9,6 +9,7 @@ import { PlatformError, platformErrorCodes } from './errors.js';
 import { acquireLock } from './lock.js';
 import { prepareChurn, type ChurnInfo } from './churn.js';
 import { firstCrmSync, type CrmSyncInfo } from './crm-sync.js';
+import { firstCampaigns, type CampaignsInfo } from './campaigns.js';
 import { loadSamples, type LoadedBatch } from './load-samples.js';
 import { localSecrets, loopback, parts as defaultParts, type NodePart, type Part, type PlatformContext } from './parts.js';
 import { assertPortsFree, isPortClash, pickUnused, planPorts, RANDOM_PORT_ATTEMPTS, type PortPicker } from './ports.js';
@@ -69,6 +70,8 @@ export type Platform = {
   churn?: ChurnInfo;
   /** The first HubSpot sync after the samples loaded (absent when crm-sync is not part of the table). */
   crmSync?: CrmSyncInfo;
+  /** The first campaigns, planned through the notifier's API and sent into the SES sandbox (absent when the notifier is not part of the table, or the lake has no check-ins). */
+  campaigns?: CampaignsInfo;
   /** Resolves if a part dies while the platform runs (never once `stop()` was called). */
   crashed: Promise<CrashReport>;
   /** Stops every child (SIGTERM, SIGKILL after the grace period) and emulator, removes the lock; idempotent. */
@@ -332,7 +335,33 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       ? await prepareChurn({ lakeDir: join(dataDir, 'lake'), timeZone: samples.manifest.window.timezone, truthFile: join(samples.dir, 'truth', 'churn_labels.csv'), log })
       : undefined;
     const crmSync = loaded && urls.crmSync ? await firstCrmSync({ crmSyncUrl: urls.crmSync, apiKey: localSecrets.crmSyncApiKey, log, signal }) : undefined;
-    return { dataDir, logsDir, urls, links, processes, queues, samples, ...(loaded ? { loaded } : {}), ...(churn ? { churn } : {}), ...(crmSync ? { crmSync } : {}), crashed, stop };
+    const campaigns =
+      loaded && samples && urls.notifier
+        ? await firstCampaigns({
+            notifierUrl: urls.notifier,
+            apiKey: localSecrets.notifierApiKey,
+            mailViewerUrl: urls.mailViewer,
+            locationId: samples.manifest.locations[0],
+            samplesEnd: samples.manifest.window.end,
+            log,
+            signal,
+          })
+        : undefined;
+    return {
+      dataDir,
+      logsDir,
+      urls,
+      links,
+      processes,
+      queues,
+      samples,
+      ...(loaded ? { loaded } : {}),
+      ...(churn ? { churn } : {}),
+      ...(crmSync ? { crmSync } : {}),
+      ...(campaigns ? { campaigns } : {}),
+      crashed,
+      stop,
+    };
   } catch (err) {
     await stop();
     if (options.signal?.aborted && !(err instanceof PlatformError && err.code === platformErrorCodes.aborted)) {

@@ -51,7 +51,7 @@ t.test('npm start: boots, prints one URL table, Ctrl-C stops every process and e
   const dashboard = lock?.urls.dashboard as string;
   t.match(out, dashboard, 'the dashboard URL is printed');
   t.equal(await status(dashboard), 200, 'the dashboard answers');
-  for (const label of ['Dashboard', 'Ingest API', 'Leaderboard API docs', 'CRM sync API docs', 'Notifier API docs', 'Mail viewer (SES)', 'HubSpot sandbox', 'SQL sandbox (read-only)', 'SQS/S3 endpoint', 'Redis URL', 'Logs', 'Data']) {
+  for (const label of ['Dashboard', 'Ingest API', 'Leaderboard API docs', 'CRM sync API docs', 'Notifier API docs', 'Mail viewer (SES)', 'SES sandbox admin (/_sandbox)', 'Notifier API key (local only)', 'HubSpot sandbox', 'SQL sandbox (read-only)', 'SQS/S3 endpoint', 'Redis URL', 'Logs', 'Data']) {
     t.match(out, label, `the table has ${label}`);
   }
   t.equal(out.split('┌').length - 1, 1, 'exactly one table');

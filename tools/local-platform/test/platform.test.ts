@@ -1,15 +1,20 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { dlqName, queueList } from '@peak/contracts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, portInUse } from '@peak/local-stack';
-import { lockPath, parts, readLock, startPlatform } from '@peak/local-platform';
+import { localSecrets, lockPath, parts, readLock, runCampaigns, sampleAnnouncement, SES_CONFIGURATION_SET, startPlatform } from '@peak/local-platform';
 import { envWithoutTap, isGone, status, tmpDataDir } from './helpers.js';
 
-// One boot for the whole file: it is the slow part (every service is a Node process).
-t.test('the whole platform on random ports: ready, queues created, single instance, clean stop', async (t) => {
+type SandboxMessage = { messageId: string; to: string[]; subject: string; text: string; html: string; configurationSet: string; headers: { name: string; value: string }[]; tags: { name: string; value: string }[] };
+
+// One boot for the whole file: it is the slow part (every service is a Node process). Small samples ending today (the
+// default end), so the first campaigns' emails are fresh and really sent.
+t.test('the whole platform on random ports: ready, queues created, first campaigns sent, single instance, clean stop', async (t) => {
   const dataDir = await tmpDataDir(t);
-  const platform = await startPlatform({ ports: 'random', dataDir, sampleData: false, env: envWithoutTap() });
+  const platform = await startPlatform({ ports: 'random', dataDir, sampleData: { members: 150, days: 30, seed: 7 }, logLevel: 'warn', env: envWithoutTap() });
   t.teardown(() => platform.stop());
 
   const nodeParts = parts.filter((p) => p.kind === 'node');
@@ -37,7 +42,11 @@ t.test('the whole platform on random ports: ready, queues created, single instan
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ sql: 'SELECT count(*) AS visits FROM fact_attendance' }),
   });
-  t.match(await sql.json(), { columns: [{ name: 'visits', type: 'BIGINT' }], rows: [[0]], truncated: false, elapsedMs: Number }, 'the SQL sandbox reads the (empty) lake of the data dir');
+  const visits = platform.loaded?.find((b) => b.dataset === 'attendance')?.rowsProcessed;
+  t.ok(visits, 'the sample check-ins were loaded');
+  t.match(await sql.json(), { columns: [{ name: 'visits', type: 'BIGINT' }], rows: [[visits]], truncated: false, elapsedMs: Number }, 'the SQL sandbox reads the lake of the data dir');
+
+  await t.test('the first campaigns: sent once into the SES sandbox, to sample members, with one-click unsubscribe', (t) => firstCampaigns(t, platform));
 
   const lock = await readLock(dataDir);
   t.equal(lock?.pid, process.pid, 'the lock names this process');
@@ -61,3 +70,76 @@ t.test('the whole platform on random ports: ready, queues created, single instan
   t.notOk(existsSync(lockPath(dataDir)), 'the lock file is removed');
   await platform.stop(); // idempotent
 });
+
+type Started = Awaited<ReturnType<typeof startPlatform>>;
+
+async function firstCampaigns(t: Test, platform: Started): Promise<void> {
+  const c = platform.campaigns;
+  if (!c) throw new Error('startPlatform did not plan the first campaigns');
+  const notifier = platform.urls.notifier as string;
+  const ses = platform.urls.mailViewer?.replace(/\/$/, '') as string;
+  const api = { authorization: `Bearer ${localSecrets.notifierApiKey}` };
+  const messages = async () => ((await (await fetch(`${ses}/_sandbox/messages`)).json()) as { messages: SandboxMessage[] }).messages;
+
+  t.equal(c.status, 'finished', `run ${c.runId} finished: every queued email has an outcome`);
+  t.ok(c.delivery.sent > 0, `emails sent (${c.delivery.sent}; ${c.delivery.dropped} dropped, ${c.delivery.capped} capped, ${c.delivery.suppressed} suppressed)`);
+  t.equal(c.delivery.failed + c.delivery.unknown, 0, 'none failed or unknown');
+  const d = c.delivery;
+  t.equal(d.sent + d.suppressed + d.capped + d.dropped + d.alreadyHandled, c.totals.queued, 'every queued email accounted for');
+
+  // The sample members, by address: every email goes to one of them.
+  const members = platform.samples?.manifest.files.find((f) => f.dataset === 'members');
+  const [header, ...rows] = (await readFile(join(platform.samples?.dir as string, members?.file as string), 'utf8')).trim().split('\n');
+  const col = (name: string) => (header ?? '').split(',').indexOf(name);
+  const memberOf = new Map(rows.map((r) => r.split(',')).map((f) => [String(f[col('email')]).toLowerCase(), String(f[col('member_id')])]));
+
+  const sent = await messages();
+  t.equal(sent.length, d.sent, 'the SES sandbox holds exactly the emails the run reported as sent');
+  const unsubscribeLink = new RegExp(`^<${notifier.replace(/[.]/g, '\\.')}/u/[^<>\\s]+>$`);
+  let problems = 0;
+  for (const m of sent) {
+    const header = (name: string) => m.headers.filter((h) => h.name.toLowerCase() === name.toLowerCase()).map((h) => h.value);
+    const ok =
+      m.to.length === 1 &&
+      memberOf.has(String(m.to[0]).toLowerCase()) &&
+      header('List-Unsubscribe').length === 1 &&
+      unsubscribeLink.test(header('List-Unsubscribe')[0] ?? '') &&
+      header('List-Unsubscribe-Post').length === 1 &&
+      header('List-Unsubscribe-Post')[0] === 'List-Unsubscribe=One-Click' &&
+      m.configurationSet === SES_CONFIGURATION_SET &&
+      m.subject.length > 0 &&
+      m.text.length > 0 &&
+      m.html.length > 0;
+    if (!ok) problems++;
+    if (!ok && problems <= 3) t.fail(`email ${m.messageId}: ${JSON.stringify({ to: m.to, subject: m.subject, headers: m.headers, configurationSet: m.configurationSet })}`);
+  }
+  t.equal(problems, 0, `all ${sent.length}: to a sample member, one List-Unsubscribe (${notifier}/u/…), one List-Unsubscribe-Post: List-Unsubscribe=One-Click, through ${SES_CONFIGURATION_SET}`);
+  const announcement = sampleAnnouncement(platform.samples?.manifest.locations[0] as string);
+  const news = sent.filter((m) => m.tags.some((tag) => tag.name === 'campaign' && tag.value === 'location_news'));
+  t.ok(news.length > 0, `the sample announcement went out (${news.length})`);
+  t.ok(news.every((m) => m.subject.includes(announcement.title) && m.text.includes('their first class is on us')), 'with its title in the subject and its body in the text');
+
+  // An operator replays the same run: nothing new is sent, every email is already handled.
+  const replay = await runCampaigns({ notifierUrl: notifier, apiKey: localSecrets.notifierApiKey, body: c.request, timeoutMs: 60_000 });
+  if ('noData' in replay) throw new Error(replay.noData);
+  t.equal(replay.status, 'finished', 'the replayed run finished');
+  t.ok(replay.totals.queued > 0, `it queued emails again (${replay.totals.queued}; the rest left out by the frequency rules)`);
+  t.equal(replay.delivery.alreadyHandled, replay.totals.queued, 'every email of the replayed run is already handled');
+  t.equal(replay.delivery.sent, 0, 'none sent again');
+  t.equal((await messages()).length, sent.length, 'and the SES sandbox got nothing new');
+
+  // A member unsubscribes through the link of the announcement: the next announcement is not sent to them.
+  const reader = news[0] as SandboxMessage;
+  const memberId = memberOf.get(String(reader.to[0]).toLowerCase()) as string;
+  const link = new URL((reader.headers.find((h) => h.name === 'List-Unsubscribe')?.value ?? '').slice(1, -1));
+  const click = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click', redirect: 'manual' });
+  t.equal(click.status, 200, 'the one-click unsubscribe answers 200, no redirect');
+  const next = { ...announcement, id: 'platform-test-news', title: 'New spin bikes' };
+  const second = await runCampaigns({ notifierUrl: notifier, apiKey: localSecrets.notifierApiKey, body: { campaigns: ['location_news'], announcement: next }, timeoutMs: 60_000 });
+  if ('noData' in second) throw new Error(second.noData);
+  t.equal(second.status, 'finished', 'the next announcement was planned and handled');
+  const after = (await messages()).slice(sent.length);
+  t.notOk(after.some((m) => m.to.some((a) => a.toLowerCase() === String(reader.to[0]).toLowerCase())), 'the member who unsubscribed gets no email of it');
+  const entry = (await (await fetch(new URL(`/v1/sends/${encodeURIComponent(`location_news:${memberId}:${next.id}`)}`, notifier), { headers: api })).json()) as { state: string; reason?: string };
+  t.match(entry, { state: 'suppressed', reason: 'UNSUBSCRIBED' }, 'the send log says why');
+}
