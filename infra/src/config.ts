@@ -22,6 +22,27 @@ export interface StackConfig {
   jobNetwork: JobNetworkConfig;
   /** crm-sync's daily HubSpot sync (the CrmSyncJob): when it runs and how fast it may call HubSpot. */
   crmSync: CrmSyncConfig;
+  /** The DynamoDB tables of the contracts (the Tables component). */
+  tables: TablesConfig;
+  /** The notifier's SES side (the Email component). */
+  email: EmailConfig;
+  /** The notifier's daily campaign planner (the CampaignPlannerJob). */
+  campaignPlanner: CampaignPlannerConfig;
+}
+
+export interface TablesConfig {
+  /** DynamoDB deletion protection on every table: a protected table survives `pulumi destroy` and a replacement. */
+  deletionProtection: boolean;
+}
+
+export interface EmailConfig {
+  /** The SES sending domain (the notifier's SES_FROM_ADDRESS is at it); undefined: no SES identity is created. */
+  domain?: string;
+}
+
+export interface CampaignPlannerConfig {
+  /** EventBridge Scheduler cron expression, evaluated in `studioTimeZone`. */
+  schedule: string;
 }
 
 /** crm-sync's run in AWS; the HubSpot token is not configuration (a Secrets Manager secret the operator fills). */
@@ -64,6 +85,12 @@ export const DEFAULT_CHURN_SCORE_SCHEDULE = 'cron(0 5 * * ? *)';
 export const DEFAULT_CHURN_TRAIN_SCHEDULE = 'cron(0 4 ? * MON *)';
 /** Daily at 06:00 in the studios' zone: an hour after the churn scores (05:00), as crm-sync's own schedule does locally. */
 export const DEFAULT_CRM_SYNC_SCHEDULE = 'cron(0 6 * * ? *)';
+/**
+ * Daily at 06:30 in the studios' zone: after the night's data is processed, staggered after the churn scores (05:00) and
+ * crm-sync (06:00), which share the analytics workgroup. Marketing mail it plans is held by the notifier's quiet hours
+ * (to 08:00 by default), transactional mail goes at once.
+ */
+export const DEFAULT_CAMPAIGN_PLANNER_SCHEDULE = 'cron(30 6 * * ? *)';
 /** crm-sync's own default (HUBSPOT_REQUESTS_PER_10S): HubSpot's 100 a 10 s on the lower tiers, less 5%. */
 export const DEFAULT_HUBSPOT_REQUESTS_PER_10S = 95;
 /** The bounds crm-sync's configuration accepts for HUBSPOT_REQUESTS_PER_10S (services/crm-sync/src/config.ts). */
@@ -202,6 +229,21 @@ function crmSync(config: pulumi.Config): CrmSyncConfig {
   };
 }
 
+// A DNS name SES can verify: at least two labels of letters, digits and inner hyphens, lowercase (as DNS compares them).
+const DOMAIN_PATTERN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** The SES sending domain, lowercased; undefined when the key is absent. An address or a URL is refused with a hint. */
+function emailDomain(config: pulumi.Config, key: string): string | undefined {
+  const text = config.get(key);
+  if (text === undefined) return undefined;
+  const domain = text.trim().toLowerCase();
+  if (!DOMAIN_PATTERN.test(domain)) {
+    const hint = domain.includes('@') ? ' (the domain only, not an address)' : domain.includes('/') ? ' (a bare domain, not a URL)' : '';
+    throw new Error(`${config.name}:${key} must be the domain the notifier sends from, such as mail.example.com${hint}; remove the key to create no SES identity; got ${JSON.stringify(text)}`);
+  }
+  return domain;
+}
+
 function imageTag(config: pulumi.Config, key: string): string {
   const tag = config.get(key) ?? DEFAULT_IMAGE_TAG;
   if (!IMAGE_TAG_PATTERN.test(tag)) {
@@ -233,5 +275,9 @@ export function loadStackConfig(): StackConfig {
       assignPublicIp: config.getBoolean('jobAssignPublicIp'),
     },
     crmSync: crmSync(config),
+    // On unless a stack turns it off (dev): a table holding the send ledger must not go with a stray destroy.
+    tables: { deletionProtection: config.getBoolean('tableDeletionProtection') ?? true },
+    email: ((domain) => (domain === undefined ? {} : { domain }))(emailDomain(config, 'emailDomain')),
+    campaignPlanner: { schedule: cronSchedule(config, 'campaignPlannerSchedule', DEFAULT_CAMPAIGN_PLANNER_SCHEDULE) },
   };
 }

@@ -184,3 +184,59 @@ t.test('HubSpot pacing out of crm-sync’s range, or not a whole number, is refu
     t.throws(() => loadStackConfig(), /^peak-fitness:hubspotDailyBudget must be a whole number at least 1 \(requests a crm-sync run may use/, `hubspotDailyBudget ${JSON.stringify(bad)} refused`);
   }
 });
+
+t.test('notifier settings: tables protected, no sending domain and the planner at 06:30, unless configured', async (t) => {
+  pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev' });
+  const config = loadStackConfig();
+  t.same(
+    (({ tables, email, campaignPlanner }) => ({ tables, email, campaignPlanner }))(config),
+    { tables: { deletionProtection: true }, email: {}, campaignPlanner: { schedule: 'cron(30 6 * * ? *)' } },
+    'deletion protection on, no emailDomain (absent, not undefined-valued), the planner daily at 06:30',
+  );
+  const minutes = (cron: string) => {
+    const [m, h] = cron.slice('cron('.length).split(' ').map(Number) as [number, number];
+    return h * 60 + m;
+  };
+  t.ok(minutes(config.campaignPlanner.schedule) > minutes(config.crmSync.schedule), 'the planner runs after crm-sync (06:00)');
+  t.ok(minutes(config.crmSync.schedule) > minutes(config.churnSchedules.score), 'which runs after the churn scores (05:00)');
+  pulumi.runtime.setAllConfig({
+    'peak-fitness:stage': 'dev',
+    'peak-fitness:tableDeletionProtection': 'false',
+    'peak-fitness:emailDomain': ' Mail.PeakFitness.example ',
+    'peak-fitness:campaignPlannerSchedule': 'cron(0 7 ? * MON-FRI *)',
+  });
+  t.same(
+    (({ tables, email, campaignPlanner }) => ({ tables, email, campaignPlanner }))(loadStackConfig()),
+    { tables: { deletionProtection: false }, email: { domain: 'mail.peakfitness.example' }, campaignPlanner: { schedule: 'cron(0 7 ? * MON-FRI *)' } },
+    'trimmed and lowercased domain; the schedule as given',
+  );
+  for (const good of ['example.com', 'a.b.c.example.co.uk', 'xn--bcher-kva.example', 'mail-1.peak-fitness.io']) {
+    pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', 'peak-fitness:emailDomain': good });
+    t.equal(loadStackConfig().email.domain, good, `${good} accepted`);
+  }
+});
+
+t.test('a malformed sending domain, protection flag or planner schedule is refused with the key and the reason', async (t) => {
+  const domains: [string, RegExp][] = [
+    ['hello@peakfitness.example', /the domain only, not an address/],
+    ['https://peakfitness.example', /a bare domain, not a URL/],
+    ['localhost', /got "localhost"/],
+    ['', /got ""/],
+    ['-bad.example.com', /got "-bad\.example\.com"/],
+    ['bad-.example.com', /got "bad-\.example\.com"/],
+    ['under_score.example.com', /got "under_score/],
+    ['example.123', /got "example\.123"/],
+    [`${'a'.repeat(64)}.example.com`, /got "a{64}/],
+    ['two..dots.com', /got "two\.\.dots\.com"/],
+  ];
+  for (const [bad, why] of domains) {
+    pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', 'peak-fitness:emailDomain': bad });
+    t.throws(() => loadStackConfig(), new RegExp(`^peak-fitness:emailDomain must be the domain the notifier sends from, such as mail\\.example\\.com.*${why.source}`), `emailDomain ${JSON.stringify(bad)} refused`);
+  }
+  pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', 'peak-fitness:tableDeletionProtection': 'sometimes' });
+  t.throws(() => loadStackConfig(), /tableDeletionProtection/, 'tableDeletionProtection must be true or false');
+  for (const bad of ['cron(30 6 * * *)', 'cron(30 25 * * ? *)', 'rate(1 day)']) {
+    pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', 'peak-fitness:campaignPlannerSchedule': bad });
+    t.throws(() => loadStackConfig(), /^peak-fitness:campaignPlannerSchedule must be an EventBridge Scheduler cron expression/, `campaignPlannerSchedule ${JSON.stringify(bad)} refused`);
+  }
+});

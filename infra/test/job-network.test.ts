@@ -28,7 +28,7 @@ t.test('without network keys the jobs run in the default VPC’s default subnets
   );
   const [group] = byType(defaults.resources, 'aws:ec2/securityGroup:SecurityGroup');
   const networks = networksOf(defaults.resources);
-  t.equal(networks.length, 3, 'every schedule: the two churn jobs and crm-sync');
+  t.equal(networks.length, 4, 'every schedule: the two churn jobs, crm-sync and the campaign planner');
   for (const n of networks) {
     t.same(n.subnets, [...MOCK_DEFAULT_SUBNETS].sort(), 'the default subnets, in a stable order');
     t.same(n.securityGroups, [group?.id], 'the created group');
