@@ -42,6 +42,8 @@ export type AppOverrides = ShellOverrides & {
   now?: () => number;
 };
 
+/** How often the SES account's send rate is read again. */
+const ACCOUNT_RATE_REFRESH_MS = 10 * 60_000;
 /** How often the bounce and complaint rates are checked against their alarms. */
 const DELIVERABILITY_CHECK_MS = 15 * 60_000;
 
@@ -152,8 +154,9 @@ export async function buildApp(config: Config, { sqs, ses, dynamodb, analytics, 
     try {
       const account = await app.ses.send(new GetAccountCommand({}));
       const max = account.SendQuota?.MaxSendRate;
+      const before = pacer.ratePerSecond;
       if (max && max > 0) pacer.setRate(max * config.SEND_RATE_SHARE);
-      app.log.info({ maxSendRate: max, share: config.SEND_RATE_SHARE, rate: pacer.ratePerSecond }, 'send rate from the SES account');
+      if (pacer.ratePerSecond !== before) app.log.info({ maxSendRate: max, share: config.SEND_RATE_SHARE, rate: pacer.ratePerSecond }, 'send rate from the SES account');
     } catch (err) {
       app.log.warn({ err, rate: pacer.ratePerSecond }, 'could not read the SES account\'s send rate: sending at the current rate until it can');
     }
@@ -173,6 +176,10 @@ export async function buildApp(config: Config, { sqs, ses, dynamodb, analytics, 
     deliverabilityTimer = setInterval(() => void check().catch((err: unknown) => app.log.warn({ err }, 'could not check deliverability')), DELIVERABILITY_CHECK_MS);
     deliverabilityTimer.unref();
   };
+
+  // A raised SES quota (or a lowered one) is picked up without a restart.
+  const rateTimer = setInterval(() => void adoptAccountRate(), ACCOUNT_RATE_REFRESH_MS);
+  rateTimer.unref();
 
   app.addHook('onReady', async () => {
     await adoptAccountRate();
@@ -218,6 +225,7 @@ export async function buildApp(config: Config, { sqs, ses, dynamodb, analytics, 
   });
   app.addHook('onClose', async () => {
     clearInterval(deliverabilityTimer);
+    clearInterval(rateTimer);
     await planner?.stop();
     await consumers?.stop();
     await pacer.stop();

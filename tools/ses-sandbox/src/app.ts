@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createServiceApp, type ServiceApp, type ShellOverrides } from '@peak/service-kit';
@@ -59,6 +60,8 @@ export async function buildApp(options: SesSandboxOptions = {}): Promise<SesSand
   const emulator = await InnerEmulator.start();
   const ownSns = !sns && snsEndpoint ? new SNSClient({ region, endpoint: snsEndpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 }) : undefined;
   const closing = new AbortController();
+  // Every forward to the inner emulator listens on it for the time of its fetch: many at once is normal, not a leak.
+  setMaxListeners(0, closing.signal);
   const held = new Set<ServerResponse>();
   try {
     const counters = new Counters();

@@ -127,6 +127,7 @@ export async function handleEmailRequest(request: EmailRequest, deps: SenderDeps
   for (let attempt = 1; ; attempt++) {
     const result = await deps.pacer.schedule(async (): Promise<SesOutcome | 'lost'> => {
       if (!(await deps.ledger.markSending(key))) return 'lost';
+      await deps.pacer.startCall(); // the hard ceiling: never more than the rate in any second
       return callSendEmail(deps.ses, input);
     });
     if (result === 'lost') {
