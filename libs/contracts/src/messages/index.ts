@@ -1,5 +1,4 @@
 import Type, { type Static, type TSchema } from 'typebox';
-import { literalUnion } from '../columns.js';
 import { batchIdSchema as batchId, compressionSchema, datasetNameSchema as datasetName, rawFormatSchema, sha256Schema } from '../batch.js';
 import { attendance } from '../datasets/index.js';
 import { emailRequest, sesEvent } from './email.js';
