@@ -18,7 +18,7 @@
  *     and the duplicates the ledger recorded (2 per key).
  * Prints markdown tables on stdout (progress on stderr); `npm run bench` collects them into docs/benchmarks.md.
  * Knobs: NOTIFIER_BENCH_RATE (50) and NOTIFIER_BENCH_SECONDS (30) for run 1; NOTIFIER_BENCH_SLOW_RATE (14; 0 skips it)
- * and NOTIFIER_BENCH_SLOW_SECONDS (20); NOTIFIER_BENCH_ALT_CONSUMERS (4; 0 skips it) and NOTIFIER_BENCH_ALT_SECONDS (20) for a
+ * and NOTIFIER_BENCH_SLOW_SECONDS (20); NOTIFIER_BENCH_ALT_CONSUMERS (0: skipped) and NOTIFIER_BENCH_ALT_SECONDS (20) for a
  * second run at R with more receive loops; NOTIFIER_BENCH_CONSUMERS and NOTIFIER_BENCH_SHARE (the notifier's
  * SENDER_CONSUMERS and SEND_RATE_SHARE; default: its config defaults); NOTIFIER_BENCH_KEYS (400) and
  * NOTIFIER_BENCH_DUP_RATE (200) for run 2.
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   const SLOW_RATE = Number(process.env.NOTIFIER_BENCH_SLOW_RATE ?? 14); // SES's default for a new production account
   const SLOW_SECONDS = Number(process.env.NOTIFIER_BENCH_SLOW_SECONDS ?? 20);
   const CONSUMERS = process.env.NOTIFIER_BENCH_CONSUMERS; // undefined: the notifier's default
-  const ALT_CONSUMERS = Number(process.env.NOTIFIER_BENCH_ALT_CONSUMERS ?? 4); // a second run at RATE with these (0: none)
+  const ALT_CONSUMERS = Number(process.env.NOTIFIER_BENCH_ALT_CONSUMERS ?? 0); // a second run at RATE with these (0: none; the notifier defaults to 4)
   const ALT_SECONDS = Number(process.env.NOTIFIER_BENCH_ALT_SECONDS ?? 20);
   const SHARE = process.env.NOTIFIER_BENCH_SHARE; // undefined: the notifier's default (1)
   const KEYS = Number(process.env.NOTIFIER_BENCH_KEYS ?? 400);
