@@ -4,7 +4,6 @@ import {
   analyticsEnvironment,
   analyticsTaskPolicyDocument,
   assumedBy,
-  assumedBySchedulerOf,
   awsLogs,
   checkJobSize,
   checkPrefix,
@@ -12,8 +11,7 @@ import {
   executionPolicyDocument,
   fargateTaskShape,
   heapOption,
-  runTaskTarget,
-  schedulerPolicyDocument,
+  scheduleTask,
   tsxCommand,
   type JobNetworkArgs,
   type JobSize,
@@ -178,44 +176,21 @@ export class CampaignPlannerJob extends pulumi.ComponentResource {
       parent,
     );
 
-    this.schedulerRole = new aws.iam.Role(
-      `${name}-scheduler`,
-      {
-        name: `${args.prefix}-campaign-planner-scheduler`,
-        description: "EventBridge Scheduler: run the campaign planner's task definition in the jobs cluster",
-        assumeRolePolicy: assumedBySchedulerOf(account),
-        tags,
-      },
-      parent,
-    );
-    const schedulerPolicy = new aws.iam.RolePolicy(
-      `${name}-scheduler-policy`,
-      {
-        name: 'run-campaign-planner-task',
-        role: this.schedulerRole.id,
-        policy: schedulerPolicyDocument({
-          label: 'CampaignPlanner',
-          taskDefinitionArns: [this.taskDefinition.arn],
-          clusterArn: args.cluster.arn,
-          passRoleArns: [this.executionRole.arn, this.taskRole.arn],
-        }),
-      },
-      parent,
-    );
-
-    this.schedule = new aws.scheduler.Schedule(
-      `${name}-schedule`,
-      {
-        name: `${args.prefix}-campaign-planner`,
-        description: "Plan the day's retention and lifecycle emails: one email request per (campaign, member, period) for the notifier",
-        scheduleExpression: args.schedule,
-        scheduleExpressionTimezone: args.studioTimeZone,
-        flexibleTimeWindow: { mode: 'OFF' },
-        state: 'ENABLED',
-        target: runTaskTarget({ clusterArn: args.cluster.arn, roleArn: this.schedulerRole.arn, taskDefinitionArn: this.taskDefinition.arn, network: args.network }),
-      },
-      { parent: this, dependsOn: [this.schedulerRole, schedulerPolicy] },
-    );
+    ({ schedulerRole: this.schedulerRole, schedule: this.schedule } = scheduleTask(this, name, {
+      jobName: `${args.prefix}-campaign-planner`,
+      label: 'CampaignPlanner',
+      policyName: 'run-campaign-planner-task',
+      roleDescription: "EventBridge Scheduler: run the campaign planner's task definition in the jobs cluster",
+      scheduleDescription: "Plan the day's retention and lifecycle emails: one email request per (campaign, member, period) for the notifier",
+      schedule: args.schedule,
+      timeZone: args.studioTimeZone,
+      account,
+      clusterArn: args.cluster.arn,
+      taskDefinitionArn: this.taskDefinition.arn,
+      passRoleArns: [this.executionRole.arn, this.taskRole.arn],
+      network: args.network,
+      tags,
+    }));
 
     this.taskDefinitionArn = this.taskDefinition.arn;
     this.scheduleName = this.schedule.name;

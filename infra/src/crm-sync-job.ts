@@ -4,7 +4,6 @@ import {
   analyticsEnvironment,
   analyticsTaskPolicyDocument,
   assumedBy,
-  assumedBySchedulerOf,
   awsLogs,
   checkJobSize,
   checkPrefix,
@@ -12,8 +11,7 @@ import {
   executionPolicyDocument,
   fargateTaskShape,
   heapOption,
-  runTaskTarget,
-  schedulerPolicyDocument,
+  scheduleTask,
   tsxCommand,
   type JobNetworkArgs,
   type JobSize,
@@ -246,46 +244,21 @@ export class CrmSyncJob extends pulumi.ComponentResource {
       parent,
     );
 
-    this.schedulerRole = new aws.iam.Role(
-      `${name}-scheduler`,
-      {
-        name: `${args.prefix}-crm-sync-scheduler`,
-        description: "EventBridge Scheduler: run crm-sync's task definition in the jobs cluster",
-        assumeRolePolicy: assumedBySchedulerOf(account),
-        tags,
-      },
-      parent,
-    );
-    const schedulerPolicy = new aws.iam.RolePolicy(
-      `${name}-scheduler-policy`,
-      {
-        name: 'run-crm-sync-task',
-        role: this.schedulerRole.id,
-        policy: schedulerPolicyDocument({
-          label: 'CrmSync',
-          taskDefinitionArns: [this.taskDefinition.arn],
-          clusterArn: args.cluster.arn,
-          passRoleArns: [this.executionRole.arn, this.taskRole.arn],
-        }),
-      },
-      parent,
-    );
-
-    this.schedule = new aws.scheduler.Schedule(
-      `${name}-schedule`,
-      {
-        name: `${args.prefix}-crm-sync`,
-        description: "Sync members' engagement (churn risk, visits, lifecycle stage) to HubSpot: the members whose values changed",
-        scheduleExpression: args.schedule,
-        // Local studio time, daylight saving included, like the churn scores it follows.
-        scheduleExpressionTimezone: args.studioTimeZone,
-        flexibleTimeWindow: { mode: 'OFF' },
-        state: 'ENABLED',
-        target: runTaskTarget({ clusterArn: args.cluster.arn, roleArn: this.schedulerRole.arn, taskDefinitionArn: this.taskDefinition.arn, network: args.network }),
-      },
-      // The role must be able to run the task (its policy attached) before the schedule's first invocation.
-      { parent: this, dependsOn: [this.schedulerRole, schedulerPolicy] },
-    );
+    ({ schedulerRole: this.schedulerRole, schedule: this.schedule } = scheduleTask(this, name, {
+      jobName: `${args.prefix}-crm-sync`,
+      label: 'CrmSync',
+      policyName: 'run-crm-sync-task',
+      roleDescription: "EventBridge Scheduler: run crm-sync's task definition in the jobs cluster",
+      scheduleDescription: "Sync members' engagement (churn risk, visits, lifecycle stage) to HubSpot: the members whose values changed",
+      schedule: args.schedule,
+      timeZone: args.studioTimeZone,
+      account,
+      clusterArn: args.cluster.arn,
+      taskDefinitionArn: this.taskDefinition.arn,
+      passRoleArns: [this.executionRole.arn, this.taskRole.arn],
+      network: args.network,
+      tags,
+    }));
 
     this.taskDefinitionArn = this.taskDefinition.arn;
     this.scheduleName = this.schedule.name;

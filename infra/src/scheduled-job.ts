@@ -1,4 +1,4 @@
-import type * as aws from '@pulumi/aws';
+import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 
 /**
@@ -205,4 +205,63 @@ export function runTaskTarget(p: { clusterArn: pulumi.Input<string>; roleArn: pu
     },
     retryPolicy: { ...SCHEDULE_RETRY_POLICY },
   };
+}
+
+export interface TaskScheduleArgs {
+  /** The job's physical name (`<prefix>-crm-sync`): the scheduler role's and the schedule's name. */
+  jobName: string;
+  /** Names the policy's statements (`Run<label>Tasks`, `Pass<label>TaskRoles`). */
+  label: string;
+  /** The scheduler role policy's name (`run-crm-sync-task`). */
+  policyName: string;
+  roleDescription: string;
+  scheduleDescription: string;
+  /** Cron expression, in `timeZone`. */
+  schedule: string;
+  /** Local studio time, daylight saving included. */
+  timeZone: string;
+  account: pulumi.Input<string>;
+  clusterArn: pulumi.Input<string>;
+  taskDefinitionArn: pulumi.Input<string>;
+  /** The roles the task uses: the scheduler may pass exactly these to ECS. */
+  passRoleArns: pulumi.Input<string>[];
+  network: JobNetworkArgs;
+  tags: Record<string, string>;
+}
+
+/**
+ * One task definition run on a schedule: the scheduler role (this account's schedules only), its policy (RunTask of
+ * this task definition in this cluster, PassRole of the task's roles) and the EventBridge Scheduler schedule. Created
+ * as `<name>-scheduler`, `<name>-scheduler-policy` and `<name>-schedule` under `parent`.
+ */
+export function scheduleTask(parent: pulumi.ComponentResource, name: string, a: TaskScheduleArgs): { schedulerRole: aws.iam.Role; schedule: aws.scheduler.Schedule } {
+  const schedulerRole = new aws.iam.Role(
+    `${name}-scheduler`,
+    { name: `${a.jobName}-scheduler`, description: a.roleDescription, assumeRolePolicy: assumedBySchedulerOf(a.account), tags: a.tags },
+    { parent },
+  );
+  const schedulerPolicy = new aws.iam.RolePolicy(
+    `${name}-scheduler-policy`,
+    {
+      name: a.policyName,
+      role: schedulerRole.id,
+      policy: schedulerPolicyDocument({ label: a.label, taskDefinitionArns: [a.taskDefinitionArn], clusterArn: a.clusterArn, passRoleArns: a.passRoleArns }),
+    },
+    { parent },
+  );
+  const schedule = new aws.scheduler.Schedule(
+    `${name}-schedule`,
+    {
+      name: a.jobName,
+      description: a.scheduleDescription,
+      scheduleExpression: a.schedule,
+      scheduleExpressionTimezone: a.timeZone,
+      flexibleTimeWindow: { mode: 'OFF' },
+      state: 'ENABLED',
+      target: runTaskTarget({ clusterArn: a.clusterArn, roleArn: schedulerRole.arn, taskDefinitionArn: a.taskDefinitionArn, network: a.network }),
+    },
+    // The role must be able to run the task (its policy attached) before the schedule's first invocation.
+    { parent, dependsOn: [schedulerRole, schedulerPolicy] },
+  );
+  return { schedulerRole, schedule };
 }
