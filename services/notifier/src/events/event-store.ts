@@ -3,8 +3,8 @@
  * recorded under its own id (message, event type, recipient) with a conditional put; only a first sighting is
  * counted. Counts are per UTC day of the event; the deliverability rates are read from them.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from '../ledger/conditions.js';
 
 export const EVENT_COUNTERS = ['sends', 'deliveries', 'hardBounces', 'softBounces', 'complaints', 'rejects', 'renderingFailures', 'delays'] as const;
 export type EventCounter = (typeof EVENT_COUNTERS)[number];
@@ -29,7 +29,7 @@ export class EventStore {
       );
       return true;
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailure(err)) return false;
       throw err;
     }
   }

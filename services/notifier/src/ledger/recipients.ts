@@ -3,9 +3,9 @@
  * the member unsubscribed from. One item per member, written read-modify-write under a version number, so two
  * consumers sending to the same member at once cannot both take the last slot of the cap.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EMAIL_TOPICS, type EmailTopic } from '@peak/contracts';
+import { isConditionFailure } from './conditions.js';
 
 /** `all` = every marketing topic at once (the "unsubscribe from everything" choice). */
 export type PreferenceTopic = EmailTopic | 'all';
@@ -32,7 +32,6 @@ export type FrequencyCap = {
 
 export type CapClaim = { outcome: 'claimed' } | { outcome: 'capped'; recent: CapEntry[] };
 
-const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
 
 /** The local calendar day of an instant in a time zone, as YYYY-MM-DD. */
 export function localDay(at: Date, timeZone: string): string {

@@ -10,9 +10,9 @@
  * `sending` with an expired lease (its owner died during the call) becomes `unknown`: marketing mail never risks a
  * second copy. A throttled call puts the item back to `reserved`, lease expired, for the next delivery.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { EmailKind, EmailRequest, EmailTopic } from '@peak/contracts';
+import { isConditionFailure } from './conditions.js';
 
 export const SEND_STATES = ['reserved', 'sending', 'sent', 'unknown', 'failed', 'suppressed', 'capped', 'dropped'] as const;
 export type SendState = (typeof SEND_STATES)[number];
@@ -85,7 +85,6 @@ export type SendLedgerOptions = {
   now?: () => number;
 };
 
-const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
 
 export class SendLedger {
   private readonly now: () => number;

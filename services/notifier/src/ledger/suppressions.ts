@@ -3,8 +3,8 @@
  * Soft (transient) bounces are not suppressions. Keyed by the normalised address, so the same person under two
  * member ids, or a member who changed address, is handled by address — which is what a bounce is about.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from './conditions.js';
 
 export type SuppressionReason = 'HARD_BOUNCE' | 'COMPLAINT';
 
@@ -39,7 +39,7 @@ export class SuppressionStore {
       );
       return true;
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailure(err)) return false;
       throw err;
     }
   }
