@@ -1,3 +1,4 @@
+import * as pulumi from '@pulumi/pulumi';
 import { athenaViewDdl, glueTableInputs } from '@peak/analytics';
 import { crmSyncChanges, crmSyncRuns, DATASET_NAMES, lakeZones, marketingHoldout, memberChurnScores, queueList, queues as queueDefs, tableList, tables as tableDefs } from '@peak/contracts';
 import { ANALYTICS_WORKGROUP, Analytics, QUERY_RESULTS_ZONE } from './src/analytics.js';
@@ -11,6 +12,7 @@ import { ImageRepository } from './src/image-repository.js';
 import { JobNetwork } from './src/job-network.js';
 import { NotifierSecrets } from './src/notifier-secrets.js';
 import { Queues } from './src/queues.js';
+import { sandboxExamples } from './src/sandbox-examples.js';
 import { Tables } from './src/tables.js';
 
 // Wiring only: every concern is a component in src/, fed from the contracts and the stack config.
@@ -36,6 +38,7 @@ const analytics = new Analytics('analytics', {
   datasets: DATASET_NAMES,
   tables: lake.bucketName.apply((bucket) => glueTableInputs({ bucket, processedPrefix })),
   viewDdl: athenaViewDdl(config.studioTimeZone),
+  sandboxExamples: sandboxExamples(),
   analyticsScanLimitBytes: config.analyticsScanLimitBytes,
   sandboxScanLimitBytes: config.sandboxScanLimitBytes,
   tags: config.tags,
@@ -135,6 +138,8 @@ export const lakeBucketArn = lake.bucketArn;
 export const { databaseName: glueDatabaseName, analyticsWorkgroupName, sandboxWorkgroupName, sandboxGroupName, sandboxPolicyArn } = analytics;
 // In the order the view DDL must run (infra/README.md).
 export const viewNamedQueryIds = analytics.viewQueryIds;
+// The students' example queries (docs/sandbox.md) in the student_sandbox workgroup.
+export const exampleNamedQueryIds = pulumi.output(analytics.exampleQueries.map((q) => q.id));
 export const platformImageRepositoryUrl = image.repositoryUrl;
 export const platformImageUri = image.imageUri(config.imageTag);
 export const jobsClusterName = churnJobs.clusterName;

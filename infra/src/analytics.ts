@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import type { SandboxExample } from './sandbox-examples.js';
 import type { GlueColumn, GlueTableInput } from '@peak/analytics';
 import { DERIVED_NAMES } from '@peak/contracts';
 import type { LakeZoneSpec } from './data-lake.js';
@@ -32,6 +33,10 @@ export const SANDBOX_ATHENA_ACTIONS = [
   'athena:GetQueryResults',
   'athena:GetQueryResultsStream',
   'athena:GetWorkGroup',
+  // The example queries stored in the workgroup (named queries are workgroup resources).
+  'athena:ListNamedQueries',
+  'athena:GetNamedQuery',
+  'athena:BatchGetNamedQuery',
 ] as const;
 /** Read-only catalog calls Athena makes while planning a query (GetPartition(s) stay unused with projection, but are reads). */
 export const GLUE_READ_ACTIONS = ['glue:GetDatabase', 'glue:GetDatabases', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'] as const;
@@ -54,6 +59,8 @@ export interface AnalyticsArgs {
   tables: pulumi.Input<Record<string, GlueTableInput>>;
   /** `CREATE OR REPLACE VIEW` statements in the order to run them (`athenaViewDdl()` of @peak/analytics). */
   viewDdl: readonly string[];
+  /** Example queries for students (docs/sandbox.md's, `sandboxExamples()`): named queries of the student_sandbox workgroup. */
+  sandboxExamples?: readonly SandboxExample[];
   /** Per-query bytes-scanned cutoffs, in bytes (≥ 10 MB). */
   analyticsScanLimitBytes: number;
   sandboxScanLimitBytes: number;
@@ -93,6 +100,8 @@ export class Analytics extends pulumi.ComponentResource {
   readonly sandboxWorkgroup: aws.athena.Workgroup;
   /** The view DDL, in run order. */
   readonly viewQueries: aws.athena.NamedQuery[];
+  /** The students' example queries, in the guide's order. */
+  readonly exampleQueries: aws.athena.NamedQuery[];
   readonly sandboxPolicy: aws.iam.Policy;
   readonly sandboxGroup: aws.iam.Group;
   readonly databaseName: pulumi.Output<string>;
@@ -186,6 +195,21 @@ export class Analytics extends pulumi.ComponentResource {
           parent,
         ),
     );
+
+    this.exampleQueries = (args.sandboxExamples ?? []).map((example, i) => {
+      const slug = example.title.replace(/^\d+\.\s*/, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+      return new aws.athena.NamedQuery(
+        `${name}-example-${i + 1}`,
+        {
+          name: `${args.prefix}-example-${String(i + 1).padStart(2, '0')}-${slug}`,
+          description: `docs/sandbox.md, example ${example.title}`.slice(0, 1024),
+          workgroup: this.sandboxWorkgroup.name,
+          database: this.database.name,
+          query: example.sql,
+        },
+        parent,
+      );
+    });
 
     this.sandboxPolicy = new aws.iam.Policy(
       `${name}-student-sandbox`,

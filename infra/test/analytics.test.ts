@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { athenaViewDdl, glueTableInputs } from '@peak/analytics';
 import { DATASET_NAMES, DERIVED_NAMES, lakeZones } from '@peak/contracts';
@@ -43,6 +44,7 @@ type PolicyDocument = { Version: string; Statement: Statement[] };
 
 const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
 const inputsOf = <T>(type: string) => byType(resources, type).map((r) => r.inputs as T);
+const namedQueries = () => inputsOf<{ name: string; description: string; workgroup: string; database: string; query: string }>('aws:athena/namedQuery:NamedQuery');
 
 t.test('a Glue database per stage, named for Athena', async (t) => {
   const dbs = byType(resources, 'aws:glue/catalogDatabase:CatalogDatabase');
@@ -136,7 +138,7 @@ t.test('query results expire through the lake bucket’s one lifecycle configura
 
 t.test('the view DDL is stored as named queries in the analytics workgroup, in run order', async (t) => {
   const ddl = athenaViewDdl(ZONE);
-  const queries = inputsOf<{ name: string; workgroup: string; database: string; query: string }>('aws:athena/namedQuery:NamedQuery');
+  const queries = namedQueries().filter((q) => q.workgroup === 'peak-test-analytics');
   t.equal(queries.length, ddl.length, 'one named query per view');
   const byName = [...queries].sort((a, b) => a.name.localeCompare(b.name));
   t.same(byName.map((q) => q.query), ddl, 'names sort in the order the DDL must run, with the DDL text unchanged');
@@ -145,6 +147,19 @@ t.test('the view DDL is stored as named queries in the analytics workgroup, in r
   t.ok(queries.some((q) => q.query.includes(`AT TIME ZONE '${ZONE}'`)), 'the studios’ time zone from the stack config reaches the views');
   const ids = outputs.viewNamedQueryIds as string[];
   t.equal(ids.length, ddl.length, 'their ids are a stack output');
+});
+
+t.test("the students' example queries (docs/sandbox.md) are named queries of their workgroup, in the guide's order", async (t) => {
+  const doc = readFileSync(new URL('../../docs/sandbox.md', import.meta.url), 'utf8');
+  const blocks = [...doc.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => (m[1] ?? '').trim());
+  const examples = namedQueries().filter((q) => q.workgroup === 'peak-test-student_sandbox');
+  t.ok(blocks.length >= 6, `${blocks.length} examples in the guide`);
+  t.same([...examples].sort((a, b) => a.name.localeCompare(b.name)).map((q) => q.query), blocks, 'every sql block of the guide, unchanged, names sorting in its order');
+  t.ok(examples.every((q) => q.database === 'peak_test' && /^peak-test-example-\d\d-[a-z0-9-]+$/.test(q.name) && q.name.length <= 128), 'the stage database, names Athena accepts');
+  t.match(examples[0]?.description, /example 1\. How many members, how many active\?/, 'described by the guide\'s title');
+  t.equal((outputs.exampleNamedQueryIds as string[]).length, blocks.length, 'their ids are a stack output');
+  const { sandboxExamples } = await import('../src/sandbox-examples.js');
+  t.throws(() => sandboxExamples('```sql\nSELECT 1;\n```\n'), /without a "\*\*N\. Title\*\*" paragraph/, 'an untitled example is refused');
 });
 
 /** Everything in a student policy that reaches beyond the sandbox; empty when the policy is right. */
@@ -193,6 +208,7 @@ t.test('the student policy grants queries in the sandbox and reads of the proces
   for (const needed of [
     `athena:StartQueryExecution ${SANDBOX_WG_ARN}`,
     `athena:GetQueryResults ${SANDBOX_WG_ARN}`,
+    `athena:GetNamedQuery ${SANDBOX_WG_ARN}`,
     'glue:GetTable arn:aws:glue:us-east-1:123456789012:table/peak_test/*',
     'glue:GetDatabase arn:aws:glue:us-east-1:123456789012:database/peak_test',
     `s3:GetObject ${BUCKET_ARN}/${PROCESSED}*`,
