@@ -1,4 +1,9 @@
 import * as pulumi from '@pulumi/pulumi';
+import { parseAlertEmails } from './alerts.js';
+import { parseBudgetMonthlyUsd } from './budget.js';
+import { DEFAULT_CACHE_NODE_TYPE, DEFAULT_SNAPSHOT_RETENTION_DAYS } from './cache.js';
+import { LOG_RETENTION_DAYS } from './platform-service.js';
+import { DEFAULT_ETL_DUCKDB_VERSION, DEFAULT_ETL_GLUE_TIMEOUT_MINUTES, ETL_GLUE_CAPACITIES, MAX_ETL_GLUE_TIMEOUT_MINUTES, type EtlEngine } from './etl-glue-job.js';
 
 /** What one stack (stage) is configured with; read once in index.ts and passed down as component args. */
 export interface StackConfig {
@@ -28,6 +33,54 @@ export interface StackConfig {
   email: EmailConfig;
   /** The notifier's daily campaign planner (the CampaignPlannerJob). */
   campaignPlanner: CampaignPlannerConfig;
+  /** Who hears of an alarm or a budget overrun (the Alerts and Budget components). */
+  alerts: AlertsConfig;
+  /** The ETL in AWS: the Glue job the ETL service's worker runs per batch (EtlGlueJob). */
+  etl: EtlConfig;
+  /** The long-running services on Fargate and their public load balancer (ServiceCluster, PublicLoadBalancer, PlatformService). */
+  services: ServicesConfig;
+  /** The leaderboard's Redis (the Cache component: ElastiCache Valkey). */
+  cache: CacheConfig;
+}
+
+export interface ServicesConfig {
+  /** Public subnets of one VPC (≥ 2 zones) for the load balancer and the tasks; undefined: the default VPC's. */
+  subnetIds?: string[];
+  /** A public IP per task (no NAT gateway); undefined: the component's default (on in the default VPC). */
+  assignPublicIp?: boolean;
+  /** HTTPS with host routing `<service>.<domain>`; undefined: plain HTTP, one port per public service (dev only). */
+  https?: { domain: string; certificateArn: string };
+  loadBalancerDeletionProtection: boolean;
+  /** CloudWatch retention of the services' log groups (a value CloudWatch accepts). */
+  logRetentionDays: number;
+  /** Tasks of the HTTP-only ingest service, and the most tasks the queue workers (notifier, leaderboard) scale to. */
+  ingestTasks: number;
+  maxWorkerTasks: number;
+}
+
+export interface CacheConfig {
+  nodeType: string;
+  /** Read replicas; 1 or more turns on automatic failover and Multi-AZ. */
+  replicas: number;
+  snapshotRetentionDays: number;
+}
+
+export interface EtlConfig {
+  /** `duckdb`: the Glue Python-shell job; `spark` is refused by EtlGlueJob until a Spark job script exists. */
+  engine: EtlEngine;
+  /** DPU of a run: 0.0625 (1 GB) or 1 (16 GB, batches of several GB). */
+  glueMaxCapacity: number;
+  /** Glue's per-run timeout; the worker waits this plus 10 minutes. */
+  glueTimeoutMinutes: number;
+  /** The `duckdb` Python wheel the job installs. */
+  duckdbVersion: string;
+}
+
+export interface AlertsConfig {
+  /** Addresses subscribed to the alert topic (each confirms once); none: the topic has no email subscriber. */
+  emails: string[];
+  /** The AWS Budgets monthly cost limit of the account, whole US dollars. */
+  budgetMonthlyUsd: number;
 }
 
 export interface TablesConfig {
@@ -38,6 +91,10 @@ export interface TablesConfig {
 export interface EmailConfig {
   /** The SES sending domain (the notifier's SES_FROM_ADDRESS is at it); undefined: no SES identity is created. */
   domain?: string;
+  /** Every email's footer address (anti-spam laws); required with a domain (the service's default is a placeholder). */
+  postalAddress?: string;
+  /** An email's default button link (the member app); required with a domain. */
+  memberAppUrl?: string;
 }
 
 export interface CampaignPlannerConfig {
@@ -244,12 +301,78 @@ function emailDomain(config: pulumi.Config, key: string): string | undefined {
   return domain;
 }
 
+/** The sending domain and, with it, what every email must carry: the studio chain's postal address and the member app's URL. */
+function emailConfig(config: pulumi.Config): EmailConfig {
+  const domain = emailDomain(config, 'emailDomain');
+  if (domain === undefined) return {};
+  const postalAddress = config.get('notifierPostalAddress')?.trim();
+  const memberAppUrl = config.get('memberAppUrl')?.trim();
+  if (!postalAddress) throw new Error(`${config.name}:notifierPostalAddress is required with emailDomain: every marketing email's footer carries the sender's postal address (CAN-SPAM); set it, e.g. "Peak Fitness, 1 Main St, Springfield"`);
+  if (!memberAppUrl || !/^https:\/\/[^\s/]+/.test(memberAppUrl)) throw new Error(`${config.name}:memberAppUrl is required with emailDomain: an https URL of the member app, the emails' default button; got ${JSON.stringify(memberAppUrl ?? null)}`);
+  return { domain, postalAddress, memberAppUrl };
+}
+
 function imageTag(config: pulumi.Config, key: string): string {
   const tag = config.get(key) ?? DEFAULT_IMAGE_TAG;
   if (!IMAGE_TAG_PATTERN.test(tag)) {
     throw new Error(`${config.name}:${key} must be an image tag (letters, digits, _ . -, at most 128, not starting with . or -) such as a git SHA; got ${JSON.stringify(tag)}`);
   }
   return tag;
+}
+
+// An ACM certificate ARN: arn:<partition>:acm:<region>:<account>:certificate/<id>.
+const CERTIFICATE_ARN_PATTERN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/;
+
+function services(config: pulumi.Config): ServicesConfig {
+  const domainText = config.get('publicDomain');
+  const certificateArn = config.get('certificateArn');
+  if ((domainText === undefined) !== (certificateArn === undefined)) {
+    throw new Error(`${config.name}:publicDomain and ${config.name}:certificateArn go together: HTTPS needs the domain the services are named under and an ACM certificate in the stack's region covering ingest., leaderboard. and notifier.<domain>; set both, or neither for plain HTTP (dev only)`);
+  }
+  let https: ServicesConfig['https'];
+  if (domainText !== undefined && certificateArn !== undefined) {
+    const domain = domainText.trim().toLowerCase();
+    if (!DOMAIN_PATTERN.test(domain)) throw new Error(`${config.name}:publicDomain must be a DNS name such as app.example.com (a bare domain, not a URL); got ${JSON.stringify(domainText)}`);
+    if (!CERTIFICATE_ARN_PATTERN.test(certificateArn.trim())) throw new Error(`${config.name}:certificateArn must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>); got ${JSON.stringify(certificateArn)}`);
+    https = { domain, certificateArn: certificateArn.trim() };
+  }
+  const retention = wholeNumber(config, 'serviceLogRetentionDays', { min: 1, max: 3653 }, 'days CloudWatch keeps the services\' logs') ?? 30;
+  if (!LOG_RETENTION_DAYS.includes(retention)) throw new Error(`${config.name}:serviceLogRetentionDays must be one of CloudWatch's retention periods (${LOG_RETENTION_DAYS.join(', ')}); got ${retention}`);
+  const subnetIds = idList(config, 'serviceSubnetIds', 'subnet', MAX_JOB_SUBNETS);
+  const assignPublicIp = config.getBoolean('serviceAssignPublicIp');
+  return {
+    ...(subnetIds === undefined ? {} : { subnetIds }),
+    ...(assignPublicIp === undefined ? {} : { assignPublicIp }),
+    ...(https === undefined ? {} : { https }),
+    loadBalancerDeletionProtection: config.getBoolean('loadBalancerDeletionProtection') ?? false,
+    logRetentionDays: retention,
+    ingestTasks: wholeNumber(config, 'ingestTasks', { min: 1, max: 20 }, 'ingest tasks behind the load balancer') ?? 1,
+    maxWorkerTasks: wholeNumber(config, 'maxWorkerTasks', { min: 1, max: 20 }, 'most tasks a queue worker (notifier, leaderboard) scales out to') ?? 2,
+  };
+}
+
+function cache(config: pulumi.Config): CacheConfig {
+  const nodeType = config.get('cacheNodeType') ?? DEFAULT_CACHE_NODE_TYPE;
+  if (!/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(nodeType)) throw new Error(`${config.name}:cacheNodeType must be an ElastiCache node type such as ${DEFAULT_CACHE_NODE_TYPE}; got ${JSON.stringify(nodeType)}`);
+  return {
+    nodeType,
+    replicas: wholeNumber(config, 'cacheReplicas', { min: 0, max: 5 }, 'read replicas of the cache; 1 or more turns on automatic failover') ?? 0,
+    snapshotRetentionDays: wholeNumber(config, 'cacheSnapshotRetentionDays', { min: 0, max: 35 }, 'days of daily cache snapshots kept') ?? DEFAULT_SNAPSHOT_RETENTION_DAYS,
+  };
+}
+
+function etl(config: pulumi.Config): EtlConfig {
+  const engine = config.get('etlEngine') ?? 'duckdb';
+  if (engine !== 'duckdb' && engine !== 'spark') throw new Error(`${config.name}:etlEngine must be duckdb or spark; got ${JSON.stringify(engine)}`);
+  const capacityText = config.get('etlGlueMaxCapacity');
+  const capacity = capacityText === undefined ? ETL_GLUE_CAPACITIES[0] : Number(capacityText.trim());
+  if (!(ETL_GLUE_CAPACITIES as readonly number[]).includes(capacity)) {
+    throw new Error(`${config.name}:etlGlueMaxCapacity must be ${ETL_GLUE_CAPACITIES.join(' or ')} (DPU of a Glue Python-shell run); got ${JSON.stringify(capacityText)}`);
+  }
+  const timeout = wholeNumber(config, 'etlGlueTimeoutMinutes', { min: 1, max: MAX_ETL_GLUE_TIMEOUT_MINUTES }, 'minutes a Glue run may take; the worker holds the raw-landed message meanwhile');
+  const duckdbVersion = config.get('etlGlueDuckdbVersion') ?? DEFAULT_ETL_DUCKDB_VERSION;
+  if (!/^\d+\.\d+\.\d+$/.test(duckdbVersion)) throw new Error(`${config.name}:etlGlueDuckdbVersion must be a duckdb release such as ${DEFAULT_ETL_DUCKDB_VERSION}; got ${JSON.stringify(duckdbVersion)}`);
+  return { engine, glueMaxCapacity: capacity, glueTimeoutMinutes: timeout ?? DEFAULT_ETL_GLUE_TIMEOUT_MINUTES, duckdbVersion };
 }
 
 export function loadStackConfig(): StackConfig {
@@ -277,7 +400,14 @@ export function loadStackConfig(): StackConfig {
     crmSync: crmSync(config),
     // On unless a stack turns it off (dev): a table holding the send ledger must not go with a stray destroy.
     tables: { deletionProtection: config.getBoolean('tableDeletionProtection') ?? true },
-    email: ((domain) => (domain === undefined ? {} : { domain }))(emailDomain(config, 'emailDomain')),
+    email: emailConfig(config),
     campaignPlanner: { schedule: cronSchedule(config, 'campaignPlannerSchedule', DEFAULT_CAMPAIGN_PLANNER_SCHEDULE) },
+    etl: etl(config),
+    services: services(config),
+    cache: cache(config),
+    alerts: {
+      emails: parseAlertEmails(config.get('alertEmails'), `${config.name}:alertEmails`),
+      budgetMonthlyUsd: parseBudgetMonthlyUsd(config.get('budgetMonthlyUsd'), `${config.name}:budgetMonthlyUsd`),
+    },
   };
 }

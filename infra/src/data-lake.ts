@@ -16,12 +16,13 @@ export interface DataLakeArgs {
   tags?: Record<string, string>;
 }
 
-/** The lake bucket: private, encrypted, unversioned, each zone expiring after its retention. */
+/** The lake bucket: private, TLS only, encrypted, unversioned, each zone expiring after its retention. */
 export class DataLake extends pulumi.ComponentResource {
   readonly bucket: aws.s3.Bucket;
   readonly publicAccessBlock: aws.s3.BucketPublicAccessBlock;
   readonly encryption: aws.s3.BucketServerSideEncryptionConfiguration;
   readonly lifecycle: aws.s3.BucketLifecycleConfiguration;
+  readonly policy: aws.s3.BucketPolicy;
   readonly bucketName: pulumi.Output<string>;
   readonly bucketArn: pulumi.Output<string>;
 
@@ -47,6 +48,30 @@ export class DataLake extends pulumi.ComponentResource {
       // SSE-S3: no KMS key to pay for or grant; Athena and Glue read it without extra permissions.
       { bucket: this.bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }] },
       parent,
+    );
+
+    // The bucket's one policy (a second BucketPolicy on it would silently replace this one): refuse any request without
+    // TLS, for everyone. Access itself is granted by the roles' IAM policies, not here.
+    this.policy = new aws.s3.BucketPolicy(
+      `${name}-policy`,
+      {
+        bucket: this.bucket.id,
+        policy: pulumi.jsonStringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'DenyWithoutTls',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 's3:*',
+              Resource: [this.bucket.arn, pulumi.interpolate`${this.bucket.arn}/*`],
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            },
+          ],
+        }),
+      },
+      // S3 refuses concurrent changes to one bucket's settings (OperationAborted): after the public access block.
+      { parent: this, dependsOn: [this.publicAccessBlock] },
     );
 
     this.lifecycle = new aws.s3.BucketLifecycleConfiguration(

@@ -31,8 +31,8 @@ export interface EmailArgs {
   domain?: string;
   /** The `ses-events` queue (Queues' outputs): subscribed to the topic, and its policy lets exactly that topic send. */
   eventsQueue: { arn: pulumi.Input<string>; url: pulumi.Input<string> };
-  /** Where the reputation alarms notify; the stack has no alert topic yet, so none by default. */
-  alarmActions?: pulumi.Input<string>[];
+  /** The alert topic (Alerts): both reputation alarms notify it on ALARM and OK. Absent: they only change state. */
+  alarmTopicArn?: pulumi.Input<string>;
   tags?: Record<string, string>;
 }
 
@@ -190,7 +190,7 @@ export class Email extends pulumi.ComponentResource {
           threshold: REPUTATION_ALARM_THRESHOLDS[key],
           comparisonOperator: 'GreaterThanOrEqualToThreshold',
           treatMissingData: 'notBreaching',
-          ...(args.alarmActions?.length ? { alarmActions: args.alarmActions, okActions: args.alarmActions } : {}),
+          ...(args.alarmTopicArn === undefined ? {} : { alarmActions: [args.alarmTopicArn], okActions: [args.alarmTopicArn] }),
           tags,
         },
         parent,

@@ -16,6 +16,8 @@ const { resources, calls, outputs } = await runProgram({
   // Spaces and a trailing comma, as people type lists: trimmed, empty items dropped.
   'peak-fitness:jobSubnetIds': ` ${SUBNETS.join(' , ')},`,
   'peak-fitness:jobSecurityGroupIds': SECURITY_GROUP,
+  // The services' network configured too: then nothing in the stack looks the default VPC up.
+  'peak-fitness:serviceSubnetIds': SUBNETS.join(','),
   'peak-fitness:imageTag': 'git-3f2a9c1',
 });
 // Imported after runProgram: the mocks must be set before any Pulumi resource module is used.
@@ -51,10 +53,11 @@ const containerOf = (job: string): Container | undefined => {
 };
 
 t.test('one ECR repository for the platform image; the tasks run the configured tag', async (t) => {
-  const repos = byType(resources, 'aws:ecr/repository:Repository');
+  // The services' repositories are ServiceImages' (platform-service.test.ts).
+  const repos = byType(resources, 'aws:ecr/repository:Repository').filter((r) => r.inputs.name === 'peak-test-platform');
   t.equal(repos.length, 1, 'one repository');
   t.match(repos[0]?.inputs, { name: 'peak-test-platform', imageTagMutability: 'MUTABLE', imageScanningConfiguration: { scanOnPush: true } });
-  const [lifecycle] = byType(resources, 'aws:ecr/lifecyclePolicy:LifecyclePolicy');
+  const [lifecycle] = byType(resources, 'aws:ecr/lifecyclePolicy:LifecyclePolicy').filter((r) => r.inputs.repository === 'peak-test-platform');
   t.equal(lifecycle?.inputs.repository, 'peak-test-platform', 'a lifecycle policy on it');
   t.match(JSON.parse(String(lifecycle?.inputs.policy)), { rules: [{ selection: { tagStatus: 'untagged', countNumber: 14 }, action: { type: 'expire' } }] }, 'only untagged images expire');
   for (const job of JOBS) t.equal(containerOf(job)?.image, `${REPOSITORY_URL}:git-3f2a9c1`, `${job} runs the platform image at imageTag`);
@@ -63,7 +66,7 @@ t.test('one ECR repository for the platform image; the tasks run the configured 
 });
 
 t.test('a cluster for the jobs and a log group kept 30 days', async (t) => {
-  t.same(byType(resources, 'aws:ecs/cluster:Cluster').map((c) => c.inputs.name), ['peak-test-jobs'], 'one cluster, named per stage');
+  t.same(byType(resources, 'aws:ecs/cluster:Cluster').map((c) => c.inputs.name).sort(), ['peak-test-jobs', 'peak-test-services'], 'one cluster for the jobs, named per stage (the services have their own)');
   t.equal(outputs.jobsClusterName, 'peak-test-jobs');
   t.match(named('aws:cloudwatch/logGroup:LogGroup', LOG_GROUP)?.inputs, { retentionInDays: 30 }, 'logs kept 30 days');
   t.equal(outputs.churnLogGroupName, LOG_GROUP);
@@ -215,8 +218,8 @@ t.test('the schedules: daily scoring at 05:00 and Monday training at 04:00, stud
 });
 
 t.test('configured subnets and groups are used as given: no network lookup, no group created', async (t) => {
-  t.same(calls.filter((c) => c.token.startsWith('aws:ec2/')).map((c) => c.token), [], 'no VPC or subnet lookup');
-  t.equal(byType(resources, 'aws:ec2/securityGroup:SecurityGroup').length, 0, 'no security group created');
+  t.same(calls.filter((c) => ['aws:ec2/getVpc:getVpc', 'aws:ec2/getSubnets:getSubnets'].includes(c.token)).map((c) => c.token), [], 'no default VPC or subnet lookup');
+  t.same(byType(resources, 'aws:ec2/securityGroup:SecurityGroup').filter((g) => String(g.inputs.name).endsWith('-jobs')), [], 'no security group created for the jobs');
   t.same(outputs.jobSubnetIds, SUBNETS);
   t.same(outputs.jobSecurityGroupIds, [SECURITY_GROUP]);
 });

@@ -203,17 +203,30 @@ t.test('notifier settings: tables protected, no sending domain and the planner a
     'peak-fitness:stage': 'dev',
     'peak-fitness:tableDeletionProtection': 'false',
     'peak-fitness:emailDomain': ' Mail.PeakFitness.example ',
+    'peak-fitness:notifierPostalAddress': ' Peak Fitness, 1 Main St, Springfield ',
+    'peak-fitness:memberAppUrl': 'https://app.peakfitness.example',
     'peak-fitness:campaignPlannerSchedule': 'cron(0 7 ? * MON-FRI *)',
   });
   t.same(
     (({ tables, email, campaignPlanner }) => ({ tables, email, campaignPlanner }))(loadStackConfig()),
-    { tables: { deletionProtection: false }, email: { domain: 'mail.peakfitness.example' }, campaignPlanner: { schedule: 'cron(0 7 ? * MON-FRI *)' } },
-    'trimmed and lowercased domain; the schedule as given',
+    {
+      tables: { deletionProtection: false },
+      email: { domain: 'mail.peakfitness.example', postalAddress: 'Peak Fitness, 1 Main St, Springfield', memberAppUrl: 'https://app.peakfitness.example' },
+      campaignPlanner: { schedule: 'cron(0 7 ? * MON-FRI *)' },
+    },
+    'trimmed and lowercased domain, the footer address and app URL; the schedule as given',
   );
   for (const good of ['example.com', 'a.b.c.example.co.uk', 'xn--bcher-kva.example', 'mail-1.peak-fitness.io']) {
-    pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', 'peak-fitness:emailDomain': good });
+    pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', 'peak-fitness:emailDomain': good, 'peak-fitness:notifierPostalAddress': 'Peak Fitness, 1 Main St, Springfield', 'peak-fitness:memberAppUrl': 'https://app.peakfitness.example' });
     t.equal(loadStackConfig().email.domain, good, `${good} accepted`);
   }
+  // What every email must carry comes with the domain (the notifier's own defaults are placeholders).
+  pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', 'peak-fitness:emailDomain': 'mail.example.com', 'peak-fitness:memberAppUrl': 'https://app.example.com' });
+  t.throws(() => loadStackConfig(), /^peak-fitness:notifierPostalAddress is required with emailDomain/, 'no postal address: refused');
+  pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', 'peak-fitness:emailDomain': 'mail.example.com', 'peak-fitness:notifierPostalAddress': 'Peak Fitness, 1 Main St' });
+  t.throws(() => loadStackConfig(), /^peak-fitness:memberAppUrl is required with emailDomain: an https URL.*got null/, 'no member app URL: refused');
+  pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', 'peak-fitness:emailDomain': 'mail.example.com', 'peak-fitness:notifierPostalAddress': 'Peak Fitness, 1 Main St', 'peak-fitness:memberAppUrl': 'http://app.example.com' });
+  t.throws(() => loadStackConfig(), /^peak-fitness:memberAppUrl is required with emailDomain: an https URL/, 'a plain-http member app URL: refused');
 });
 
 t.test('a malformed sending domain, protection flag or planner schedule is refused with the key and the reason', async (t) => {

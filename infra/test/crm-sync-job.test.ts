@@ -62,9 +62,10 @@ const read = (path: string) => readFileSync(fileURLToPath(new URL(`../../${path}
 
 t.test('the stack runs four scheduled tasks: the two churn jobs, crm-sync and the campaign planner, in the one jobs cluster', async (t) => {
   const jobs = ['peak-test-campaign-planner', 'peak-test-churn-score', 'peak-test-churn-train', 'peak-test-crm-sync'];
-  t.same(byType(resources, 'aws:ecs/taskDefinition:TaskDefinition').map((r) => r.inputs.family).sort(), jobs);
+  // The services' task definitions are `<prefix>-<service>-service` (platform-service.test.ts).
+  t.same(byType(resources, 'aws:ecs/taskDefinition:TaskDefinition').map((r) => String(r.inputs.family)).filter((f) => !f.endsWith('-service')).sort(), jobs);
   t.same(byType(resources, 'aws:scheduler/schedule:Schedule').map((r) => r.inputs.name).sort(), jobs);
-  t.same(byType(resources, 'aws:ecs/cluster:Cluster').map((c) => c.inputs.name), ['peak-test-jobs'], 'no cluster of its own');
+  t.same(byType(resources, 'aws:ecs/cluster:Cluster').map((c) => c.inputs.name).filter((n) => n !== 'peak-test-services'), ['peak-test-jobs'], 'no cluster of its own');
 });
 
 t.test('a log group kept 30 days', async (t) => {
@@ -74,7 +75,8 @@ t.test('a log group kept 30 days', async (t) => {
 
 t.test('the HubSpot token: a secret without a value in the program or the stack', async (t) => {
   // The stack's other secret is the notifier's signing keys (notifier-secrets.test.ts).
-  const secrets = byType(resources, 'aws:secretsmanager/secret:Secret').filter((s) => String(s.inputs.name).includes('crm-sync'));
+  // The stack's other secrets: the notifier's signing keys (notifier-secrets.test.ts), the services' API keys (service-specs.test.ts).
+  const secrets = byType(resources, 'aws:secretsmanager/secret:Secret').filter((s) => String(s.inputs.name).includes('crm-sync') && !String(s.inputs.name).endsWith('-api-keys'));
   t.same(secrets.map((s) => s.inputs.name), [SECRET_NAME], 'one secret, named per stage');
   t.notOk(secrets[0]?.inputs.kmsKeyId, 'the account’s aws/secretsmanager key: no key policy or kms grant needed');
   t.match(secrets[0]?.inputs.tags, { project: 'peak-fitness', stage: 'test' }, 'tagged');

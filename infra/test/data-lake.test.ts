@@ -7,14 +7,15 @@ const { resources, outputs } = await runProgram({ 'peak-fitness:stage': 'test' }
 const { QUERY_RESULTS_ZONE } = await import('../src/analytics.js');
 // The contract's zones plus Athena's query results, which share the bucket's one lifecycle configuration.
 const zones = { ...lakeZones, 'athena-results': QUERY_RESULTS_ZONE };
-const buckets = byType(resources, 'aws:s3/bucket:Bucket');
+// The lake's bucket (the ETL's artifacts bucket is EtlGlueJob's, etl-glue-job.test.ts).
+const buckets = byType(resources, 'aws:s3/bucket:Bucket').filter((b) => b.name === 'peak-test-lake');
 const bucket = buckets[0];
 const onBucket = (type: string) => byType(resources, type).filter((r) => r.inputs.bucket === bucket?.id);
 
 type Rule = { id: string; status: string; filter?: { prefix?: string }; expiration?: { days?: number } };
 
 t.test('one lake bucket, not the deprecated inline settings', async (t) => {
-  t.equal(buckets.length, 1, 'exactly one bucket');
+  t.equal(buckets.length, 1, 'exactly one lake bucket');
   t.equal(bucket?.name, 'peak-test-lake', 'named per stage (Pulumi adds a random suffix)');
   for (const inline of ['lifecycleRules', 'serverSideEncryptionConfiguration', 'versioning', 'acl', 'policy']) {
     t.notOk(bucket?.inputs[inline], `no inline ${inline}`);

@@ -5,7 +5,12 @@ import { byType, MOCK_DKIM_TOKENS, MOCK_KMS_KEY_ID, runProgram, type Registered 
 
 const DOMAIN = 'mail.peakfitness.example';
 // Two stacks: one with a sending domain, one without (no identity; the rest of the wiring is the same).
-const { resources, outputs } = await runProgram({ 'peak-fitness:stage': 'test', 'peak-fitness:emailDomain': DOMAIN });
+const { resources, outputs } = await runProgram({
+  'peak-fitness:stage': 'test',
+  'peak-fitness:emailDomain': DOMAIN,
+  'peak-fitness:notifierPostalAddress': 'Peak Fitness, 1 Main St, Springfield',
+  'peak-fitness:memberAppUrl': 'https://app.peakfitness.example',
+});
 const noDomain = await runProgram({ 'peak-fitness:stage': 'test' }, 'no-email-domain');
 // After runProgram: Pulumi resource modules load once the mocks are set.
 const { EVENT_DESTINATION_NAME, REPUTATION_ALARM_THRESHOLDS, SES_EVENT_TYPES } = await import('../src/email.js');
@@ -18,6 +23,7 @@ const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 const TOPIC = 'peak-test-ses-events';
 const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:${TOPIC}`;
+const ALERT_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:peak-test-alerts`;
 const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${MOCK_KMS_KEY_ID}`;
 const EVENTS_QUEUE = `peak-test-${queues.sesEvents.name}`;
 const EVENTS_QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:${EVENTS_QUEUE}`;
@@ -29,6 +35,11 @@ const one = (rs: Registered[], type: string): Registered['inputs'] | undefined =
   return found.length === 1 ? found[0]?.inputs : undefined;
 };
 const parse = (text: unknown) => JSON.parse(String(text)) as PolicyDocument;
+// The stack has other topics and keys (the alerts'): the email component's are the ones about the SES events topic.
+const ofEmail = (rs: Registered[], type: string, test: (inputs: Registered['inputs']) => boolean) => {
+  const found = byType(rs, type).filter((r) => test(r.inputs));
+  return found.length === 1 ? found[0]?.inputs : undefined;
+};
 
 t.test('the SES identity of the sending domain, verified by Easy DKIM, and the records to add', async (t) => {
   const identities = byType(resources, 'aws:sesv2/emailIdentity:EmailIdentity');
@@ -85,13 +96,13 @@ t.test('the event destination publishes exactly the notifier’s event types to 
 });
 
 t.test('the topic is encrypted with a key of its own, which SES may use for that topic only', async (t) => {
-  const topic = one(resources, 'aws:sns/topic:Topic');
+  const topic = ofEmail(resources, 'aws:sns/topic:Topic', (x) => x.name === TOPIC);
   t.match(topic, { name: TOPIC, kmsMasterKeyId: KEY_ARN, tags: { stage: 'test' } }, 'one topic, encrypted with the created key');
   t.notOk(topic?.policy, 'the default topic policy (this account only)');
   t.equal(outputs.sesEventsTopicArn, TOPIC_ARN, 'a stack output');
-  const key = one(resources, 'aws:kms/key:Key');
+  const key = ofEmail(resources, 'aws:kms/key:Key', (x) => String(x.description).includes(`SNS topic ${TOPIC} `));
   t.match(key, { enableKeyRotation: true, deletionWindowInDays: 30 }, 'yearly rotation, 30 days to cancel a deletion');
-  t.match(one(resources, 'aws:kms/alias:Alias'), { name: `alias/${TOPIC}`, targetKeyId: MOCK_KMS_KEY_ID }, 'an alias naming the topic');
+  t.match(ofEmail(resources, 'aws:kms/alias:Alias', (x) => x.name === `alias/${TOPIC}`), { name: `alias/${TOPIC}`, targetKeyId: MOCK_KMS_KEY_ID }, 'an alias naming the topic');
   const doc = parse(key?.policy);
   t.same(
     doc.Statement,
@@ -142,9 +153,10 @@ t.test('the ses-events queue: subscribed raw, and its policy lets exactly that t
   t.notOk(byType(resources, 'aws:sqs/queue:Queue').some((q) => q.inputs.policy), 'no inline queue policy that would compete with it');
 });
 
-t.test('reputation alarms at the notifier’s own thresholds, on the account’s metrics, without actions', async (t) => {
+t.test('reputation alarms at the notifier’s own thresholds, on the account’s metrics, notifying the alert topic', async (t) => {
   t.same(REPUTATION_ALARM_THRESHOLDS, { complaintRate: DELIVERABILITY_THRESHOLDS.complaintRate, bounceRate: DELIVERABILITY_THRESHOLDS.bounceRate }, 'the thresholds are /v1/deliverability’s');
-  const alarms = byType(resources, 'aws:cloudwatch/metricAlarm:MetricAlarm').map((a) => a.inputs as Record<string, unknown>);
+  // The SES alarms (the queues' own alarms are Queues', tested in alerts.test.ts).
+  const alarms = byType(resources, 'aws:cloudwatch/metricAlarm:MetricAlarm').filter((a) => a.inputs.namespace === 'AWS/SES').map((a) => a.inputs as Record<string, unknown>);
   t.same(alarms.map((a) => a.name).sort(), ['peak-test-ses-bounce-rate', 'peak-test-ses-complaint-rate'], 'two alarms, nothing else');
   const expected = {
     'peak-test-ses-complaint-rate': ['Reputation.ComplaintRate', DELIVERABILITY_THRESHOLDS.complaintRate],
@@ -158,10 +170,9 @@ t.test('reputation alarms at the notifier’s own thresholds, on the account’s
       `${alarm.name}: ${metricName} ≥ ${threshold}`,
     );
     t.notOk(alarm.dimensions, `${alarm.name}: the account’s metric (no configuration-set dimension)`);
-    // The stack has no alert topic or subscription yet (its only topic carries SES events): nothing to notify.
-    t.notOk(alarm.alarmActions, `${alarm.name}: no alarm action`);
+    t.same([alarm.alarmActions, alarm.okActions], [[ALERT_TOPIC_ARN], [ALERT_TOPIC_ARN]], `${alarm.name}: notifies the alert topic, on alarm and back to OK`);
   }
-  t.same(byType(resources, 'aws:sns/topic:Topic').map((x) => x.inputs.name), [TOPIC], 'no alert topic exists to point them at');
+  t.same(byType(resources, 'aws:sns/topic:Topic').map((x) => x.inputs.name).sort(), ['peak-test-alerts', TOPIC], 'the alert topic beside the events topic');
   t.same(outputs.sesReputationAlarmNames, ['peak-test-ses-complaint-rate', 'peak-test-ses-bounce-rate'], 'a stack output');
 });
 
@@ -175,9 +186,11 @@ t.test('without emailDomain: no identity, the rest of the wiring unchanged', asy
     'aws:sqs/queuePolicy:QueuePolicy',
     'aws:kms/key:Key',
   ]) {
-    t.equal(byType(noDomain.resources, type).length, 1, `one ${type.split(':').at(-1)}`);
+    // The email component's own (the alerts' topic, key and subscriptions are not its).
+    const own = byType(noDomain.resources, type).filter((r) => !JSON.stringify(r.inputs).includes('peak-test-alerts'));
+    t.equal(own.length, 1, `one ${type.split(':').at(-1)}`);
   }
-  t.equal(byType(noDomain.resources, 'aws:cloudwatch/metricAlarm:MetricAlarm').length, 2, 'both alarms');
+  t.equal(byType(noDomain.resources, 'aws:cloudwatch/metricAlarm:MetricAlarm').filter((a) => a.inputs.namespace === 'AWS/SES').length, 2, 'both alarms');
   t.notOk(noDomain.outputs.emailDomain, 'no emailDomain output');
   t.notOk(noDomain.outputs.sesIdentityArn, 'no identity ARN');
   t.same(noDomain.outputs.sesDkimRecords, [], 'no DNS records to add');

@@ -9,6 +9,7 @@ export { locateRecords, type LocatedRecord, type WantedRecords } from './executo
 export { processBatch, RawObjectMissingError, type BatchDeps, type BatchOutcome, type Delivery } from './service/process-batch.js';
 export { createBatchWorker, watchDeadLetters, type BatchWorker, type BatchWorkerOptions, type DeadLetterWatchOptions } from './service/worker.js';
 export { configSchema, readConfig, type Config } from './service/config.js';
+export { processBatchOnGlue, GlueRunError, type GlueExecutorOptions } from './service/glue-executor.js';
 export { buildApp, type AppOverrides } from './service/app.js';
 export { replayQuarantine, ReplayError, type ReplayResult } from './service/replay.js';
 export { jobBundle, bundleToJson, BUNDLE_VERSION, type JobBundle, type BundleStep, type HostAction, type BundleOptions, type BundleErrorKind } from './glue/bundle.js';

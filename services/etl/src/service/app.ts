@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { GlueClient } from '@aws-sdk/client-glue';
 import type { S3Client } from '@aws-sdk/client-s3';
 import Type from 'typebox';
 import { dlqName, PeakError, queues, type BatchProcessed } from '@peak/contracts';
@@ -9,12 +10,14 @@ import { createServiceApp, sqsOptions, sqsPlugin, type ShellOverrides } from '@p
 import type { Config } from './config.js';
 import type { BatchOutcome } from './process-batch.js';
 import { replayQuarantine } from './replay.js';
-import { createBatchWorker, watchDeadLetters, type BatchWorker } from './worker.js';
+import { createBatchWorker, watchDeadLetters, type BatchWorker, type BatchWorkerOptions } from './worker.js';
+import { processBatchOnGlue, type GlueExecutorOptions } from './glue-executor.js';
 import { claimWorkDir } from './work-dir.js';
 
 export type AppOverrides = ShellOverrides & {
   sqs?: SQSClient;
   s3?: S3Client;
+  glue?: GlueClient;
   /** Start the raw-landed worker when the app is ready (default true; tests of the HTTP API turn it off). */
   worker?: boolean;
 };
@@ -42,7 +45,7 @@ const workerStatusSchema = Type.Object(
 );
 
 /** ETL: the raw-landed worker (validate, Parquet, quarantine, announce) behind a small status API. */
-export async function buildApp(config: Config, { sqs, s3, worker: runWorker = true, ...shell }: AppOverrides = {}) {
+export async function buildApp(config: Config, { sqs, s3, glue, worker: runWorker = true, ...shell }: AppOverrides = {}) {
   const app = await createServiceApp({
     name: 'etl',
     description: 'Turns each landed raw export into validated Parquet by day and a quarantine with reason codes, then announces the batch.',
@@ -59,6 +62,8 @@ export async function buildApp(config: Config, { sqs, s3, worker: runWorker = tr
     log: app.log,
     announce: async (m: BatchProcessed) => void (await app.queues.send(queues.batchProcessed, m)),
   });
+  const execute = glueExecute(config, glue);
+  if (config.ETL_EXECUTOR === 'glue' && !glue) app.addHook('onClose', async () => execute.client?.destroy());
   const status: WorkerStatus = { state: runWorker ? 'starting' : 'stopped', processed: 0, failed: 0, skipped: 0 };
   let consumer: BatchWorker | undefined;
   let deadLetters: BatchWorker | undefined;
@@ -108,6 +113,7 @@ export async function buildApp(config: Config, { sqs, s3, worker: runWorker = tr
           visibilitySeconds: config.ETL_VISIBILITY_SECONDS,
           retryDelaySeconds: 5,
           deps: deps(),
+          ...(execute.run ? { execute: execute.run } : {}),
           onOutcome: (o) => {
             const at = new Date().toISOString();
             if (o.kind === 'skipped') status.skipped++;
@@ -143,4 +149,23 @@ export async function buildApp(config: Config, { sqs, s3, worker: runWorker = tr
     if (workDir !== config.ETL_WORK_DIR) await rm(workDir, { recursive: true, force: true });
   });
   return app;
+}
+
+/**
+ * ETL_EXECUTOR=glue: each batch is a run of the Glue job, started and awaited by the worker. The client's
+ * endpoint comes from AWS_ENDPOINT_URL_GLUE when set (a stand-in in the tests), as for SQS and S3.
+ */
+function glueExecute(config: Config, given?: GlueClient): { client?: GlueClient; run?: NonNullable<BatchWorkerOptions['execute']> } {
+  if (config.ETL_EXECUTOR !== 'glue' || !config.ETL_GLUE_JOB_NAME) return {};
+  const client = given ?? new GlueClient({ region: config.AWS_REGION });
+  const pollMaxMs = config.ETL_GLUE_POLL_SECONDS * 1000;
+  const options: GlueExecutorOptions = {
+    glue: client,
+    jobName: config.ETL_GLUE_JOB_NAME,
+    pollMinMs: Math.min(1000, pollMaxMs),
+    pollMaxMs,
+    runTimeoutMs: config.ETL_GLUE_RUN_TIMEOUT_SECONDS * 1000,
+    startWaitMs: config.ETL_GLUE_START_WAIT_SECONDS * 1000,
+  };
+  return { client, run: (batchId, delivery, deps) => processBatchOnGlue(batchId, delivery, deps, options) };
 }

@@ -100,7 +100,7 @@ export async function processBatch(batchId: string, delivery: Delivery, deps: Ba
 }
 
 /** Error prefix of failures that retrying cannot fix (a repeated delivery then skips the batch). */
-const PERMANENT = 'unusable input: ';
+export const PERMANENT = 'unusable input: ';
 
 async function runOnce(record: BatchRecord, work: string, deps: BatchDeps): Promise<BatchResult> {
   const { lake } = deps;

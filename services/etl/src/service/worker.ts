@@ -2,7 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import { assertValid, queues, rawLanded } from '@peak/contracts';
 import { backOffOnErrors, parseMessageBody, stopConsumer } from '@peak/service-kit';
-import { batchProcessedMessage, processBatch, type BatchDeps, type BatchOutcome } from './process-batch.js';
+import { batchProcessedMessage, processBatch, type BatchDeps, type BatchOutcome, type Delivery } from './process-batch.js';
 
 export type BatchWorkerOptions = {
   sqs: SQSClient;
@@ -11,6 +11,11 @@ export type BatchWorkerOptions = {
   /** How soon a failed message is offered again (seconds; 0 = at once). */
   retryDelaySeconds: number;
   deps: BatchDeps;
+  /**
+   * Runs one batch: processBatch in this process (the default), or a Glue job run (processBatchOnGlue).
+   * Returns when the message may be deleted; throws to have it redelivered.
+   */
+  execute?: (batchId: string, delivery: Delivery, deps: BatchDeps) => Promise<BatchOutcome>;
   /** Told about every message handled (tests and the status endpoint). */
   onOutcome?: (outcome: BatchOutcome) => void;
   onError?: (err: Error) => void;
@@ -28,6 +33,7 @@ export type BatchWorker = {
 };
 
 export function createBatchWorker(opts: BatchWorkerOptions): BatchWorker {
+  const execute = opts.execute ?? processBatch;
   let inFlight: { done: Promise<void>; settle(): void } | undefined;
   const consumer = Consumer.create({
     queueUrl: opts.queueUrl,
@@ -45,7 +51,7 @@ export function createBatchWorker(opts: BatchWorkerOptions): BatchWorker {
       inFlight = { done: new Promise<void>((r) => (settle = r)), settle: () => settle() };
       const body = assertValid(rawLanded, parseMessageBody(message.Body, 'raw-landed message'), 'raw-landed message');
       const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
-      const outcome = await processBatch(body.batchId, { receiveCount, maxReceiveCount: queues.rawLanded.maxReceiveCount }, opts.deps);
+      const outcome = await execute(body.batchId, { receiveCount, maxReceiveCount: queues.rawLanded.maxReceiveCount }, opts.deps);
       opts.onOutcome?.(outcome);
       return message;
     },
