@@ -10,6 +10,7 @@ import { ChurnJobs } from './src/churn-jobs.js';
 import { loadStackConfig } from './src/config.js';
 import { CrmSyncJob } from './src/crm-sync-job.js';
 import { DataLake } from './src/data-lake.js';
+import { DashboardLogin } from './src/dashboard-login.js';
 import { Email } from './src/email.js';
 import { EtlGlueJob } from './src/etl-glue-job.js';
 import { ImageRepository } from './src/image-repository.js';
@@ -28,7 +29,7 @@ import type { ServiceName, ServiceSpec } from './src/service-spec.js';
 import { crmSyncSpec } from './src/service-specs/crm-sync.js';
 import { etlSpec } from './src/service-specs/etl.js';
 import { ingestSpec } from './src/service-specs/ingest.js';
-import { leaderboardSpec } from './src/service-specs/leaderboard.js';
+import { LEADERBOARD_ROUTE, leaderboardSpec } from './src/service-specs/leaderboard.js';
 import { NOTIFIER_ROUTE, NOTIFIER_SENDS_INDEXES, notifierSpec } from './src/service-specs/notifier.js';
 
 
@@ -83,12 +84,13 @@ const etlGlueJob = new EtlGlueJob('etl-glue', {
   tags: config.tags,
 });
 
-// One image for every job (and later the services); the jobs run in the configured subnets, else the default VPC.
-const image = new ImageRepository('image', { prefix: config.prefix, tags: config.tags });
+// The platform image, built and pushed by `pulumi up` (root Dockerfile), run by digest by every job; the jobs run in
+// the configured subnets, else the default VPC.
+const image = new ImageRepository('image', { prefix: config.prefix, tag: config.imageTag, tags: config.tags });
 const jobNetwork = new JobNetwork('job-network', { prefix: config.prefix, ...config.jobNetwork, tags: config.tags });
 const churnJobs = new ChurnJobs('churn-jobs', {
   prefix: config.prefix,
-  image: { uri: image.imageUri(config.imageTag), repositoryArn: image.repositoryArn },
+  image: { uri: image.imageRef, repositoryArn: image.repositoryArn },
   bucketName: lake.bucketName,
   bucketArn: lake.bucketArn,
   processedPrefix,
@@ -110,7 +112,7 @@ const churnJobs = new ChurnJobs('churn-jobs', {
 const crmSyncStatePrefix = 'crm-sync/';
 const crmSync = new CrmSyncJob('crm-sync', {
   prefix: config.prefix,
-  image: { uri: image.imageUri(config.imageTag), repositoryArn: image.repositoryArn },
+  image: { uri: image.imageRef, repositoryArn: image.repositoryArn },
   cluster: { arn: churnJobs.clusterArn, name: churnJobs.clusterName },
   bucketName: lake.bucketName,
   bucketArn: lake.bucketArn,
@@ -149,7 +151,7 @@ const emailRequestsQueue = queues.pairs[queueDefs.emailRequests.name];
 if (!emailRequestsQueue) throw new Error(`no ${queueDefs.emailRequests.name} queue in the contracts' queue list`);
 const campaignPlanner = new CampaignPlannerJob('campaign-planner', {
   prefix: config.prefix,
-  image: { uri: image.imageUri(config.imageTag), repositoryArn: image.repositoryArn },
+  image: { uri: image.imageRef, repositoryArn: image.repositoryArn },
   cluster: { arn: churnJobs.clusterArn, name: churnJobs.clusterName },
   bucketName: lake.bucketName,
   bucketArn: lake.bucketArn,
@@ -177,11 +179,25 @@ const serviceCluster = new ServiceCluster('service-cluster', {
   ...(config.services.assignPublicIp === undefined ? {} : { assignPublicIp: config.services.assignPublicIp }),
   tags: config.tags,
 });
+// The leaderboard has no authentication of its own (member names, churn scores): with HTTPS the load balancer signs its
+// users in against this pool; without (dev), its port takes dashboardAllowedCidrs only, or nobody.
+const dashboardLogin = config.services.https
+  ? new DashboardLogin('dashboard-login', {
+      prefix: config.prefix,
+      host: `${LEADERBOARD_ROUTE.subdomain}.${config.services.https.domain}`,
+      sessionHours: config.services.dashboardSessionHours,
+      // The managers' accounts and MFA enrolments are kept like the stack's tables (dev: may go with the stack).
+      deletionProtection: config.tables.deletionProtection,
+      tags: config.tags,
+    })
+  : undefined;
 const publicLoadBalancer = new PublicLoadBalancer('public-lb', {
   prefix: config.prefix,
   vpcId: serviceCluster.vpcId,
   subnetIds: serviceCluster.subnetIds,
   ...(config.services.https === undefined ? {} : { https: config.services.https }),
+  ...(dashboardLogin ? { login: dashboardLogin.loadBalancerLogin } : {}),
+  loginSourceCidrs: config.services.dashboardAllowedCidrs,
   deletionProtection: config.services.loadBalancerDeletionProtection,
   tags: config.tags,
 });
@@ -318,7 +334,8 @@ export const exampleNamedQueryIds = pulumi.output(analytics.exampleQueries.map((
 export const etlGlueJobName = etlGlueJob.jobName;
 export const etlArtifactsBucketName = etlGlueJob.artifactsBucketName;
 export const platformImageRepositoryUrl = image.repositoryUrl;
-export const platformImageUri = image.imageUri(config.imageTag);
+// The image this deploy built and pushed, by digest (`<repository url>:<imageTag>@sha256:…`): what the jobs run.
+export const platformImageUri = image.imageRef;
 export const jobsClusterName = churnJobs.clusterName;
 export const churnTaskDefinitionArns = churnJobs.taskDefinitionArns;
 export const churnScheduleNames = churnJobs.scheduleNames;
@@ -352,6 +369,9 @@ export const publicUrls = publicLoadBalancer.urls;
 export const loadBalancerDnsName = publicLoadBalancer.dnsName;
 export const loadBalancerZoneId = publicLoadBalancer.zoneId;
 export const redisUrl = cache.url;
+// The dashboard's sign-in (HTTPS stacks only): add studio managers to this pool (infra/README.md).
+export const dashboardUserPoolId = dashboardLogin?.userPoolId;
+export const dashboardSignInUrl = dashboardLogin?.signInUrl;
 export const serviceNames = byService((service) => service.serviceName);
 export const serviceLogGroupNames = byService((service) => service.logGroupName);
 export const serviceImageRepositoryUrls = byService((_, name) => serviceImages.image(name).repositoryUrl);

@@ -125,6 +125,10 @@ export const NO_CHARGE: Readonly<Record<string, string>> = {
   'aws:cloudwatch/logResourcePolicy:LogResourcePolicy': 'configuration',
   'aws:cloudwatch/eventRule:EventRule': 'rules on AWS service events (default bus) are free',
   'aws:cloudwatch/eventTarget:EventTarget': 'configuration',
+  'aws:cognito/userPool:UserPool':
+    "monthly active users: the dashboard's studio managers are far inside the always-free 10,000 MAUs of the Lite plan (then $0.0055 per MAU); TOTP MFA and Cognito's own invitation emails are free",
+  'aws:cognito/userPoolClient:UserPoolClient': 'configuration (no client-credentials grants, which are the priced machine-to-machine use)',
+  'aws:cognito/userPoolDomain:UserPoolDomain': 'a Cognito prefix domain is free',
   'aws:acm/certificate:Certificate': 'public certificates are free',
   'aws:acm/certificateValidation:CertificateValidation': 'free',
   'aws:route53/record:Record': 'records are free; queries to ALB aliases are free',

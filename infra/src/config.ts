@@ -3,6 +3,7 @@ import { parseAlertEmails } from './alerts.js';
 import { parseBudgetMonthlyUsd } from './budget.js';
 import { DEFAULT_CACHE_NODE_TYPE, DEFAULT_SNAPSHOT_RETENTION_DAYS } from './cache.js';
 import { LOG_RETENTION_DAYS } from './platform-service.js';
+import { checkLoginSourceCidrs } from './public-load-balancer.js';
 import { DEFAULT_ETL_DUCKDB_VERSION, DEFAULT_ETL_GLUE_TIMEOUT_MINUTES, ETL_GLUE_CAPACITIES, MAX_ETL_GLUE_TIMEOUT_MINUTES, type EtlEngine } from './etl-glue-job.js';
 
 /** What one stack (stage) is configured with; read once in index.ts and passed down as component args. */
@@ -53,6 +54,10 @@ export interface ServicesConfig {
   loadBalancerDeletionProtection: boolean;
   /** CloudWatch retention of the services' log groups (a value CloudWatch accepts). */
   logRetentionDays: number;
+  /** Without HTTPS (no sign-in on plain HTTP): the IPv4 CIDRs that may reach the leaderboard's port; empty: nobody. */
+  dashboardAllowedCidrs: string[];
+  /** With HTTPS: how long a dashboard sign-in lasts at the load balancer (a disabled user keeps it until then). */
+  dashboardSessionHours: number;
   /** Tasks of the HTTP-only ingest service, and the most tasks the queue workers (notifier, leaderboard) scale to. */
   ingestTasks: number;
   maxWorkerTasks: number;
@@ -338,6 +343,11 @@ function services(config: pulumi.Config): ServicesConfig {
   }
   const retention = wholeNumber(config, 'serviceLogRetentionDays', { min: 1, max: 3653 }, 'days CloudWatch keeps the services\' logs') ?? 30;
   if (!LOG_RETENTION_DAYS.includes(retention)) throw new Error(`${config.name}:serviceLogRetentionDays must be one of CloudWatch's retention periods (${LOG_RETENTION_DAYS.join(', ')}); got ${retention}`);
+  const cidrText = config.get('dashboardAllowedCidrs');
+  const dashboardAllowedCidrs = cidrText === undefined ? [] : checkLoginSourceCidrs(cidrText.split(',').filter((c) => c.trim() !== ''), `${config.name}:dashboardAllowedCidrs`);
+  if (https && dashboardAllowedCidrs.length > 0) {
+    throw new Error(`${config.name}:dashboardAllowedCidrs applies without publicDomain only (plain HTTP, no sign-in); with HTTPS the dashboard is behind the Cognito sign-in: remove it`);
+  }
   const subnetIds = idList(config, 'serviceSubnetIds', 'subnet', MAX_JOB_SUBNETS);
   const assignPublicIp = config.getBoolean('serviceAssignPublicIp');
   return {
@@ -345,6 +355,8 @@ function services(config: pulumi.Config): ServicesConfig {
     ...(assignPublicIp === undefined ? {} : { assignPublicIp }),
     ...(https === undefined ? {} : { https }),
     loadBalancerDeletionProtection: config.getBoolean('loadBalancerDeletionProtection') ?? false,
+    dashboardAllowedCidrs,
+    dashboardSessionHours: wholeNumber(config, 'dashboardSessionHours', { min: 1, max: 168 }, 'hours a dashboard sign-in lasts') ?? 12,
     logRetentionDays: retention,
     ingestTasks: wholeNumber(config, 'ingestTasks', { min: 1, max: 20 }, 'ingest tasks behind the load balancer') ?? 1,
     maxWorkerTasks: wholeNumber(config, 'maxWorkerTasks', { min: 1, max: 20 }, 'most tasks a queue worker (notifier, leaderboard) scales out to') ?? 2,

@@ -90,7 +90,10 @@ export class PlatformService extends pulumi.ComponentResource {
   readonly securityGroup: aws.ec2.SecurityGroup;
   readonly service: aws.ecs.Service;
   readonly targetGroup?: aws.lb.TargetGroup;
+  /** The service's main listener rule (its host, or its whole fallback port). */
   readonly listenerRule?: aws.lb.ListenerRule;
+  /** Every listener rule forwarding to it: the main rule and, for a `login` route on HTTPS, its API rule. */
+  readonly listenerRules: aws.lb.ListenerRule[] = [];
   readonly scalingTarget?: aws.appautoscaling.Target;
   readonly scalingPolicy?: aws.appautoscaling.Policy;
   readonly serviceName: pulumi.Output<string>;
@@ -223,20 +226,26 @@ export class PlatformService extends pulumi.ComponentResource {
         },
         parent,
       );
-      this.listenerRule = new aws.lb.ListenerRule(
-        `${name}-rule`,
-        {
-          listenerArn: routing.listenerArn,
-          priority: routing.priority,
-          actions: [{ type: 'forward', targetGroupArn: this.targetGroup.arn }],
-          // HTTPS: its host; the dev fallback port: the whole listener is this service's.
-          conditions: [routing.host ? { hostHeader: { values: [routing.host] } } : { pathPattern: { values: ['/*'] } }],
-          tags,
-        },
-        parent,
-      );
+      const forward = { type: 'forward', targetGroupArn: this.targetGroup.arn };
+      // HTTPS: its host (and a login route's API paths); the dev fallback port: the whole listener is this service's.
+      for (const rule of routing.rules) {
+        const listenerRule = new aws.lb.ListenerRule(
+          `${name}-rule${rule.key ? `-${rule.key}` : ''}`,
+          {
+            listenerArn: routing.listenerArn,
+            priority: rule.priority,
+            // A login route: the load balancer signs the user in (or answers 401) before anything reaches the service.
+            actions: rule.authenticate ? [{ type: 'authenticate-cognito', order: 1, authenticateCognito: rule.authenticate }, { ...forward, order: 2 }] : [forward],
+            conditions: rule.conditions,
+            tags,
+          },
+          parent,
+        );
+        this.listenerRules.push(listenerRule);
+        if (!rule.key) this.listenerRule = listenerRule;
+      }
       // ECS refuses a target group that no load balancer uses yet.
-      dependsOn.push(this.listenerRule);
+      dependsOn.push(...this.listenerRules);
     }
 
     const scaling = spec.scaling;

@@ -22,6 +22,14 @@ export interface PublicRoute {
   subdomain: string;
   /** Without a domain (dev): the load balancer's HTTP port that forwards to this service (one port per public service). */
   fallbackPort: number;
+  /**
+   * For a service without authentication of its own: with a domain, the load balancer signs users in (Cognito) before
+   * any request reaches it; without one (no sign-in on plain HTTP), its port is open only to the allowed source CIDRs.
+   */
+  login?: {
+    /** Path patterns (API calls) answered 401 without a session rather than redirected to the sign-in page; at most 4. */
+    apiPaths?: string[];
+  };
 }
 
 /** Scale the service's tasks on the backlog of one queue (messages visible per running task). */

@@ -6,7 +6,7 @@ import { DuckDbEngine } from '@peak/analytics';
 import { lakeZones, queues, tables } from '@peak/contracts';
 import { DEFAULT_CAMPAIGN_PLANNER_SCHEDULE, DEFAULT_CRM_SYNC_SCHEDULE } from '../src/config.js';
 import { allow, grants, list, policyOf as policyIn, trustOf } from './fixtures/policies.js';
-import { byType, runProgram, type Registered } from './fixtures/pulumi-mocks.js';
+import { byType, MOCK_IMAGE_DIGEST, runProgram, type Registered } from './fixtures/pulumi-mocks.js';
 import type { Container, ScheduleInputs, TaskDefinitionInputs } from './fixtures/job-inputs.js';
 
 const SUBNETS = ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'];
@@ -71,7 +71,7 @@ t.test('a small Fargate task running the planner CLI’s plan command with the n
   t.match(definition, { cpu: '512', memory: '2048', networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'], runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' } });
   t.equal(definition.executionRoleArn, ROLE(EXECUTION_ROLE));
   t.equal(definition.taskRoleArn, ROLE(TASK_ROLE));
-  t.equal(container.image, `${REPOSITORY_URL}:git-3f2a9c1`, 'the platform image at imageTag');
+  t.equal(container.image, `${REPOSITORY_URL}:git-3f2a9c1@${MOCK_IMAGE_DIGEST}`, 'the platform image this deploy pushed at imageTag, by digest');
   t.same(container.command, ['node', '--import', 'tsx', 'services/notifier/src/campaigns/cli.ts', 'plan'], 'as npm run campaigns -- plan runs it');
   t.equal(container.essential, true);
   t.same(

@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { CHURN_MODELS_PREFIX, scoresKey } from '@peak/churn';
 import { lakeZones } from '@peak/contracts';
 import { allow, grants, list, policyOf as policyIn, trustOf, type PolicyDocument } from './fixtures/policies.js';
-import { byType, runProgram, type Registered } from './fixtures/pulumi-mocks.js';
+import { byType, MOCK_IMAGE_DIGEST, runProgram, type Registered } from './fixtures/pulumi-mocks.js';
 import type { Container, ScheduleInputs, TaskDefinitionInputs } from './fixtures/job-inputs.js';
 
 const SUBNETS = ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'];
@@ -22,6 +23,8 @@ const { resources, calls, outputs } = await runProgram({
 });
 // Imported after runProgram: the mocks must be set before any Pulumi resource module is used.
 const { ChurnJobs } = await import('../src/churn-jobs.js');
+const { ImageRepository } = await import('../src/image-repository.js');
+const { repoRootContext } = await import('../src/ecr-image.js');
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -52,17 +55,48 @@ const containerOf = (job: string): Container | undefined => {
   return def ? (JSON.parse(def.containerDefinitions) as Container[])[0] : undefined;
 };
 
-t.test('one ECR repository for the platform image; the tasks run the configured tag', async (t) => {
+t.test('one ECR repository for the platform image; the tasks run the digest this deploy pushed', async (t) => {
   // The services' repositories are ServiceImages' (platform-service.test.ts).
   const repos = byType(resources, 'aws:ecr/repository:Repository').filter((r) => r.inputs.name === 'peak-test-platform');
   t.equal(repos.length, 1, 'one repository');
+  t.equal(repos[0]?.name, 'image-repository', 'the logical name it always had (a rename would replace it)');
   t.match(repos[0]?.inputs, { name: 'peak-test-platform', imageTagMutability: 'MUTABLE', imageScanningConfiguration: { scanOnPush: true } });
   const [lifecycle] = byType(resources, 'aws:ecr/lifecyclePolicy:LifecyclePolicy').filter((r) => r.inputs.repository === 'peak-test-platform');
-  t.equal(lifecycle?.inputs.repository, 'peak-test-platform', 'a lifecycle policy on it');
+  t.equal(lifecycle?.name, 'image-lifecycle', 'a lifecycle policy on it, under its old logical name');
   t.match(JSON.parse(String(lifecycle?.inputs.policy)), { rules: [{ selection: { tagStatus: 'untagged', countNumber: 14 }, action: { type: 'expire' } }] }, 'only untagged images expire');
-  for (const job of JOBS) t.equal(containerOf(job)?.image, `${REPOSITORY_URL}:git-3f2a9c1`, `${job} runs the platform image at imageTag`);
-  t.equal(outputs.platformImageRepositoryUrl, REPOSITORY_URL, 'repository URL is a stack output (docker push goes there)');
-  t.equal(outputs.platformImageUri, `${REPOSITORY_URL}:git-3f2a9c1`);
+  const pushed = `${REPOSITORY_URL}:git-3f2a9c1@${MOCK_IMAGE_DIGEST}`;
+  for (const job of JOBS) t.equal(containerOf(job)?.image, pushed, `${job} runs the image pushed at imageTag, by its digest`);
+  t.equal(outputs.platformImageRepositoryUrl, REPOSITORY_URL, 'repository URL is a stack output');
+  t.equal(outputs.platformImageUri, pushed, 'the pushed digest is a stack output');
+});
+
+t.test('the platform image: the root Dockerfile built from the repo root for linux/amd64, pushed to its repository at imageTag', async (t) => {
+  const context = repoRootContext();
+  t.equal(JSON.parse(readFileSync(join(context, 'package.json'), 'utf8')).name, 'peak-fitness-platform', 'the context is the repo root');
+  t.match(readFileSync(join(context, 'Dockerfile'), 'utf8'), /scripts\/build-image\.ts platform /, 'the root Dockerfile builds the platform image');
+  const images = byType(resources, 'docker-build:index:Image').filter((i) => (i.inputs.tags as string[] | undefined)?.some((tag) => tag.startsWith(`${REPOSITORY_URL}:`)));
+  t.equal(images.length, 1, 'one image pushed to the platform repository');
+  const [image] = images;
+  t.equal(image?.name, 'image-image');
+  t.match(image?.inputs, {
+    context: { location: context },
+    dockerfile: { location: `${context}/Dockerfile` },
+    platforms: ['linux/amd64'],
+    push: true,
+    cacheFrom: [{ registry: { ref: `${REPOSITORY_URL}:buildcache` } }],
+    cacheTo: [{ registry: { ref: `${REPOSITORY_URL}:buildcache`, imageManifest: true, ociMediaTypes: true } }],
+  });
+  t.same(image?.inputs.tags, [`${REPOSITORY_URL}:git-3f2a9c1`], 'pushed with the configured tag only');
+  // The registry login holds the ECR token: Pulumi keeps it secret (the mocks see the secret's wrapper).
+  const registries = image?.inputs.registries as Record<string, unknown> | undefined;
+  t.equal(registries?.['4dabf18193072939515e22adb298388d'], '1b47061264138c4ac30d75fd1eb44270', 'the registry credentials are a secret');
+  t.same(registries?.value, [{ address: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`, username: 'AWS', password: 'mock-ecr-password' }], 'ECR’s own login');
+});
+
+t.test('ImageRepository refuses a tag buildx would refuse mid-deploy', async (t) => {
+  t.throws(() => new ImageRepository('bad-tag', { prefix: 'peak-test', tag: 'v1 beta' }), /ImageRepository: tag must be an image tag; got "v1 beta"/);
+  t.throws(() => new ImageRepository('dash-tag', { prefix: 'peak-test', tag: '-rc' }), /tag must be an image tag/);
+  t.throws(() => new ImageRepository('no-tag', { prefix: 'peak-test' } as unknown as { prefix: string; tag: string }), /tag must be an image tag; got undefined/);
 });
 
 t.test('a cluster for the jobs and a log group kept 30 days', async (t) => {

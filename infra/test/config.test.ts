@@ -253,3 +253,80 @@ t.test('a malformed sending domain, protection flag or planner schedule is refus
     t.throws(() => loadStackConfig(), /^peak-fitness:campaignPlannerSchedule must be an EventBridge Scheduler cron expression/, `campaignPlannerSchedule ${JSON.stringify(bad)} refused`);
   }
 });
+
+t.test('the services, cache, ETL and alert settings: defaults, and each refused with the key and the reason', async (t) => {
+  pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev' });
+  const defaults = loadStackConfig();
+  t.same(
+    (({ services, cache, etl, alerts }) => ({ services, cache, etl, alerts }))(defaults),
+    {
+      services: { loadBalancerDeletionProtection: false, logRetentionDays: 30, dashboardAllowedCidrs: [], dashboardSessionHours: 12, ingestTasks: 1, maxWorkerTasks: 2 },
+      cache: { nodeType: 'cache.t3.micro', replicas: 0, snapshotRetentionDays: 1 },
+      etl: { engine: 'duckdb', glueMaxCapacity: 0.0625, glueTimeoutMinutes: 60, duckdbVersion: '1.4.5' },
+      alerts: { emails: [], budgetMonthlyUsd: 100 },
+    },
+    'plain HTTP, nobody may reach the dashboard, one ingest task, the free-tier cache node, the Python-shell ETL, no subscriber',
+  );
+  const certificate = 'arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
+  pulumi.runtime.setAllConfig({
+    'peak-fitness:stage': 'prod',
+    'peak-fitness:publicDomain': ' App.PeakFitness.example ',
+    'peak-fitness:certificateArn': certificate,
+    'peak-fitness:serviceSubnetIds': 'subnet-0123abcd,subnet-0456cdef',
+    'peak-fitness:serviceAssignPublicIp': 'false',
+    'peak-fitness:loadBalancerDeletionProtection': 'true',
+    'peak-fitness:serviceLogRetentionDays': '90',
+    'peak-fitness:ingestTasks': '2',
+    'peak-fitness:maxWorkerTasks': '4',
+    'peak-fitness:dashboardSessionHours': '8',
+    'peak-fitness:cacheNodeType': 'cache.t4g.small',
+    'peak-fitness:cacheReplicas': '1',
+    'peak-fitness:cacheSnapshotRetentionDays': '7',
+    'peak-fitness:etlGlueMaxCapacity': '1',
+    'peak-fitness:etlGlueTimeoutMinutes': '120',
+    'peak-fitness:alertEmails': 'ops@peakfitness.example',
+    'peak-fitness:budgetMonthlyUsd': '300',
+  });
+  const configured = loadStackConfig();
+  t.same(configured.services, {
+    subnetIds: ['subnet-0123abcd', 'subnet-0456cdef'],
+    assignPublicIp: false,
+    https: { domain: 'app.peakfitness.example', certificateArn: certificate },
+    loadBalancerDeletionProtection: true,
+    logRetentionDays: 90,
+    dashboardAllowedCidrs: [],
+    dashboardSessionHours: 8,
+    ingestTasks: 2,
+    maxWorkerTasks: 4,
+  });
+  t.same(configured.cache, { nodeType: 'cache.t4g.small', replicas: 1, snapshotRetentionDays: 7 });
+  t.match(configured.etl, { glueMaxCapacity: 1, glueTimeoutMinutes: 120 });
+  t.same(configured.alerts, { emails: ['ops@peakfitness.example'], budgetMonthlyUsd: 300 });
+  pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', 'peak-fitness:dashboardAllowedCidrs': '203.0.113.0/24, 198.51.100.7/32' });
+  t.same(loadStackConfig().services.dashboardAllowedCidrs, ['203.0.113.0/24', '198.51.100.7/32'], 'the office and a VPN address');
+
+  const refused: [Record<string, string>, RegExp][] = [
+    [{ 'peak-fitness:publicDomain': 'app.example.com' }, /^peak-fitness:publicDomain and peak-fitness:certificateArn go together/],
+    [{ 'peak-fitness:certificateArn': certificate }, /go together/],
+    [{ 'peak-fitness:publicDomain': 'https://app.example.com', 'peak-fitness:certificateArn': certificate }, /^peak-fitness:publicDomain must be a DNS name/],
+    [{ 'peak-fitness:publicDomain': 'app.example.com', 'peak-fitness:certificateArn': 'arn:aws:iam::123456789012:server-certificate/x' }, /^peak-fitness:certificateArn must be an ACM certificate ARN/],
+    [{ 'peak-fitness:publicDomain': 'app.example.com', 'peak-fitness:certificateArn': certificate, 'peak-fitness:dashboardAllowedCidrs': '203.0.113.0/24' }, /dashboardAllowedCidrs applies without publicDomain only/],
+    [{ 'peak-fitness:dashboardAllowedCidrs': '0.0.0.0/0' }, /dashboardAllowedCidrs/],
+    [{ 'peak-fitness:serviceLogRetentionDays': '45' }, /^peak-fitness:serviceLogRetentionDays must be one of CloudWatch's retention periods/],
+    [{ 'peak-fitness:ingestTasks': '0' }, /^peak-fitness:ingestTasks must be a whole number from 1 to 20/],
+    [{ 'peak-fitness:maxWorkerTasks': '21' }, /^peak-fitness:maxWorkerTasks must be a whole number from 1 to 20/],
+    [{ 'peak-fitness:dashboardSessionHours': '169' }, /^peak-fitness:dashboardSessionHours must be a whole number from 1 to 168/],
+    [{ 'peak-fitness:cacheNodeType': 't3.micro' }, /^peak-fitness:cacheNodeType must be an ElastiCache node type such as cache\.t3\.micro/],
+    [{ 'peak-fitness:cacheReplicas': '6' }, /^peak-fitness:cacheReplicas must be a whole number from 0 to 5/],
+    [{ 'peak-fitness:etlEngine': 'flink' }, /^peak-fitness:etlEngine must be duckdb or spark/],
+    [{ 'peak-fitness:etlGlueMaxCapacity': '2' }, /^peak-fitness:etlGlueMaxCapacity must be 0\.0625 or 1/],
+    [{ 'peak-fitness:etlGlueTimeoutMinutes': '601' }, /^peak-fitness:etlGlueTimeoutMinutes must be a whole number from 1 to 600/],
+    [{ 'peak-fitness:etlGlueDuckdbVersion': 'latest' }, /^peak-fitness:etlGlueDuckdbVersion must be a duckdb release/],
+    [{ 'peak-fitness:budgetMonthlyUsd': '0' }, /budgetMonthlyUsd/],
+    [{ 'peak-fitness:alertEmails': 'ops' }, /alertEmails/],
+  ];
+  for (const [keys, why] of refused) {
+    pulumi.runtime.setAllConfig({ 'peak-fitness:stage': 'dev', ...keys });
+    t.throws(() => loadStackConfig(), why, `${JSON.stringify(keys)} refused`);
+  }
+});

@@ -5,7 +5,7 @@ import { CHURN_MODELS_PREFIX } from '@peak/churn';
 import { crmSyncChanges, crmSyncRuns, DERIVED_NAMES, lakeZones, marketingHoldout } from '@peak/contracts';
 import { DEFAULT_HUBSPOT_REQUESTS_PER_10S, MAX_HUBSPOT_REQUESTS_PER_10S } from '../src/config.js';
 import { allow, grants, list, policyOf as policyIn, trustOf } from './fixtures/policies.js';
-import { byType, runProgram, type Registered } from './fixtures/pulumi-mocks.js';
+import { byType, MOCK_IMAGE_DIGEST, runProgram, type Registered } from './fixtures/pulumi-mocks.js';
 import type { Container, ScheduleInputs, TaskDefinitionInputs } from './fixtures/job-inputs.js';
 
 const SUBNETS = ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'];
@@ -94,7 +94,7 @@ t.test('a small Fargate task: the crm-sync CLI’s run command, the Athena envir
   );
   t.equal(definition.executionRoleArn, ROLE(EXECUTION_ROLE), 'ECS pulls, reads the token and logs with its own execution role');
   t.equal(definition.taskRoleArn, ROLE(TASK_ROLE), 'the code runs with its own task role');
-  t.equal(container.image, `${REPOSITORY_URL}:git-3f2a9c1`, 'the platform image at imageTag');
+  t.equal(container.image, `${REPOSITORY_URL}:git-3f2a9c1@${MOCK_IMAGE_DIGEST}`, 'the platform image this deploy pushed at imageTag, by digest');
   t.same(container.command, ['node', '--import', 'tsx', 'services/crm-sync/src/cli.ts', 'run'], 'as npm run crm-sync -- run runs it');
   t.equal(container.essential, true);
   t.same(

@@ -233,6 +233,35 @@ for (const run of runs) {
     }
   });
 
+  // The leaderboard has no authentication of its own and serves member names and churn scores: whatever forwards to it
+  // must sign users in first (HTTPS) or take only allowed sources on its port (plain HTTP, no sign-in possible there).
+  t.test(`${run.stack}: nothing forwards to the leaderboard without the sign-in (HTTPS) or a source restriction (HTTP)`, async (t) => {
+    type Action = { type?: string; order?: number; targetGroupArn?: string; forward?: { targetGroups?: { arn?: string }[] }; authenticateCognito?: { onUnauthenticatedRequest?: string }; authenticateOidc?: { onUnauthenticatedRequest?: string } };
+    const board = types(run, 'aws:lb/targetGroup:TargetGroup').find((g) => g.inputs.name === `${prefix}-leaderboard`);
+    t.ok(board, 'the leaderboard has a target group');
+    const boardArn = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${prefix}-leaderboard/73e2d6bc24d8a067`; // the mock's ARN
+    const forwardsToBoard = (actions: unknown) => ((actions ?? []) as Action[]).some((a) => a.targetGroupArn === boardArn || (a.forward?.targetGroups ?? []).some((g) => g.arn === boardArn));
+    const listeners = types(run, 'aws:lb/listener:Listener');
+    t.same(listeners.filter((l) => forwardsToBoard(l.inputs.defaultActions)).map((l) => l.inputs.port), [], 'no listener forwards to it by default (no rule could put a sign-in first)');
+    const rules = types(run, 'aws:lb/listenerRule:ListenerRule').filter((r) => forwardsToBoard(r.inputs.actions));
+    t.ok(rules.length > 0, 'it is reached through listener rules');
+    const lbGroup = types(run, 'aws:ec2/securityGroup:SecurityGroup').find((g) => g.inputs.name === `${prefix}-services-lb`);
+    const ingress = types(run, 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'aws:ec2/securityGroupRule:SecurityGroupRule').filter((r) => r.inputs.securityGroupId === lbGroup?.id && r.inputs.type !== 'egress');
+    for (const rule of rules) {
+      const port = Number(String(rule.inputs.listenerArn).split('/').pop()); // the mock's listener ARN ends with its port
+      const listener = listeners.find((l) => l.inputs.port === port);
+      if (listener?.inputs.protocol === 'HTTPS') {
+        const [first] = [...(rule.inputs.actions as Action[])].sort((a, b) => (a.order ?? 0) - (b.order ?? 0));
+        const unauthenticated = first?.authenticateCognito?.onUnauthenticatedRequest ?? first?.authenticateOidc?.onUnauthenticatedRequest ?? 'authenticate';
+        t.ok(first?.type?.startsWith('authenticate-') && unauthenticated !== 'allow', `${rule.name}: signs in (${String(first?.type)}, ${unauthenticated}) before forwarding`);
+      } else {
+        const open = ingress.filter((r) => Number(r.inputs.fromPort) <= port && port <= Number(r.inputs.toPort) && (r.inputs.referencedSecurityGroupId === undefined || r.inputs.cidrIpv4 !== undefined));
+        const broad = open.map((r) => String(r.inputs.cidrIpv4 ?? r.inputs.cidrIpv6 ?? (r.inputs.cidrBlocks as string[] | undefined)?.join(',') ?? r.inputs.prefixListId)).filter((cidr) => cidr.split(',').some((c) => Number(c.split('/')[1] ?? 0) < 16));
+        t.same(broad, [], `${rule.name}: port ${port} takes allowed sources only (${open.length} of them), no wide range`);
+      }
+    }
+  });
+
   t.test(`${run.stack}: the resource graph is the committed infra/graphs/${run.stack}.txt`, async (t) => {
     const file = graphFile(run.stack);
     const committed = existsSync(file.absolute) ? readFileSync(file.absolute, 'utf8') : '';

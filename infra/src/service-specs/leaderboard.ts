@@ -20,8 +20,11 @@ import {
 /** Boards live in Redis; queries run in Athena (not DuckDB in the process): a small task. Not measured in AWS. */
 export const LEADERBOARD_SIZE: JobSize = { cpu: 512, memoryMib: 1024 };
 export const LEADERBOARD_PORT = 4000;
-/** Its route on the public load balancer (`PublicLoadBalancer.urlOf('leaderboard', LEADERBOARD_ROUTE)` gives its URL before it is attached). */
-export const LEADERBOARD_ROUTE: PublicRoute = { subdomain: 'leaderboard', fallbackPort: LEADERBOARD_PORT };
+/**
+ * Its route on the public load balancer (`PublicLoadBalancer.urlOf('leaderboard', LEADERBOARD_ROUTE)` gives its URL before
+ * it is attached). Behind the sign-in: the service has no authentication and serves member names and churn scores.
+ */
+export const LEADERBOARD_ROUTE: PublicRoute = { subdomain: 'leaderboard', fallbackPort: LEADERBOARD_PORT, login: { apiPaths: ['/v1/*'] } };
 /** What the board feed consumes (contract names): live check-ins and processed batches (services/leaderboard/src/boards/consumers.ts). */
 export const LEADERBOARD_QUEUES = ['attendance-events', 'batch-processed'] as const;
 /**
