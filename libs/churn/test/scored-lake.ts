@@ -9,21 +9,37 @@ import { FolderLake } from '@peak/lake';
 import {
   buildSampleLake, collectTrainingData, DEFAULT_SETTINGS, fitChurnModel, readTruth, registerModel, runScoring, scoresKey, type ChurnModel, type SampleLake, type ScoringSummary,
 } from '../src/index.js';
+import { sampleLakeAt, type SampleWindow } from '../src/sample-lake.js';
+import { testCacheKey, withTestCache } from '../src/test-cache.js';
 
 export type ScoredLake = SampleLake & { model: ChurnModel; scoring: ScoringSummary; scoresFile: string };
 
+const SAMPLE = { members: 400, days: 260, end: '2026-06-30', seed: 9 };
+const STEP_DAYS = 28;
+const TRAINED_AT = '2026-07-01T04:00:00.000Z';
+const REGISTERED_AT = '2026-07-01T04:30:00Z';
+const SCORED_AT = '2026-07-01T05:00:00Z';
+
 /** 400 members over 260 days, trained with 28-day steps (a few seconds), promoted and scored as of the last day. */
 export async function buildScoredLake(dir: string): Promise<ScoredLake> {
-  const sample = await buildSampleLake(dir, { members: 400, days: 260, end: '2026-06-30', seed: 9 });
+  // Three test files build this same lake: under scripts/test.sh (PEAK_TEST_CACHE_DIR) it is built once per run and copied.
+  const key = testCacheKey('scored-lake', { SAMPLE, STEP_DAYS, TRAINED_AT, REGISTERED_AT, SCORED_AT });
+  const { window, model, scoring } = await withTestCache(key, dir, trainAndScore);
+  const sample = sampleLakeAt(dir, window);
+  return { ...sample, model, scoring, scoresFile: join(sample.lakeRoot, scoresKey(scoring.asOf)) };
+}
+
+async function trainAndScore(dir: string): Promise<{ window: SampleWindow; model: ChurnModel; scoring: ScoringSummary }> {
+  const sample = await buildSampleLake(dir, SAMPLE);
   const engine = new DuckDbEngine({ lakeRoot: sample.lakeRoot, timeZone: sample.timeZone });
   try {
     const lake = new FolderLake(sample.lakeRoot);
-    const settings = { ...DEFAULT_SETTINGS, stepDays: 28 };
+    const settings = { ...DEFAULT_SETTINGS, stepDays: STEP_DAYS };
     const data = await collectTrainingData(engine, settings);
-    const model = await fitChurnModel(data, settings, await readTruth(sample.truthFile), '2026-07-01T04:00:00.000Z');
-    await registerModel(lake, model, data.validation, new Date('2026-07-01T04:30:00Z'));
-    const scoring = await runScoring(engine, lake, { now: new Date('2026-07-01T05:00:00Z') });
-    return { ...sample, model, scoring, scoresFile: join(sample.lakeRoot, scoresKey(scoring.asOf)) };
+    const model = await fitChurnModel(data, settings, await readTruth(sample.truthFile), TRAINED_AT);
+    await registerModel(lake, model, data.validation, new Date(REGISTERED_AT));
+    const scoring = await runScoring(engine, lake, { now: new Date(SCORED_AT) });
+    return { window: { start: sample.start, end: sample.end, timeZone: sample.timeZone }, model, scoring };
   } finally {
     await engine.close();
   }
