@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { topicKey } from './topic-key.js';
 
 /** The services that publish to the alert topic: CloudWatch (every alarm of the stack) and AWS Budgets (the cost guard). */
 export const ALERT_PUBLISHERS = ['cloudwatch.amazonaws.com', 'budgets.amazonaws.com'] as const;
@@ -55,39 +56,20 @@ export class Alerts extends pulumi.ComponentResource {
     // Known before the topic exists, so the key policy can name it (the topic needs the key first).
     const topicArn = pulumi.interpolate`arn:${partition}:sns:${region}:${account}:${topicName}`;
 
-    // The account administers the key through IAM (AWS's default statement); CloudWatch and Budgets may make and read
-    // data keys only for this topic (SNS's encryption context), which is what publishing to an encrypted topic takes.
-    this.key = new aws.kms.Key(
+    // CloudWatch and Budgets may make and read data keys for this topic only: what publishing to an encrypted topic takes.
+    this.key = topicKey(
       `${name}-key`,
       {
+        topicName,
+        topicArn,
+        partition,
+        account,
         description: `Encrypts the SNS topic ${topicName} (CloudWatch alarms and the AWS Budgets cost guard of ${args.prefix})`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        policy: pulumi.jsonStringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'AccountAdministersKeyThroughIam',
-              Effect: 'Allow',
-              Principal: { AWS: pulumi.interpolate`arn:${partition}:iam::${account}:root` },
-              Action: 'kms:*',
-              Resource: '*',
-            },
-            {
-              Sid: 'AlarmsAndBudgetsPublishToTheAlertTopic',
-              Effect: 'Allow',
-              Principal: { Service: [...ALERT_PUBLISHERS] },
-              Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-              Resource: '*',
-              Condition: { StringEquals: { 'kms:EncryptionContext:aws:sns:topicArn': topicArn } },
-            },
-          ],
-        }),
+        publishers: { sid: 'AlarmsAndBudgetsPublishToTheAlertTopic', services: [...ALERT_PUBLISHERS], actions: ['kms:GenerateDataKey*', 'kms:Decrypt'] },
         tags,
       },
       parent,
     );
-    new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${topicName}`, targetKeyId: this.key.keyId }, parent);
 
     this.topic = new aws.sns.Topic(`${name}-topic`, { name: topicName, kmsMasterKeyId: this.key.arn, tags }, parent);
 

@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { topicKey } from './topic-key.js';
 
 /**
  * The SES events the notifier reads, in SES's spelling for a configuration set's MatchingEventTypes: sends and
@@ -97,40 +98,20 @@ export class Email extends pulumi.ComponentResource {
       parent,
     );
 
-    // SES cannot publish to a topic encrypted with the AWS managed aws/sns key (its policy cannot name SES): a key of
-    // the topic's own. Its policy: the account administers it through IAM (the AWS default statement, which grants
-    // nothing by itself), and SES may make and read data keys for this topic only (SNS's encryption context).
-    this.topicKey = new aws.kms.Key(
+    // SES may make and read data keys for this topic only (its events are the notifier's bounces and complaints).
+    this.topicKey = topicKey(
       `${name}-topic-key`,
       {
+        topicName,
+        topicArn,
+        partition,
+        account: caller.accountId,
         description: `Encrypts the SNS topic ${topicName} (SES events of the ${args.prefix}-notifier configuration set)`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        policy: pulumi.jsonStringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'AccountAdministersKeyThroughIam',
-              Effect: 'Allow',
-              Principal: { AWS: pulumi.interpolate`arn:${partition}:iam::${caller.accountId}:root` },
-              Action: 'kms:*',
-              Resource: '*',
-            },
-            {
-              Sid: 'SesPublishesToTheEventsTopic',
-              Effect: 'Allow',
-              Principal: { Service: 'ses.amazonaws.com' },
-              Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
-              Resource: '*',
-              Condition: { StringEquals: { 'kms:EncryptionContext:aws:sns:topicArn': topicArn } },
-            },
-          ],
-        }),
+        publishers: { sid: 'SesPublishesToTheEventsTopic', services: 'ses.amazonaws.com', actions: ['kms:GenerateDataKey', 'kms:Decrypt'] },
         tags,
       },
       parent,
     );
-    new aws.kms.Alias(`${name}-topic-key-alias`, { name: `alias/${topicName}`, targetKeyId: this.topicKey.keyId }, parent);
 
     this.topic = new aws.sns.Topic(`${name}-topic`, { name: topicName, kmsMasterKeyId: this.topicKey.arn, tags }, parent);
 

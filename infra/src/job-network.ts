@@ -14,6 +14,21 @@ export interface JobNetworkArgs {
 }
 
 /**
+ * The default VPC and its default subnets (one per availability zone), sorted (AWS lists them in no order); refused with
+ * the stack key to set when there are fewer than `minSubnets`. Used where no subnets are configured: the jobs, the services.
+ */
+export function defaultVpcSubnets(opts: pulumi.InvokeOptions, minSubnets: number, configKey: string): { vpcId: pulumi.Output<string>; subnetIds: pulumi.Output<string[]> } {
+  const vpc = aws.ec2.getVpcOutput({ default: true }, opts);
+  const subnetIds = aws.ec2
+    .getSubnetsOutput({ filters: [{ name: 'vpc-id', values: [vpc.id] }, { name: 'default-for-az', values: ['true'] }] }, opts)
+    .ids.apply((ids) => {
+      if (ids.length < minSubnets) throw new Error(`the default VPC has ${ids.length} default subnet(s), fewer than the ${minSubnets} needed: set ${configKey}`);
+      return [...ids].sort();
+    });
+  return { vpcId: vpc.id, subnetIds };
+}
+
+/**
  * Where the platform's Fargate tasks run. Given subnets and groups pass through; without them the default VPC is used
  * so a fresh account deploys without a network of its own (a stack in an account without a default VPC must set
  * `jobSubnetIds`). The tasks only call AWS APIs and ECR over HTTPS, so a created group allows exactly that, out.
@@ -35,14 +50,7 @@ export class JobNetwork extends pulumi.ComponentResource {
     const invoke = { parent: this };
 
     if (args.subnetIds === undefined) {
-      const vpc = aws.ec2.getVpcOutput({ default: true }, invoke);
-      this.vpcId = vpc.id;
-      this.subnetIds = aws.ec2
-        .getSubnetsOutput({ filters: [{ name: 'vpc-id', values: [vpc.id] }, { name: 'default-for-az', values: ['true'] }] }, invoke)
-        .ids.apply((ids) => {
-          if (ids.length === 0) throw new Error('the default VPC has no default subnets: set peak-fitness:jobSubnetIds');
-          return [...ids].sort();
-        });
+      ({ vpcId: this.vpcId, subnetIds: this.subnetIds } = defaultVpcSubnets(invoke, 1, 'peak-fitness:jobSubnetIds'));
     } else {
       this.subnetIds = pulumi.output(args.subnetIds);
       if (args.securityGroupIds === undefined) {

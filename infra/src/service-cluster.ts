@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { defaultVpcSubnets } from './job-network.js';
 
 export interface ServiceClusterArgs {
   /** Physical name prefix (`peak-<stage>`): the cluster is `<prefix>-services`. */
@@ -39,15 +40,8 @@ export class ServiceCluster extends pulumi.ComponentResource {
     const tags = { ...(args.tags ?? {}), component: 'service-cluster' };
 
     if (args.subnetIds === undefined) {
-      const vpc = aws.ec2.getVpcOutput({ default: true }, invoke);
-      this.vpcId = vpc.id;
-      this.subnetIds = aws.ec2
-        .getSubnetsOutput({ filters: [{ name: 'vpc-id', values: [vpc.id] }, { name: 'default-for-az', values: ['true'] }] }, invoke)
-        .ids.apply((ids) => {
-          // An Application Load Balancer needs subnets in two availability zones at least.
-          if (ids.length < 2) throw new Error('the default VPC has fewer than two default subnets: set peak-fitness:serviceSubnetIds');
-          return [...ids].sort();
-        });
+      // An Application Load Balancer needs subnets in two availability zones at least.
+      ({ vpcId: this.vpcId, subnetIds: this.subnetIds } = defaultVpcSubnets(invoke, 2, 'peak-fitness:serviceSubnetIds'));
     } else {
       // All subnets share one VPC (ECS, the load balancer and ElastiCache require it); the first one names it.
       this.vpcId = aws.ec2.getSubnetOutput({ id: args.subnetIds[0] }, invoke).vpcId;
